@@ -1,0 +1,48 @@
+# Chokepoint: `make demo` builds the warehouse from the bundled demo data; `make test` runs the tests.
+# Needs only Python >= 3.11, pip and make: uv is installed into .tools/ when it is not on PATH.
+
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
+export UV_PYTHON_DOWNLOADS := never
+RUN := $(UV) run --locked --quiet
+
+.PHONY: demo test test-all lint format dev bundle benchmark clean
+
+demo: .venv/.synced ## Build every asset from the demo data into data/ and print where it is
+	$(RUN) python -m orchestration.cli demo
+
+test: .venv/.synced ## Run the test suite (slow tests excluded)
+	$(RUN) pytest -m "not slow" -q
+
+test-all: .venv/.synced ## Run every test, slow ones included
+	$(RUN) pytest -q
+
+lint: .venv/.synced ## ruff, mypy and sqlfluff
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+	$(RUN) mypy .
+	$(RUN) sqlfluff lint sql
+
+format: .venv/.synced ## Apply ruff and sqlfluff fixes
+	$(RUN) ruff format .
+	$(RUN) ruff check --fix .
+	$(RUN) sqlfluff fix sql
+
+dev: .venv/.synced ## Dagster UI on http://127.0.0.1:3000 with local storage under data/
+	mkdir -p data/dagster_home && DAGSTER_HOME=$(CURDIR)/data/dagster_home \
+		$(RUN) dagster dev -m orchestration.definitions
+
+bundle: .venv/.synced ## Regenerate the synthetic demo bundle (deterministic)
+	$(RUN) python -m demo.generate --out demo/bundle
+
+clean: ## Remove the built warehouse, landing copies and Dagster state
+	rm -rf data
+
+.venv/.synced: uv.lock pyproject.toml | $(UV)
+	$(UV) sync --locked
+	@touch $@
+
+$(CURDIR)/.tools/bin/uv:
+	$(PYTHON) -m venv $(CURDIR)/.tools
+	$(CURDIR)/.tools/bin/pip install --quiet "uv==$(UV_VERSION)"

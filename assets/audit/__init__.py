@@ -1,0 +1,67 @@
+"""Publication: the last step of a build copies the checked warehouse to where readers look."""
+
+import json
+from datetime import UTC, datetime
+
+import dagster as dg
+
+from assets.common.sql import table_ref
+from assets.common.warehouse import Warehouse, log_step
+
+PUBLISHED_LAYERS = ("raw", "staging", "core", "marts", "quarantine", "audit")
+
+_DDL = """
+create table if not exists audit.publications (
+    run_id varchar,
+    published_at timestamp with time zone,
+    published_path varchar,
+    table_rows json
+)
+"""
+
+
+def publication_asset(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
+    """The publish step, downstream of every mart so that it runs last."""
+
+    @dg.asset(
+        key=["audit", "publications"],
+        deps=upstream,
+        group_name="audit",
+        kinds={"duckdb"},
+    )
+    def publications(
+        context: dg.AssetExecutionContext, warehouse: Warehouse
+    ) -> dg.MaterializeResult:
+        """Record the build's table sizes, then atomically publish the warehouse for readers."""
+        with warehouse.connect() as con:
+            tables = con.execute(
+                "select table_schema, table_name from information_schema.tables "
+                "where table_schema in (select unnest($layers)) order by 1, 2",
+                {"layers": list(PUBLISHED_LAYERS)},
+            ).fetchall()
+            counts = {}
+            for schema, table in tables:
+                query = f"select count(*) from {table_ref(schema, table)}"  # noqa: S608
+                row = con.execute(query).fetchone()
+                counts[f"{schema}.{table}"] = int(row[0]) if row else 0
+            con.execute(_DDL)
+            con.execute(
+                "insert into audit.publications values ($run, $at, $path, $rows)",
+                {
+                    "run": context.run.run_id,
+                    "at": datetime.now(UTC),
+                    "path": warehouse.published_path,
+                    "rows": json.dumps(counts),
+                },
+            )
+            log_step(con, context, rows_received=None, rows_written=len(counts))
+        published = warehouse.publish()
+        context.log.info(f"published {published}")
+        return dg.MaterializeResult(
+            metadata={
+                "published_path": dg.MetadataValue.path(str(published)),
+                "tables": dg.MetadataValue.json(counts),
+            }
+        )
+
+    return publications

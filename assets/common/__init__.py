@@ -1,0 +1,1 @@
+"""Building blocks shared by every source: warehouse access, SQL files, contracts, raw loading."""

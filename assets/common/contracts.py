@@ -1,0 +1,293 @@
+"""Data contracts: load `data_contracts/*.yaml` and derive typing and pandera validation from them.
+
+The YAML files follow the Open Data Contract Standard (ODCS v3) layout: one `schema` object with
+`properties` (name, logicalType, required, unique, primaryKey, logicalTypeOptions, description)
+and contract-level `customProperties` for the source and the expected volume. Everything the
+pipeline checks at ingest is read from these files; nothing is written a second time in code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import pandera.polars as pa
+import polars as pl
+import pycountry
+import yaml
+from pandera.errors import SchemaErrors
+
+from assets.common.paths import CONTRACTS_DIR
+
+_DTYPES: dict[str, type[pl.DataType]] = {
+    "string": pl.String,
+    "date": pl.Date,
+    "number": pl.Float64,
+    "integer": pl.Int64,
+    "boolean": pl.Boolean,
+}
+
+REASONS_COLUMN = "reasons"
+
+
+class ContractViolation(ValueError):
+    """A whole file breaks its contract (e.g. a missing column): nothing from it can be staged."""
+
+
+def _reference_set(name: str) -> list[str]:
+    if name == "iso3166_alpha2":
+        return [*sorted(country.alpha_2 for country in pycountry.countries), "XK"]
+    if name == "iso4217":
+        return sorted(currency.alpha_3 for currency in pycountry.currencies)
+    raise ValueError(f"unknown reference set {name!r}")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One property of a contract's schema."""
+
+    name: str
+    logical_type: str
+    description: str
+    required: bool = False
+    unique: bool = False
+    pattern: str | None = None
+    date_format: str | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    valid_values: tuple[str, ...] | None = None
+    reference_set: str | None = None
+    identifier_scheme: str | None = None
+
+    @property
+    def dtype(self) -> type[pl.DataType]:
+        return _DTYPES[self.logical_type]
+
+    def allowed_values(self) -> list[str] | None:
+        if self.valid_values is not None:
+            return list(self.valid_values)
+        if self.reference_set is not None:
+            return _reference_set(self.reference_set)
+        return None
+
+
+@dataclass(frozen=True)
+class Contract:
+    """A dataset's contract as the pipeline uses it."""
+
+    id: str
+    name: str
+    version: str
+    physical_name: str
+    description: str
+    columns: tuple[Column, ...]
+    primary_key: tuple[str, ...]
+    custom: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [column.name for column in self.columns]
+
+    @property
+    def polars_schema(self) -> dict[str, type[pl.DataType]]:
+        return {column.name: column.dtype for column in self.columns}
+
+
+def _column(prop: dict[str, Any]) -> Column:
+    options = prop.get("logicalTypeOptions") or {}
+    custom = {item["property"]: item["value"] for item in prop.get("customProperties") or []}
+    valid = custom.get("validValues")
+    return Column(
+        name=prop["name"],
+        logical_type=prop["logicalType"],
+        description=prop.get("description", "").strip(),
+        required=bool(prop.get("required", False)),
+        unique=bool(prop.get("unique", False)),
+        pattern=options.get("pattern"),
+        date_format=options.get("format"),
+        minimum=options.get("minimum"),
+        maximum=options.get("maximum"),
+        valid_values=tuple(str(v) for v in valid) if valid is not None else None,
+        reference_set=custom.get("referenceSet"),
+        identifier_scheme=custom.get("identifierScheme"),
+    )
+
+
+@cache
+def load_contract(contract_id: str) -> Contract:
+    """Read `data_contracts/<id>.yaml`."""
+    document = yaml.safe_load((CONTRACTS_DIR / f"{contract_id}.yaml").read_text(encoding="utf-8"))
+    if document.get("id") != contract_id:
+        raise ValueError(f"{contract_id}.yaml declares id {document.get('id')!r}")
+    (schema,) = document["schema"]
+    columns = tuple(_column(prop) for prop in schema["properties"])
+    keyed = [p for p in schema["properties"] if p.get("primaryKey")]
+    keyed.sort(key=lambda p: p.get("primaryKeyPosition", 0))
+    custom = {item["property"]: item["value"] for item in document.get("customProperties") or []}
+    return Contract(
+        id=contract_id,
+        name=document.get("name", contract_id),
+        version=str(document["version"]),
+        physical_name=schema["physicalName"],
+        description=(document.get("description") or {}).get("purpose", "").strip(),
+        columns=columns,
+        primary_key=tuple(p["name"] for p in keyed),
+        custom=custom,
+    )
+
+
+def list_contracts() -> list[str]:
+    """Ids of every contract in `data_contracts/`."""
+    return sorted(path.stem for path in CONTRACTS_DIR.glob("*.yaml"))
+
+
+def pandera_schema(contract: Contract) -> pa.DataFrameSchema:
+    """The pandera model of the contract's typed rows (uniqueness is checked separately)."""
+    columns: dict[str, pa.Column] = {}
+    for column in contract.columns:
+        checks: list[pa.Check] = []
+        if column.pattern is not None:
+            checks.append(pa.Check.str_matches(column.pattern))
+        if column.minimum is not None:
+            checks.append(pa.Check.ge(column.minimum))
+        if column.maximum is not None:
+            checks.append(pa.Check.le(column.maximum))
+        allowed = column.allowed_values()
+        if allowed is not None:
+            checks.append(pa.Check.isin(allowed))
+        columns[column.name] = pa.Column(column.dtype, checks=checks, nullable=not column.required)
+    return pa.DataFrameSchema(columns, name=contract.id, strict=False)
+
+
+@dataclass(frozen=True)
+class Validated:
+    """Rows split by the contract: typed rows to stage, and rows to quarantine with reasons."""
+
+    valid: pl.DataFrame
+    quarantined: pl.DataFrame
+
+
+def _cast(column: Column, values: pl.Expr) -> pl.Expr:
+    text = values.str.strip_chars()
+    text = pl.when(text == "").then(None).otherwise(text)
+    if column.logical_type == "string":
+        return text
+    if column.logical_type == "date":
+        return text.str.strptime(pl.Date, column.date_format or "%Y-%m-%d", strict=False)
+    if column.logical_type == "boolean":
+        lowered = text.str.to_lowercase()
+        return (
+            pl.when(lowered.is_in(["true", "1", "yes"]))
+            .then(True)
+            .when(lowered.is_in(["false", "0", "no"]))
+            .then(False)
+        )
+    return text.cast(column.dtype, strict=False)
+
+
+def validate(frame: pl.DataFrame, contract: Contract, keep: list[str] | None = None) -> Validated:
+    """Type `frame` (all strings, as received) by the contract and split it.
+
+    `keep` names extra columns (provenance) carried through to both outputs unchanged.
+    A row whose value cannot be typed, fails a check, or repeats a key seen earlier in the
+    frame goes to quarantine with one reason per problem; every other row is staged.
+    """
+    missing = [name for name in contract.column_names if name not in frame.columns]
+    if missing:
+        raise ContractViolation(f"{contract.id}: missing column(s) {', '.join(missing)}")
+    keep = keep or []
+    frame = frame.with_row_index("_idx")
+    typed = frame.select(
+        "_idx",
+        *keep,
+        *[_cast(column, pl.col(column.name)).alias(column.name) for column in contract.columns],
+    )
+    reasons: list[pl.DataFrame] = []
+    for column in contract.columns:
+        if column.logical_type == "string":
+            continue
+        raw_text = pl.col(f"_raw_{column.name}")
+        failed = (
+            pl.concat(
+                [
+                    frame.select("_idx", pl.col(column.name).alias(f"_raw_{column.name}")),
+                    typed.select(pl.col(column.name)),
+                ],
+                how="horizontal",
+            )
+            .filter(
+                raw_text.is_not_null()
+                & (raw_text.str.strip_chars() != "")
+                & pl.col(column.name).is_null()
+            )
+            .select(
+                "_idx",
+                pl.lit(column.name).alias("_column"),
+                pl.format(
+                    "{}: cannot read {} as {}",
+                    pl.lit(column.name),
+                    raw_text.str.slice(0, 40),
+                    pl.lit(column.logical_type),
+                ).alias("reason"),
+            )
+        )
+        reasons.append(failed)
+    empty = pl.DataFrame(schema={"_idx": pl.UInt32, "_column": pl.String, "reason": pl.String})
+    cast_failed = pl.concat(reasons) if reasons else empty
+    reasons = [cast_failed]
+    try:
+        pandera_schema(contract).validate(typed, lazy=True)
+    except SchemaErrors as errors:
+        cases = errors.failure_cases
+        if cases.filter(pl.col("index").is_null()).height:
+            summary = cases.filter(pl.col("index").is_null()).select("column", "check").rows()
+            raise ContractViolation(f"{contract.id}: schema-level failure {summary}") from errors
+        checked = cases.select(
+            pl.col("index").cast(pl.UInt32).alias("_idx"),
+            pl.col("column").alias("_column"),
+            pl.format(
+                "{}: failed {} (value {})",
+                pl.col("column"),
+                pl.col("check"),
+                pl.col("failure_case").cast(pl.String).str.slice(0, 40).fill_null("null"),
+            ).alias("reason"),
+        )
+        # A value that could not be typed is null now; its not-null failure says nothing new.
+        reasons.append(checked.join(cast_failed, on=["_idx", "_column"], how="anti"))
+    key_sets = [(column.name,) for column in contract.columns if column.unique]
+    if len(contract.primary_key) > 1:
+        key_sets.append(contract.primary_key)
+    for keys in key_sets:
+        present = typed.filter(pl.all_horizontal(pl.col(k).is_not_null() for k in keys))
+        first = present.group_by(keys).agg(pl.col("_idx").min().alias("_first"))
+        label = " + ".join(keys)
+        dupes = (
+            present.join(first, on=list(keys))
+            .filter(pl.col("_idx") != pl.col("_first"))
+            .select(
+                "_idx",
+                pl.lit(label).alias("_column"),
+                pl.format(
+                    "{}: repeats the key of row {}", pl.lit(label), pl.col("_first") + 1
+                ).alias("reason"),
+            )
+        )
+        reasons.append(dupes)
+    all_reasons = (
+        pl.concat(reasons)
+        .select("_idx", "reason")
+        .unique()
+        .sort("_idx", "reason")
+        .group_by("_idx", maintain_order=True)
+        .agg(pl.col("reason").alias(REASONS_COLUMN))
+    )
+    bad = all_reasons.get_column("_idx")
+    valid = typed.filter(~pl.col("_idx").is_in(bad.implode())).drop("_idx")
+    quarantined = (
+        frame.select("_idx", *keep, *contract.column_names)
+        .join(all_reasons, on="_idx", how="inner")
+        .sort("_idx")
+        .drop("_idx")
+    )
+    return Validated(valid=valid, quarantined=quarantined)

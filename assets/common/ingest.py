@@ -1,0 +1,192 @@
+"""Asset factory for CSV sources: landing file -> `raw` (as received) -> `staging` (checked).
+
+Each source is described by its data contract: where its files land, how they are partitioned,
+which columns they carry and what each value must satisfy. Rows that break the contract go to
+`quarantine.<dataset>` with every reason; every other row is typed and staged. A blocking check
+proves that no row was lost: rows received = rows staged + rows quarantined.
+"""
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import dagster as dg
+import polars as pl
+from stdnum.ru import inn as ru_inn
+from stdnum.ru import ogrn as ru_ogrn
+
+from assets.common import sql
+from assets.common.contracts import REASONS_COLUMN, Contract, load_contract, validate
+from assets.common.landing import LandingArea
+from assets.common.partitions import MONTHLY, months_of
+from assets.common.paths import REFERENCE_DIR
+from assets.common.raw import PROVENANCE_COLUMNS, land, read_csv_as_received
+from assets.common.warehouse import Warehouse, log_step, replace_partition, replace_table, scalar
+
+PARTITION_COLUMN = "partition_month"
+
+_CHECKERS = {"ru_inn": ru_inn.is_valid, "ru_ogrn": ru_ogrn.is_valid}
+
+
+def identifier_validity(frame: pl.DataFrame, contract: Contract) -> pl.DataFrame:
+    """Add `<column>_valid` for each column the contract marks with an identifier scheme."""
+    for column in contract.columns:
+        scheme = column.identifier_scheme
+        if scheme is None:
+            continue
+        checker = _CHECKERS[scheme]
+        values = frame.get_column(column.name).drop_nulls().unique()
+        verdicts = pl.DataFrame(
+            {column.name: values, f"{column.name}_valid": [checker(v) for v in values]},
+            schema={column.name: pl.String, f"{column.name}_valid": pl.Boolean},
+        )
+        frame = frame.join(verdicts, on=column.name, how="left", nulls_equal=False)
+    return frame
+
+
+def _landing_paths(
+    contract: Contract, months: Sequence[str] | None
+) -> list[tuple[str | None, str]]:
+    """(month, landing path) for each file a run reads; month is None for unpartitioned sources."""
+    pattern: str = contract.custom["source"]["landing"]
+    if months is None:
+        return [(None, pattern)]
+    return [(month, pattern.format(month=month)) for month in months]
+
+
+def _markdown_counts(frame: pl.DataFrame) -> str:
+    if frame.height == 0:
+        return "none"
+    lines = ["| reason | rows |", "| --- | --- |"]
+    lines += [f"| {reason} | {count} |" for reason, count in frame.rows()]
+    return "\n".join(lines)
+
+
+def csv_source_assets(
+    contract_id: str, *, group: str
+) -> list[dg.AssetsDefinition | dg.AssetChecksDefinition]:
+    """Build the raw and staging assets (and their checks) for one contract-described CSV source."""
+    contract = load_contract(contract_id)
+    source = contract.custom["source"]
+    partitioned = source.get("partitioning") == "monthly"
+    encoding = source.get("encoding", "utf-8")
+    partition_args: dict[str, object] = (
+        {"partitions_def": MONTHLY, "backfill_policy": dg.BackfillPolicy.single_run()}
+        if partitioned
+        else {}
+    )
+    raw_key = dg.AssetKey(["raw", contract_id])
+    staging_key = dg.AssetKey(["staging", contract_id])
+
+    @dg.asset(
+        key=raw_key,
+        group_name=group,
+        description=f"{contract.name} files as received, one row per record, with provenance.",
+        kinds={"duckdb", "csv"},
+        **partition_args,  # type: ignore[arg-type]
+    )
+    def raw_asset(
+        context: dg.AssetExecutionContext, warehouse: Warehouse, landing: LandingArea
+    ) -> dg.MaterializeResult:
+        months = months_of(context) if partitioned else None
+        frames, files = [], []
+        root = REFERENCE_DIR if source.get("root") == "reference" else landing.root
+        for month, relative in _landing_paths(contract, months):
+            landed = land(root / relative, root.parent if root == REFERENCE_DIR else root)
+            frame = read_csv_as_received(landed, contract.column_names, encoding)
+            if month is not None:
+                frame = frame.with_columns(pl.lit(month).alias(PARTITION_COLUMN))
+            frames.append(frame)
+            files.append({"file": landed.relative, "sha256": landed.sha256, "rows": frame.height})
+        combined = pl.concat(frames)
+        with warehouse.connect() as con:
+            if months is None:
+                written = replace_table(con, "raw", contract_id, combined)
+            else:
+                written = replace_partition(
+                    con, "raw", contract_id, combined, PARTITION_COLUMN, list(months)
+                )
+            log_step(con, context, rows_received=combined.height, rows_written=written)
+        return dg.MaterializeResult(
+            metadata={
+                "rows": written,
+                "files": dg.MetadataValue.json(files),
+                "contract": f"{contract.id} v{contract.version}",
+            }
+        )
+
+    @dg.asset(
+        key=staging_key,
+        deps=[raw_key],
+        group_name=group,
+        description=f"{contract.name}, typed and checked against the data contract.",
+        kinds={"duckdb", "pandera"},
+        **partition_args,  # type: ignore[arg-type]
+    )
+    def staging_asset(
+        context: dg.AssetExecutionContext, warehouse: Warehouse
+    ) -> dg.MaterializeResult:
+        months = months_of(context) if partitioned else None
+        keep = [*PROVENANCE_COLUMNS, *([PARTITION_COLUMN] if partitioned else [])]
+        with warehouse.connect() as con:
+            query = f"select * from {sql.table_ref('raw', contract_id)}"  # noqa: S608
+            params: dict[str, object] = {}
+            if months is not None:
+                query += f" where {PARTITION_COLUMN} in (select unnest($months))"
+                params["months"] = list(months)
+            received = con.execute(query, params).pl()
+            checked = validate(received, contract, keep=keep)
+            valid = identifier_validity(checked.valid, contract)
+            con.register("validated", valid.to_arrow())
+            staged = con.execute(
+                sql.load("staging", contract_id), source.get("sql_parameters", {})
+            ).pl()
+            con.unregister("validated")
+            quarantined = checked.quarantined.with_columns(
+                pl.lit(datetime.now(UTC)).alias("quarantined_at")
+            )
+            if months is None:
+                replace_table(con, "staging", contract_id, staged)
+                replace_table(con, "quarantine", contract_id, quarantined)
+            else:
+                replace_partition(con, "staging", contract_id, staged, PARTITION_COLUMN, months)
+                replace_partition(
+                    con, "quarantine", contract_id, quarantined, PARTITION_COLUMN, months
+                )
+            log_step(
+                con,
+                context,
+                rows_received=received.height,
+                rows_written=staged.height,
+                rows_quarantined=quarantined.height,
+            )
+        reasons = (
+            quarantined.explode(REASONS_COLUMN)
+            .group_by(pl.col(REASONS_COLUMN).str.extract(r"^([^:]+: \S+(?: \S+)?)"))
+            .len()
+            .sort("len", descending=True)
+        )
+        return dg.MaterializeResult(
+            metadata={
+                "rows_received": received.height,
+                "rows_staged": staged.height,
+                "rows_quarantined": quarantined.height,
+                "quarantine_reasons": dg.MetadataValue.md(_markdown_counts(reasons)),
+            }
+        )
+
+    @dg.asset_check(asset=staging_key, blocking=True, name="rows_conserved")
+    def conservation_check(warehouse: Warehouse) -> dg.AssetCheckResult:
+        """Every received row is either staged or quarantined, never lost."""
+        counts = {}
+        with warehouse.connect() as con:
+            for layer in ("raw", "staging", "quarantine"):
+                query = f"select count(*) from {sql.table_ref(layer, contract_id)}"  # noqa: S608
+                counts[layer] = int(scalar(con, query) or 0)  # type: ignore[call-overload]
+        received, staged, quarantined = counts["raw"], counts["staging"], counts["quarantine"]
+        ok = received == staged + quarantined
+        return dg.AssetCheckResult(
+            passed=bool(ok),
+            metadata={"received": received, "staged": staged, "quarantined": quarantined},
+        )
+
+    return [raw_asset, staging_asset, conservation_check]

@@ -1,0 +1,51 @@
+"""Runtime settings read from environment variables, with repo-relative defaults."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+Environment = Literal["local", "prod"]
+
+
+def _path(name: str, default: Path) -> Path:
+    value = os.environ.get(name)
+    return Path(value).expanduser().resolve() if value else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the pipeline reads and writes; every path can be overridden by an env var."""
+
+    environment: Environment
+    data_dir: Path
+    landing_dir: Path
+    warehouse_path: Path
+    reports_dir: Path
+    dagster_home: Path
+
+    @property
+    def build_path(self) -> Path:
+        """The pipeline's private working database; analysts read `warehouse_path`."""
+        return self.warehouse_path.with_name(self.warehouse_path.stem + ".build.duckdb")
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        environment = os.environ.get("CHOKEPOINT_ENV", "local")
+        if environment not in ("local", "prod"):
+            raise ValueError(f"CHOKEPOINT_ENV must be 'local' or 'prod', not {environment!r}")
+        data_dir = _path("CHOKEPOINT_DATA_DIR", REPO_ROOT / "data")
+        return cls(
+            environment=environment,  # type: ignore[arg-type]
+            data_dir=data_dir,
+            landing_dir=_path("CHOKEPOINT_LANDING_DIR", data_dir / "landing"),
+            warehouse_path=_path(
+                "CHOKEPOINT_WAREHOUSE", data_dir / "warehouse" / "chokepoint.duckdb"
+            ),
+            reports_dir=_path("CHOKEPOINT_REPORTS_DIR", data_dir / "reports"),
+            dagster_home=_path("DAGSTER_HOME", data_dir / "dagster_home"),
+        )
