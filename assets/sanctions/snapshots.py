@@ -138,7 +138,10 @@ def staging_ofac_sdn(
         written = replace_table(con, "staging", "ofac_sdn_entries", pl.concat(entries))
         found = replace_table(con, "staging", "ofac_sdn_identifiers", pl.concat(identifiers))
         log_step(con, context, rows_received=raw.height, rows_written=written)
-    meta = {"parser_version": ofac_sdn.PARSER_VERSION, "snapshots": len(entries)}
+    meta: dict[str, str | int] = {
+        "parser_version": ofac_sdn.PARSER_VERSION,
+        "snapshots": len(entries),
+    }
     yield dg.MaterializeResult(
         asset_key=["staging", "ofac_sdn_entries"], metadata={**meta, "rows": written}
     )
