@@ -97,9 +97,7 @@ def demo(_: argparse.Namespace) -> int:
     print(f"reports:                {settings.reports_dir}")
     print(f"dagster runs and logs:  {settings.dagster_home}")
     if ok:
-        print(
-            f'try: duckdb -readonly "{settings.warehouse_path}" "from marts.dual_use_trade_monthly limit 5"'
-        )
+        print("query it: see README.md, 'A tour of the marts'")
     return 0 if ok else 1
 
 

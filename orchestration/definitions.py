@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
-
 import dagster as dg
 
 import assets.audit
@@ -16,9 +14,6 @@ import assets.tax
 import assets.trade_statistics
 from orchestration.resources import resources_for
 from orchestration.settings import Settings
-
-# Single-run backfills of the monthly inputs are a deliberate choice; the beta notice is noise.
-warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
 _SOURCES = [
     assets.control_lists.defs,

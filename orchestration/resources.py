@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from assets.audit import Reports
 from assets.common.landing import LandingArea
 from assets.common.warehouse import Warehouse
 from orchestration.settings import REPO_ROOT, Settings
@@ -21,4 +22,5 @@ def resources_for(settings: Settings) -> dict[str, Any]:
             build_path=str(settings.build_path), published_path=str(settings.warehouse_path)
         ),
         "landing": LandingArea(path=str(settings.landing_dir)),
+        "reports": Reports(path=str(settings.reports_dir)),
     }

@@ -255,7 +255,7 @@ def validate(frame: pl.DataFrame, contract: Contract, keep: list[str] | None = N
         )
         # A value that could not be typed is null now; its not-null failure says nothing new.
         reasons.append(checked.join(cast_failed, on=["_idx", "_column"], how="anti"))
-    key_sets = [(column.name,) for column in contract.columns if column.unique]
+    key_sets: list[tuple[str, ...]] = [(c.name,) for c in contract.columns if c.unique]
     if len(contract.primary_key) > 1:
         key_sets.append(contract.primary_key)
     for keys in key_sets:

@@ -17,7 +17,7 @@ from stdnum.ru import ogrn as ru_ogrn
 from assets.common import sql
 from assets.common.contracts import REASONS_COLUMN, Contract, load_contract, validate
 from assets.common.landing import LandingArea
-from assets.common.partitions import MONTHLY, months_of
+from assets.common.partitions import MONTHLY, SINGLE_RUN, months_of
 from assets.common.paths import REFERENCE_DIR
 from assets.common.raw import PROVENANCE_COLUMNS, land, read_csv_as_received
 from assets.common.warehouse import Warehouse, log_step, replace_partition, replace_table, scalar
@@ -69,11 +69,8 @@ def csv_source_assets(
     source = contract.custom["source"]
     partitioned = source.get("partitioning") == "monthly"
     encoding = source.get("encoding", "utf-8")
-    partition_args: dict[str, object] = (
-        {"partitions_def": MONTHLY, "backfill_policy": dg.BackfillPolicy.single_run()}
-        if partitioned
-        else {}
-    )
+    partitions_def = MONTHLY if partitioned else None
+    backfill_policy = SINGLE_RUN if partitioned else None
     raw_key = dg.AssetKey(["raw", contract_id])
     staging_key = dg.AssetKey(["staging", contract_id])
 
@@ -82,7 +79,8 @@ def csv_source_assets(
         group_name=group,
         description=f"{contract.name} files as received, one row per record, with provenance.",
         kinds={"duckdb", "csv"},
-        **partition_args,  # type: ignore[arg-type]
+        partitions_def=partitions_def,
+        backfill_policy=backfill_policy,
     )
     def raw_asset(
         context: dg.AssetExecutionContext, warehouse: Warehouse, landing: LandingArea
@@ -120,7 +118,8 @@ def csv_source_assets(
         group_name=group,
         description=f"{contract.name}, typed and checked against the data contract.",
         kinds={"duckdb", "pandera"},
-        **partition_args,  # type: ignore[arg-type]
+        partitions_def=partitions_def,
+        backfill_policy=backfill_policy,
     )
     def staging_asset(
         context: dg.AssetExecutionContext, warehouse: Warehouse
@@ -133,12 +132,12 @@ def csv_source_assets(
             if months is not None:
                 query += f" where {PARTITION_COLUMN} in (select unnest($months))"
                 params["months"] = list(months)
-            received = con.execute(query, params).pl()
+            received = con.sql(query, params=params).pl()
             checked = validate(received, contract, keep=keep)
             valid = identifier_validity(checked.valid, contract)
             con.register("validated", valid.to_arrow())
-            staged = con.execute(
-                sql.load("staging", contract_id), source.get("sql_parameters", {})
+            staged = con.sql(
+                sql.load("staging", contract_id), params=source.get("sql_parameters", {})
             ).pl()
             con.unregister("validated")
             quarantined = checked.quarantined.with_columns(

@@ -1,7 +1,13 @@
 """Partitioning shared by the trade inputs."""
 
+import warnings
+
 import dagster as dg
 
+# Single-run backfills of the monthly inputs are a deliberate choice; the beta notice is noise.
+warnings.filterwarnings("ignore", message=".*backfill_policy.*", category=dg.BetaWarning)
+
+SINGLE_RUN = dg.BackfillPolicy.single_run()
 MONTHLY = dg.MonthlyPartitionsDefinition(start_date="2022-01-01")
 
 

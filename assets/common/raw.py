@@ -52,7 +52,7 @@ def read_csv_as_received(
         except UnicodeDecodeError as error:
             raise LandingFileError(f"{landed.relative}: not {encoding}: {error}") from error
     try:
-        frame = pl.read_csv(data, infer_schema=False, missing_utf8_is_empty_string=True)
+        frame = pl.read_csv(data, infer_schema=False)
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as error:
         raise LandingFileError(f"{landed.relative}: cannot read as CSV: {error}") from error
     missing = [c for c in columns if c not in frame.columns]

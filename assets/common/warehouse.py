@@ -73,7 +73,7 @@ class Warehouse(dg.ConfigurableResource):  # type: ignore[misc]
 def replace_table(
     con: duckdb.DuckDBPyConnection, layer: str, table: str, frame: pl.DataFrame
 ) -> int:
-    """Replace `layer.table` with the contents of a polars frame (an empty frame keeps its schema)."""
+    """Replace `layer.table` with a frame's rows (an empty frame keeps its schema)."""
     target = table_ref(layer, table)
     con.register("_frame", frame.to_arrow())
     try:

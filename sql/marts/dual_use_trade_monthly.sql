@@ -10,15 +10,17 @@ controlled as (
     select * from core.control_list_items
 ),
 
+latest_snapshots as (
+    select
+        list_id,
+        max(snapshot_date) as snapshot_date
+    from core.sanctions_snapshots
+    group by list_id
+),
+
 list_versions as (
     select string_agg(list_id || '@' || snapshot_date, ', ' order by list_id) as versions
-    from (
-        select
-            list_id,
-            max(snapshot_date) as snapshot_date
-        from core.sanctions_snapshots
-        group by list_id
-    )
+    from latest_snapshots
 )
 
 select
@@ -33,7 +35,9 @@ select
     count(distinct shipments.importer_inn) as importers,
     count(distinct shipments.exporter_name) as exporters,
     round(
-        coalesce(sum(shipments.statistical_value_usd) filter (shipments.importer_listed_on_date), 0),
+        coalesce(
+            sum(shipments.statistical_value_usd) filter (shipments.importer_listed_on_date), 0
+        ),
         2
     ) as value_to_importers_listed_on_date,
     round(
