@@ -12,6 +12,7 @@ import assets.marts
 import assets.sanctions
 import assets.tax
 import assets.trade_statistics
+from assets.sanctions.sensors import rebuild_after_list_change, sanctions_snapshot_sensor
 from orchestration.resources import resources_for
 from orchestration.settings import Settings
 
@@ -43,7 +44,8 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=[*_assets, _publish],
         asset_checks=_checks,
-        jobs=[build_everything],
+        jobs=[build_everything, rebuild_after_list_change],
+        sensors=[sanctions_snapshot_sensor],
         resources=resources_for(settings or Settings.from_env()),
         # One DuckDB file has one writer: steps run one after another in the run's process.
         executor=dg.in_process_executor,

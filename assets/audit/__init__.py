@@ -72,8 +72,7 @@ def publication_asset(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
             counts = {}
             for schema, table in tables:
                 query = f"select count(*) from {table_ref(schema, table)}"  # noqa: S608
-                row = con.execute(query).fetchone()
-                counts[f"{schema}.{table}"] = int(row[0]) if row else 0
+                counts[f"{schema}.{table}"] = int(con.execute(query).fetchall()[0][0])
             inputs = _inputs(con)
             con.execute(_DDL)
             con.execute(

@@ -148,14 +148,18 @@ def pandera_schema(contract: Contract) -> pa.DataFrameSchema:
     for column in contract.columns:
         checks: list[pa.Check] = []
         if column.pattern is not None:
-            checks.append(pa.Check.str_matches(column.pattern))
+            checks.append(
+                pa.Check.str_matches(column.pattern, error=f"must match {column.pattern}")
+            )
         if column.minimum is not None:
-            checks.append(pa.Check.ge(column.minimum))
+            checks.append(pa.Check.ge(column.minimum, error=f"must be >= {column.minimum}"))
         if column.maximum is not None:
-            checks.append(pa.Check.le(column.maximum))
+            checks.append(pa.Check.le(column.maximum, error=f"must be <= {column.maximum}"))
         allowed = column.allowed_values()
         if allowed is not None:
-            checks.append(pa.Check.isin(allowed))
+            typed = pl.Series(allowed, dtype=pl.String).cast(column.dtype).to_list()
+            label = column.reference_set or ", ".join(allowed)
+            checks.append(pa.Check.isin(typed, error=f"must be one of {label}"))
         columns[column.name] = pa.Column(column.dtype, checks=checks, nullable=not column.required)
     return pa.DataFrameSchema(columns, name=contract.id, strict=False)
 
@@ -246,12 +250,17 @@ def validate(frame: pl.DataFrame, contract: Contract, keep: list[str] | None = N
         checked = cases.select(
             pl.col("index").cast(pl.UInt32).alias("_idx"),
             pl.col("column").alias("_column"),
-            pl.format(
-                "{}: failed {} (value {})",
-                pl.col("column"),
-                pl.col("check"),
-                pl.col("failure_case").cast(pl.String).str.slice(0, 40).fill_null("null"),
-            ).alias("reason"),
+            pl.when(pl.col("check") == "not_nullable")
+            .then(pl.format("{}: is required but empty", pl.col("column")))
+            .otherwise(
+                pl.format(
+                    "{}: {} (got {})",
+                    pl.col("column"),
+                    pl.col("check"),
+                    pl.col("failure_case").cast(pl.String).str.slice(0, 40),
+                )
+            )
+            .alias("reason"),
         )
         # A value that could not be typed is null now; its not-null failure says nothing new.
         reasons.append(checked.join(cast_failed, on=["_idx", "_column"], how="anti"))

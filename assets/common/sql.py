@@ -52,5 +52,5 @@ def create_table_from_file(
     """(Re)create `layer.table` from its SQL file and return its row count."""
     target = table_ref(layer, table)
     con.execute(f"create or replace table {target} as {load(layer, table)}", params or {})
-    row = con.execute(f"select count(*) from {target}").fetchone()  # noqa: S608
-    return int(row[0]) if row else 0
+    rows = con.execute(f"select count(*) from {target}").fetchall()  # noqa: S608
+    return int(rows[0][0])

@@ -119,8 +119,9 @@ def log_step(
     rows_received: int | None,
     rows_written: int,
     rows_quarantined: int = 0,
+    asset_key: dg.AssetKey | None = None,
 ) -> None:
-    """Append one row per asset step to `audit.step_log`."""
+    """Append one row per asset step to `audit.step_log` (name the key in a multi-asset)."""
     partition = None
     if context.has_partition_key_range:
         key_range = context.partition_key_range
@@ -134,7 +135,7 @@ def log_step(
         "$quarantined, $at)",
         {
             "run": context.run.run_id,
-            "asset": context.asset_key.to_user_string(),
+            "asset": (asset_key or context.asset_key).to_user_string(),
             "partition": partition,
             "received": rows_received,
             "written": rows_written,
@@ -147,6 +148,9 @@ def log_step(
 def scalar(
     con: duckdb.DuckDBPyConnection, query: str, params: dict[str, object] | None = None
 ) -> object:
-    """First column of the first row of a query, or None."""
-    row = con.execute(query, params or {}).fetchone()
-    return row[0] if row else None
+    """First column of the first row of a query, or None.
+
+    Reads the whole result: under DuckDB 2.0 a partly fetched result blocks the connection.
+    """
+    rows = con.execute(query, params or {}).fetchall()
+    return rows[0][0] if rows else None

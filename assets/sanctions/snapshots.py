@@ -17,7 +17,7 @@ import polars as pl
 
 from assets.common.landing import LandingArea
 from assets.common.raw import sha256_file
-from assets.common.warehouse import Warehouse, log_step, replace_table
+from assets.common.warehouse import Warehouse, log_step, replace_table, scalar
 from assets.sanctions import ofac_sdn
 
 LIST_ID = "ofac_sdn"
@@ -57,12 +57,13 @@ def raw_ofac_sdn(
     """OFAC SDN snapshots as received, one row per record, with snapshot date and provenance."""
     snapshots = landed_snapshots(landing.root)
     with warehouse.connect() as con:
-        exists = con.execute(
+        exists = scalar(
+            con,
             "select count(*) from information_schema.tables "
-            "where table_schema = 'raw' and table_name = 'ofac_sdn'"
-        ).fetchone()
+            "where table_schema = 'raw' and table_name = 'ofac_sdn'",
+        )
         known: set[str] = set()
-        if exists and exists[0]:
+        if exists:
             known = {
                 row[0]
                 for row in con.execute("select distinct source_sha256 from raw.ofac_sdn").fetchall()
@@ -137,7 +138,9 @@ def staging_ofac_sdn(
             identifiers.append(ofac_sdn.extract_identifiers(normalized).with_columns(snapshot_cols))
         written = replace_table(con, "staging", "ofac_sdn_entries", pl.concat(entries))
         found = replace_table(con, "staging", "ofac_sdn_identifiers", pl.concat(identifiers))
-        log_step(con, context, rows_received=raw.height, rows_written=written)
+        for table, rows in (("ofac_sdn_entries", written), ("ofac_sdn_identifiers", found)):
+            key = dg.AssetKey(["staging", table])
+            log_step(con, context, rows_received=raw.height, rows_written=rows, asset_key=key)
     meta: dict[str, str | int] = {
         "parser_version": ofac_sdn.PARSER_VERSION,
         "snapshots": len(entries),

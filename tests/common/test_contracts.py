@@ -87,11 +87,17 @@ def test_each_broken_rule_quarantines_the_row_with_a_reason() -> None:
     )
     assert "cannot read" in reasons["10702030/150323/0000002"][0]
     assert "cannot read" in reasons["10702030/150323/0000003"][0]
-    assert "greater_than_or_equal" in reasons["10702030/150323/0000004"][0]
-    assert reasons["10702030/150323/0000005"][0].startswith("origin_country")
+    assert reasons["10702030/150323/0000004"] == ["statistical_value_usd: must be >= 0 (got -4.0)"]
+    assert reasons["10702030/150323/0000005"] == [
+        "origin_country: must be one of iso3166_alpha2 (got XX)"
+    ]
     assert reasons["10702030/150323/0000006"][0].startswith("commodity_code")
     assert "repeats the key of row 1" in reasons["10702030/150323/0012345"][0]
-    assert len(reasons["10702030/150323/0000009"]) == 2  # every reason, not just the first
+    assert reasons["10702030/150323/0000009"] == [  # every reason, not just the first
+        "dispatch_country: must be one of iso3166_alpha2 (got XX)",
+        "importer_inn: is required but empty",
+    ]
+    assert reasons[""] == ["declaration_id: is required but empty"]
     assert result.valid.height + result.quarantined.height == frame.height
 
 
