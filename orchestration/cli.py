@@ -76,6 +76,7 @@ def build(settings: Settings) -> bool:
     with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(
             instance=instance,
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
             tags={
                 ASSET_PARTITION_RANGE_START_TAG: f"{first}-01",
                 ASSET_PARTITION_RANGE_END_TAG: f"{last}-01",
