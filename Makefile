@@ -30,7 +30,7 @@ format: .venv/.synced ## Apply ruff and sqlfluff fixes
 	$(RUN) sqlfluff fix sql
 
 dev: .venv/.synced ## Dagster UI on http://127.0.0.1:3000 with local storage under data/
-	mkdir -p data/dagster_home && DAGSTER_HOME=$(CURDIR)/data/dagster_home \
+	DAGSTER_HOME="$$($(RUN) python -m orchestration.cli dagster-home)" \
 		$(RUN) dagster dev -m orchestration.definitions
 
 bundle: .venv/.synced ## Regenerate the synthetic demo bundle (deterministic)

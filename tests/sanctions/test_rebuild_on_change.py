@@ -1,0 +1,136 @@
+"""A new sanctions snapshot in the landing area triggers a rebuild of exactly what depends on it."""
+
+import json
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+from conftest import settings_for
+
+from assets.common.landing import LandingArea
+from assets.common.paths import REFERENCE_DIR
+from assets.sanctions.sensors import (
+    LIST_VERSION_TAG,
+    rebuild_after_list_change,
+    sanctions_snapshot_sensor,
+)
+from demo import spec
+from orchestration import cli
+from orchestration.definitions import build_definitions, defs
+
+SNAPSHOTS = REFERENCE_DIR / "sanctions" / "ofac_sdn"
+
+
+def _land(landing: Path, name: str) -> None:
+    folder = landing / "sanctions" / "ofac_sdn"
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(SNAPSHOTS / name, folder / name)
+
+
+def _tick(instance: dg.DagsterInstance, landing: Path, cursor: str | None) -> dg.SensorResult:
+    context = dg.build_sensor_context(
+        instance=instance,
+        cursor=cursor,
+        resources={"landing": LandingArea(path=str(landing))},
+    )
+    result = sanctions_snapshot_sensor(context)
+    assert isinstance(result, dg.SensorResult)
+    return result
+
+
+def test_sensor_requests_one_run_per_new_snapshot(tmp_path: Path) -> None:
+    _land(tmp_path, "sdn_2024-02-20.csv")
+    with dg.instance_for_test() as instance:
+        first = _tick(instance, tmp_path, None)
+        assert len(first.run_requests or []) == 1
+        assert first.run_requests[0].tags[LIST_VERSION_TAG] == "ofac_sdn@2024-02-20"
+
+        quiet = _tick(instance, tmp_path, first.cursor)
+        assert not quiet.run_requests
+        assert quiet.skip_reason is not None
+
+        _land(tmp_path, "sdn_2024-02-23.csv")
+        second = _tick(instance, tmp_path, first.cursor)
+        (request,) = second.run_requests or []
+        assert request.tags[LIST_VERSION_TAG] == "ofac_sdn@2024-02-23"
+        assert request.tags["chokepoint/new_snapshots"] == "sdn_2024-02-23.csv"
+        assert json.loads(second.cursor or "{}").keys() == {
+            "sdn_2024-02-20.csv",
+            "sdn_2024-02-23.csv",
+        }
+
+
+def test_rebuild_selects_the_sanctions_assets_and_their_dependants_only() -> None:
+    job = defs.resolve_job_def(rebuild_after_list_change.name)
+    selected = {key.to_user_string() for key in job.asset_layer.selected_asset_keys}
+    assert {
+        "raw/ofac_sdn",
+        "core/sanctions_list_history",
+        "core/shipments",
+        "core/companies",
+        "marts/dual_use_trade_monthly",
+        "audit/publications",
+    } <= selected
+    assert not any(
+        key.startswith(("raw/customs", "staging/customs", "raw/trade")) for key in selected
+    )
+    assert not any(key.endswith(("company_registry", "sales_invoices")) for key in selected)
+
+
+def _counterparty_status(warehouse: Path) -> tuple[bool, str]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        listed = con.execute(
+            "select bool_or(importer_listed_now) from core.shipments where importer_inn = $inn",
+            {"inn": spec.SANCTIONED_COUNTERPARTY.inn},
+        ).fetchall()[0][0]
+        versions = con.execute(
+            "select distinct sanctions_list_versions from marts.dual_use_trade_monthly"
+        ).fetchall()
+    finally:
+        con.close()
+    assert len(versions) == 1
+    return bool(listed), versions[0][0]
+
+
+def test_landing_the_real_2024_02_23_snapshot_flips_the_counterparty(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path)
+    cli.seed_landing(settings)
+    later = settings.landing_dir / "sanctions" / "ofac_sdn" / "sdn_2024-02-23.csv"
+    later.unlink()
+    with dg.instance_for_test() as instance:
+        definitions = build_definitions(settings)
+        first_run = definitions.resolve_job_def("build_everything").execute_in_process(
+            instance=instance,
+            tags={
+                "dagster/asset_partition_range_start": "2022-01-01",
+                "dagster/asset_partition_range_end": "2024-12-01",
+            },
+        )
+        assert first_run.success
+        assert _counterparty_status(settings.warehouse_path) == (False, "ofac_sdn@2024-02-20")
+
+        cursor = _tick(instance, settings.landing_dir, None).cursor
+        _land(settings.landing_dir, "sdn_2024-02-23.csv")
+        (request,) = _tick(instance, settings.landing_dir, cursor).run_requests or []
+
+        rebuild = definitions.resolve_job_def(rebuild_after_list_change.name).execute_in_process(
+            instance=instance, tags=request.tags
+        )
+        assert rebuild.success
+        assert rebuild.dagster_run.tags[LIST_VERSION_TAG] == "ofac_sdn@2024-02-23"
+        assert _counterparty_status(settings.warehouse_path) == (True, "ofac_sdn@2024-02-23")
+
+        con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+        steps = {
+            row[0]
+            for row in con.execute(
+                "select asset_key from audit.step_log where run_id = $run",
+                {"run": rebuild.run_id},
+            ).fetchall()
+        }
+        con.close()
+        assert "core/shipments" in steps
+        ingest = ("raw/customs", "staging/customs", "raw/trade", "staging/trade", "raw/sales")
+        assert not any(step.startswith(ingest) for step in steps)
