@@ -5,6 +5,8 @@ PYTHON ?= python3
 UV_VERSION := 0.13.9
 UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
+# Trust the machine's CA store too (needed behind TLS-inspecting proxies).
+export UV_SYSTEM_CERTS := 1
 RUN := $(UV) run --locked --quiet
 
 .PHONY: demo test test-all lint format dev bundle benchmark clean
