@@ -17,6 +17,8 @@ from stdnum import imo, lei
 from stdnum.cn import uscc
 from stdnum.ru import inn, ogrn
 
+from assets.sanctions.model import SnapshotFormatError
+
 PARSER_VERSION = "ofac-sdn-csv/1"
 
 SDN_COLUMNS: tuple[str, ...] = (
@@ -91,10 +93,6 @@ _VALUE_AND_COUNTRY = r"^(?P<value>.+?)(?:\s+\((?P<country>[^()]*)\))?$"
 _ALIAS_FACT = r"^(?P<kind>[afn])\.k\.a\.\s+'(?P<alias>.+)'$"
 
 _INTEGER = r"^[0-9]+$"
-
-
-class SnapshotFormatError(ValueError):
-    """The input does not look like an OFAC legacy CSV file of the expected shape."""
 
 
 def read_legacy_csv(data: bytes, columns: Sequence[str]) -> pl.DataFrame:
