@@ -22,8 +22,14 @@ def sql_dependencies(layer: str, table: str) -> list[dg.AssetKey]:
     return [dg.AssetKey(list(key)) for key in sorted(found)]
 
 
+def _is_macro(statement: str) -> bool:
+    """A file that defines a macro holds its own `create or replace macro` statement."""
+    body = "\n".join(line for line in statement.splitlines() if not line.startswith("--"))
+    return body.lstrip().lower().startswith("create or replace macro")
+
+
 def sql_table_asset(layer: str, table: str, *, group: str, description: str) -> dg.AssetsDefinition:
-    """An asset that (re)creates `layer.table` from its SQL file."""
+    """An asset that (re)creates `layer.table` (a table, or a macro) from its SQL file."""
 
     @dg.asset(
         key=[layer, table],
@@ -33,8 +39,13 @@ def sql_table_asset(layer: str, table: str, *, group: str, description: str) -> 
         kinds={"duckdb", "sql"},
     )
     def _asset(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+        statement = sql.load(layer, table)
         with warehouse.connect() as con:
-            rows = sql.create_table_from_file(con, layer, table)
+            if _is_macro(statement):
+                con.execute(statement)
+                rows = 0
+            else:
+                rows = sql.create_table_from_file(con, layer, table)
             log_step(con, context, rows_received=None, rows_written=rows)
         return dg.MaterializeResult(
             metadata={"rows": rows, "sql": dg.MetadataValue.path(f"sql/{layer}/{table}.sql")}

@@ -1,33 +1,24 @@
-"""Sanctions lists: received snapshots, normalized entries, listing history and identifiers."""
+"""Sanctions lists: received snapshots, normalized entries, history, deltas and identifiers."""
 
 from assets.common.sql_assets import sql_table_asset
-from assets.sanctions.snapshots import raw_ofac_sdn, staging_ofac_sdn
+from assets.sanctions.snapshots import no_rejected_snapshots, raw_sanctions_files, staging_sanctions
+
+_CORE = {
+    "sanctions_snapshots": "Every accepted list snapshot with its date, files, sha256 and parser.",
+    "sanctions_list_history": "Validity intervals of every list entry, derived from snapshots.",
+    "sanctions_entries": "Every list entry ever seen, with its latest attributes and status.",
+    "sanctioned_identifiers": "Identifiers (INN, OGRN, IMO, ...) of entries, with validity.",
+    "sanctions_list_deltas": "Entries added, removed or changed between consecutive snapshots.",
+    "sanctions_list_as_of": "Table macro: a list as known on a date.",
+    "sanctions_listed_on": "Scalar macro: was an entry listed on a date.",
+}
 
 defs = [
-    raw_ofac_sdn,
-    staging_ofac_sdn,
-    sql_table_asset(
-        "core",
-        "sanctions_snapshots",
-        group="sanctions",
-        description="Every received list snapshot with its date, sha256 and parser version.",
-    ),
-    sql_table_asset(
-        "core",
-        "sanctions_list_history",
-        group="sanctions",
-        description="Validity intervals of every list entry, derived by comparing snapshots.",
-    ),
-    sql_table_asset(
-        "core",
-        "sanctions_entries",
-        group="sanctions",
-        description="Every list entry ever seen, with its latest attributes and current status.",
-    ),
-    sql_table_asset(
-        "core",
-        "sanctioned_identifiers",
-        group="sanctions",
-        description="Identifiers (INN, OGRN, ...) of list entries, with check-digit validity.",
+    raw_sanctions_files,
+    no_rejected_snapshots,
+    staging_sanctions,
+    *(
+        sql_table_asset("core", table, group="sanctions", description=description)
+        for table, description in _CORE.items()
     ),
 ]

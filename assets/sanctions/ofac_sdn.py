@@ -17,7 +17,17 @@ from stdnum import imo, lei
 from stdnum.cn import uscc
 from stdnum.ru import inn, ogrn
 
-from assets.sanctions.model import SnapshotFormatError
+from assets.sanctions.countries import to_iso2
+from assets.sanctions.model import (
+    ADDRESS_SCHEMA,
+    ALIAS_SCHEMA,
+    ENTRY_SCHEMA,
+    IDENTIFIER_SCHEMA,
+    ParsedList,
+    SnapshotFormatError,
+    conform,
+    empty,
+)
 
 PARSER_VERSION = "ofac-sdn-csv/1"
 
@@ -338,3 +348,78 @@ def _check_unique(frame: pl.DataFrame, key: str) -> None:
     duplicated = frame.filter(pl.col(key).is_duplicated())
     if duplicated.height:
         raise SnapshotFormatError(f"duplicate {key} {duplicated[key][0]} in snapshot")
+
+
+# Program tags OFAC renamed without changing the designation (compare normalized tags).
+PROGRAM_RENAMES = {"RUSSIA-EO": "RUSSIA-EO14024"}
+
+
+def parse(sdn: bytes, alt: bytes | None = None, add: bytes | None = None) -> ParsedList:
+    """One SDN snapshot (sdn.csv, with alt.csv and add.csv when received) in the list model."""
+    raw = read_legacy_csv(sdn, SDN_COLUMNS)
+    entries = normalize_sdn(raw).with_columns(
+        raw.get_column("row_number").alias("source_row_number")
+    )
+    entry_id = pl.col("ent_num").cast(pl.String).alias("entry_id")
+
+    identifiers = extract_identifiers(entries).select(
+        entry_id, "scheme", "value", "country", "is_valid"
+    )
+    aliases = [extract_remark_aliases(entries).select(entry_id, "alias", "alias_type", "quality")]
+    if alt is not None:
+        alt_rows = normalize_alt(read_legacy_csv(alt, ALT_COLUMNS))
+        aliases.append(
+            alt_rows.select(
+                entry_id,
+                pl.col("alt_name").alias("alias"),
+                pl.col("alt_type").alias("alias_type"),
+                pl.lit("strong").alias("quality"),
+            )
+        )
+    addresses = empty(ADDRESS_SCHEMA)
+    if add is not None:
+        add_rows = normalize_add(read_legacy_csv(add, ADD_COLUMNS))
+        addresses = conform(
+            add_rows.select(
+                entry_id,
+                pl.concat_str(
+                    ["address", "city_state_postal", "country"], separator=", ", ignore_nulls=True
+                ).alias("address"),
+                pl.col("city_state_postal").alias("city"),
+                pl.col("country")
+                .map_elements(to_iso2, return_dtype=pl.String)
+                .fill_null(pl.col("country")),
+            ),
+            ADDRESS_SCHEMA,
+        )
+    countries = (
+        pl.concat(
+            [
+                identifiers.select("entry_id", pl.col("country")),
+                addresses.select("entry_id", "country"),
+            ]
+        )
+        .with_columns(pl.col("country").map_elements(to_iso2, return_dtype=pl.String))
+        .drop_nulls()
+        .unique()
+        .group_by("entry_id")
+        .agg(pl.col("country").sort().alias("countries"))
+    )
+    programs = (
+        pl.col("programs")
+        .list.eval(pl.element().replace(PROGRAM_RENAMES))
+        .list.unique()
+        .list.sort()
+    )
+    model_entries = conform(
+        entries.select(entry_id, "entity_type", "name", programs, "remarks", "source_row_number")
+        .join(countries, on="entry_id", how="left")
+        .with_columns(pl.col("countries").fill_null(pl.lit([], dtype=pl.List(pl.String)))),
+        ENTRY_SCHEMA,
+    )
+    return ParsedList(
+        entries=model_entries,
+        aliases=conform(pl.concat(aliases), ALIAS_SCHEMA),
+        identifiers=conform(identifiers, IDENTIFIER_SCHEMA),
+        addresses=addresses,
+    )

@@ -5,12 +5,13 @@ import json
 import dagster as dg
 
 from assets.common.landing import LandingArea
-from assets.sanctions.snapshots import LIST_ID, landed_snapshots
+from assets.sanctions.registry import landed_snapshots
 
 LIST_VERSION_TAG = "chokepoint/list_version"
+NEW_SNAPSHOTS_TAG = "chokepoint/new_snapshots"
 
 # The sanctions assets and everything downstream of them; trade and tax ingest are not rebuilt.
-SANCTIONS_DOWNSTREAM = dg.AssetSelection.assets(["raw", "ofac_sdn"]).downstream()
+SANCTIONS_DOWNSTREAM = dg.AssetSelection.assets(["raw", "sanctions_files"]).downstream()
 
 rebuild_after_list_change = dg.define_asset_job(
     "rebuild_after_list_change",
@@ -30,17 +31,18 @@ def sanctions_snapshot_sensor(
     """Launch a rebuild when a sanctions snapshot lands that this sensor has not seen."""
     seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
     snapshots = landed_snapshots(landing.root)
-    new = [s for s in snapshots if seen.get(s.path.name) != s.sha256]
+    new = [s for s in snapshots if seen.get(s.version) != s.fingerprint]
     if not new:
         return dg.SensorResult(skip_reason="no new sanctions snapshot")
-    latest = max(snapshots, key=lambda s: s.as_of)
-    version = f"{LIST_ID}@{latest.as_of.isoformat()}"
+    latest: dict[str, str] = {}
+    for snapshot in snapshots:  # oldest first per list: the last one seen is the newest
+        latest[snapshot.spec.list_id] = snapshot.version
     run = dg.RunRequest(
-        run_key="+".join(sorted(s.sha256[:16] for s in new)),
+        run_key="+".join(sorted(s.fingerprint for s in new)),
         tags={
-            LIST_VERSION_TAG: version,
-            "chokepoint/new_snapshots": ",".join(s.path.name for s in new),
+            LIST_VERSION_TAG: ",".join(sorted(latest.values())),
+            NEW_SNAPSHOTS_TAG: ",".join(s.version for s in new),
         },
     )
-    cursor = {s.path.name: s.sha256 for s in snapshots}
+    cursor = {s.version: s.fingerprint for s in snapshots}
     return dg.SensorResult(run_requests=[run], cursor=json.dumps(cursor, sort_keys=True))

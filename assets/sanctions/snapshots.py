@@ -1,153 +1,200 @@
-"""OFAC SDN snapshots: land every received file as-is, then normalize each snapshot.
+"""Sanctions-list snapshots: keep every received file, guard it, then parse accepted ones.
 
-The legacy SDN files carry no designation dates, so listing history comes from comparing
-snapshots; every snapshot is kept, identified by its sha256, and loading the same bytes twice
-changes nothing.
+Delistings are not announced, so listing history comes from comparing snapshots. Every file is
+kept as received (bytes, sha256, time received); the same bytes landed twice change nothing.
+A snapshot that fails the guard is recorded in `audit.sanctions_rejections` and the previous one
+stays in force.
 """
 
 import gzip
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from pathlib import Path
+from datetime import UTC, datetime
 
 import dagster as dg
+import duckdb
 import polars as pl
 
 from assets.common.landing import LandingArea
-from assets.common.raw import sha256_file
-from assets.common.warehouse import Warehouse, log_step, replace_table, scalar
-from assets.sanctions import ofac_sdn
+from assets.common.warehouse import Warehouse, log_step, replace_table
+from assets.sanctions import guard
+from assets.sanctions.model import ParsedList
+from assets.sanctions.registry import landed_snapshots, list_specs, parse_parts, parser_version
 
-LIST_ID = "ofac_sdn"
-LANDING_SUBDIR = "sanctions/ofac_sdn"
-_SNAPSHOT_NAME = re.compile(r"^sdn_(\d{4}-\d{2}-\d{2})\.csv(\.gz)?$")
+_DDL = (
+    """
+    create table if not exists raw.sanctions_files (
+        list_id varchar, snapshot_date date, part varchar, fingerprint varchar,
+        source_file varchar, source_sha256 varchar, size_bytes bigint, entries bigint,
+        content blob, received_at timestamp with time zone
+    )
+    """,
+    """
+    create table if not exists audit.sanctions_rejections (
+        list_id varchar, snapshot_date date, fingerprint varchar, files varchar,
+        reason varchar, rejected_at timestamp with time zone
+    )
+    """,
+)
 
+_IN_FORCE = """
+select entries from raw.sanctions_files
+where list_id = $list and part = $part and snapshot_date < $day
+order by snapshot_date desc limit 1
+"""
 
-@dataclass(frozen=True)
-class Snapshot:
-    """One received SDN file."""
-
-    path: Path
-    as_of: date
-    sha256: str
-
-
-def landed_snapshots(landing_root: Path) -> list[Snapshot]:
-    """Every `sdn_YYYY-MM-DD.csv[.gz]` in the landing folder, oldest first."""
-    folder = landing_root / LANDING_SUBDIR
-    found = []
-    for path in sorted(folder.glob("sdn_*")) if folder.is_dir() else []:
-        match = _SNAPSHOT_NAME.match(path.name)
-        if match:
-            found.append(Snapshot(path, date.fromisoformat(match.group(1)), sha256_file(path)))
-    return sorted(found, key=lambda s: (s.as_of, s.path.name))
-
-
-def read_snapshot_bytes(path: Path) -> bytes:
-    data = path.read_bytes()
-    return gzip.decompress(data) if path.suffix == ".gz" else data
+STAGING_TABLES = ("entries", "aliases", "identifiers", "addresses")
 
 
-@dg.asset(key=["raw", "ofac_sdn"], group_name="sanctions", kinds={"duckdb", "csv"})
-def raw_ofac_sdn(
+@dg.asset(key=["raw", "sanctions_files"], group_name="sanctions", kinds={"duckdb"})
+def raw_sanctions_files(
     context: dg.AssetExecutionContext, warehouse: Warehouse, landing: LandingArea
 ) -> dg.MaterializeResult:
-    """OFAC SDN snapshots as received, one row per record, with snapshot date and provenance."""
+    """Every sanctions-list file received, kept as received, once it passes the guard."""
     snapshots = landed_snapshots(landing.root)
+    accepted, rejected = [], []
     with warehouse.connect() as con:
-        exists = scalar(
-            con,
-            "select count(*) from information_schema.tables "
-            "where table_schema = 'raw' and table_name = 'ofac_sdn'",
-        )
-        known: set[str] = set()
-        if exists:
-            known = {
-                row[0]
-                for row in con.execute("select distinct source_sha256 from raw.ofac_sdn").fetchall()
-            }
-        new = [s for s in snapshots if s.sha256 not in known]
-        added = 0
-        for snapshot in new:
-            frame = ofac_sdn.read_legacy_csv(
-                read_snapshot_bytes(snapshot.path), ofac_sdn.SDN_COLUMNS
+        for statement in _DDL:
+            con.execute(statement)
+        seen = {
+            row[0]
+            for row in con.execute(
+                "select fingerprint from raw.sanctions_files union "
+                "select fingerprint from audit.sanctions_rejections"
+            ).fetchall()
+        }
+        now = datetime.now(UTC)
+        for snapshot in snapshots:
+            if snapshot.fingerprint in seen:
+                continue
+            spec = snapshot.spec
+            in_force = con.execute(
+                _IN_FORCE, {"list": spec.list_id, "part": spec.main_part, "day": snapshot.as_of}
+            ).fetchall()
+            parsed, reason = guard.check(snapshot, in_force[0][0] if in_force else None)
+            files = ", ".join(f.path.name for f in snapshot.files.values())
+            if parsed is None:
+                con.execute(
+                    "insert into audit.sanctions_rejections values "
+                    "($list, $day, $fingerprint, $files, $reason, $at)",
+                    {
+                        "list": spec.list_id,
+                        "day": snapshot.as_of,
+                        "fingerprint": snapshot.fingerprint,
+                        "files": files,
+                        "reason": reason,
+                        "at": now,
+                    },
+                )
+                rejected.append({"snapshot": snapshot.version, "files": files, "reason": reason})
+                context.log.warning(f"rejected {snapshot.version} ({files}): {reason}")
+                continue
+            con.execute("begin transaction")
+            con.execute(
+                "delete from raw.sanctions_files where list_id = $list and snapshot_date = $day",
+                {"list": spec.list_id, "day": snapshot.as_of},
             )
-            frame = frame.rename({"row_number": "source_row_number"}).with_columns(
-                pl.lit(LIST_ID).alias("list_id"),
-                pl.lit(snapshot.as_of).alias("snapshot_date"),
-                pl.lit(snapshot.path.relative_to(landing.root).as_posix()).alias("source_file"),
-                pl.lit(snapshot.sha256).alias("source_sha256"),
-                pl.lit(datetime.now(UTC)).alias("loaded_at"),
-            )
-            con.register("_frame", frame.to_arrow())
-            con.execute("create table if not exists raw.ofac_sdn as select * from _frame limit 0")
-            con.execute("insert into raw.ofac_sdn by name select * from _frame")
-            con.unregister("_frame")
-            added += frame.height
-            context.log.info(f"landed {snapshot.path.name}: {frame.height} records")
-        log_step(con, context, rows_received=added, rows_written=added)
+            for part, landed in sorted(snapshot.files.items()):
+                con.execute(
+                    "insert into raw.sanctions_files values ($list, $day, $part, $fingerprint, "
+                    "$file, $sha256, $size, $entries, $content, $at)",
+                    {
+                        "list": spec.list_id,
+                        "day": snapshot.as_of,
+                        "part": part,
+                        "fingerprint": snapshot.fingerprint,
+                        "file": landed.path.relative_to(landing.root).as_posix(),
+                        "sha256": landed.sha256,
+                        "size": landed.size_bytes,
+                        "entries": parsed.entries.height if part == spec.main_part else None,
+                        "content": landed.path.read_bytes(),
+                        "at": now,
+                    },
+                )
+            con.execute("commit")
+            accepted.append(snapshot.version)
+            context.log.info(f"accepted {snapshot.version}: {parsed.entries.height} entries")
+        log_step(con, context, rows_received=len(snapshots), rows_written=len(accepted))
     return dg.MaterializeResult(
         metadata={
-            "snapshots_received": len(snapshots),
-            "snapshots_new": dg.MetadataValue.json([s.path.name for s in new]),
-            "rows_added": added,
+            "snapshots_landed": len(snapshots),
+            "accepted": dg.MetadataValue.json(accepted),
+            "rejected": dg.MetadataValue.json(rejected),
         }
     )
+
+
+@dg.asset_check(asset=["raw", "sanctions_files"], name="no_rejected_snapshots")
+def no_rejected_snapshots(warehouse: Warehouse) -> dg.AssetCheckResult:
+    """Warn while any received snapshot stands rejected (the previous one is still in force)."""
+    with warehouse.connect() as con:
+        rows = con.execute(
+            "select list_id, snapshot_date::varchar, files, reason "
+            "from audit.sanctions_rejections order by rejected_at"
+        ).fetchall()
+    return dg.AssetCheckResult(
+        passed=not rows,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"rejections": dg.MetadataValue.json([list(map(str, row)) for row in rows])},
+    )
+
+
+def _content(blob: bytes) -> bytes:
+    return gzip.decompress(blob) if blob[:2] == b"\x1f\x8b" else blob
+
+
+def _parse_accepted(con: duckdb.DuckDBPyConnection) -> dict[str, list[pl.DataFrame]]:
+    files = con.execute(
+        "select list_id, snapshot_date, part, content from raw.sanctions_files "
+        "order by list_id, snapshot_date, part"
+    ).fetchall()
+    grouped: dict[tuple[str, object], dict[str, bytes]] = {}
+    for list_id, day, part, content in files:
+        grouped.setdefault((list_id, day), {})[part] = _content(content)
+    out: dict[str, list[pl.DataFrame]] = {table: [] for table in STAGING_TABLES}
+    specs = list_specs()
+    for (list_id, day), parts in grouped.items():
+        spec = specs[list_id]
+        parsed: ParsedList = parse_parts(spec, parts)
+        labels = [
+            pl.lit(list_id).alias("list_id"),
+            pl.lit(day).cast(pl.Date).alias("snapshot_date"),
+            pl.lit(parser_version(spec)).alias("parser_version"),
+        ]
+        for table in STAGING_TABLES:
+            out[table].append(getattr(parsed, table).select(*labels, pl.all()))
+    return out
 
 
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
-            ["staging", "ofac_sdn_entries"],
-            deps=[["raw", "ofac_sdn"]],
+            ["staging", f"sanctions_{table}"],
+            deps=[["raw", "sanctions_files"]],
             group_name="sanctions",
-            description="OFAC SDN entries per snapshot, normalized (programs split, nulls, types).",
+            description=f"Sanctions-list {table} of every accepted snapshot, normalized.",
             kinds={"duckdb", "polars"},
-        ),
-        dg.AssetSpec(
-            ["staging", "ofac_sdn_identifiers"],
-            deps=[["raw", "ofac_sdn"]],
-            group_name="sanctions",
-            description="Identifiers (INN, OGRN, registration numbers) parsed from SDN remarks.",
-            kinds={"duckdb", "polars"},
-        ),
+        )
+        for table in STAGING_TABLES
     ]
 )
-def staging_ofac_sdn(
+def staging_sanctions(
     context: dg.AssetExecutionContext, warehouse: Warehouse
 ) -> Iterator[dg.MaterializeResult]:
-    """Normalize every landed SDN snapshot with the current parser version."""
+    """Parse every accepted snapshot with the current parsers into the normalized model."""
+    counts = {}
     with warehouse.connect() as con:
-        raw = con.sql("select * from raw.ofac_sdn order by snapshot_date, source_row_number").pl()
-        entries, identifiers = [], []
-        for (snapshot_date, sha256), rows in raw.group_by(
-            ["snapshot_date", "source_sha256"], maintain_order=True
-        ):
-            snapshot_cols = [
-                pl.lit(LIST_ID).alias("list_id"),
-                pl.lit(snapshot_date).alias("snapshot_date"),
-                pl.lit(sha256).alias("source_sha256"),
-                pl.lit(ofac_sdn.PARSER_VERSION).alias("parser_version"),
-            ]
-            normalized = ofac_sdn.normalize_sdn(
-                rows.select(*ofac_sdn.SDN_COLUMNS, "source_row_number")
+        parsed = _parse_accepted(con)
+        for table, frames in parsed.items():
+            name = f"sanctions_{table}"
+            if not frames:
+                raise RuntimeError("no accepted sanctions snapshot: land one before building")
+            counts[name] = replace_table(con, "staging", name, pl.concat(frames))
+            log_step(
+                con,
+                context,
+                rows_received=None,
+                rows_written=counts[name],
+                asset_key=dg.AssetKey(["staging", name]),
             )
-            entries.append(normalized.with_columns(snapshot_cols))
-            identifiers.append(ofac_sdn.extract_identifiers(normalized).with_columns(snapshot_cols))
-        written = replace_table(con, "staging", "ofac_sdn_entries", pl.concat(entries))
-        found = replace_table(con, "staging", "ofac_sdn_identifiers", pl.concat(identifiers))
-        for table, rows in (("ofac_sdn_entries", written), ("ofac_sdn_identifiers", found)):
-            key = dg.AssetKey(["staging", table])
-            log_step(con, context, rows_received=raw.height, rows_written=rows, asset_key=key)
-    meta: dict[str, str | int] = {
-        "parser_version": ofac_sdn.PARSER_VERSION,
-        "snapshots": len(entries),
-    }
-    yield dg.MaterializeResult(
-        asset_key=["staging", "ofac_sdn_entries"], metadata={**meta, "rows": written}
-    )
-    yield dg.MaterializeResult(
-        asset_key=["staging", "ofac_sdn_identifiers"], metadata={**meta, "rows": found}
-    )
+    for name, rows in counts.items():
+        yield dg.MaterializeResult(asset_key=["staging", name], metadata={"rows": rows})

@@ -1,12 +1,15 @@
 -- core.sanctioned_identifiers
--- Grain: one row per identifier of a list entry. Keys: list_id, entry_id, scheme, value.
+-- Grain: one row per identifier a list entry has carried. Keys: list_id, entry_id, scheme, value.
 -- is_valid is the check-digit verdict (null where the scheme has no check); only valid
--- identifiers are used for exact joins.
-select distinct
+-- identifiers are used for exact joins. first_seen/last_seen bound the snapshots that had it.
+select
     list_id,
-    ent_num::varchar as entry_id,
+    entry_id,
     scheme,
     value,
-    country,
-    is_valid
-from staging.ofac_sdn_identifiers
+    any_value(country) as country,
+    bool_and(is_valid) as is_valid,
+    min(snapshot_date) as first_seen,
+    max(snapshot_date) as last_seen
+from staging.sanctions_identifiers
+group by list_id, entry_id, scheme, value

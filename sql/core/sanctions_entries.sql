@@ -5,9 +5,9 @@ with latest_version as (
     select
         entries.*,
         row_number() over (
-            partition by entries.list_id, entries.ent_num order by entries.snapshot_date desc
+            partition by entries.list_id, entries.entry_id order by entries.snapshot_date desc
         ) as recency
-    from staging.ofac_sdn_entries as entries
+    from staging.sanctions_entries as entries
 ),
 
 spans as (
@@ -22,11 +22,13 @@ spans as (
 
 select
     latest_version.list_id,
-    latest_version.ent_num::varchar as entry_id,
+    latest_version.entry_id,
     latest_version.name,
     latest_version.entity_type,
     latest_version.programs,
-    latest_version.secondary_sanctions_risk,
+    latest_version.countries,
+    latest_version.listing_date,
+    latest_version.remarks,
     spans.first_listed,
     spans.listed_now,
     latest_version.snapshot_date as last_seen
@@ -34,5 +36,5 @@ from latest_version
 inner join spans
     on
         latest_version.list_id = spans.list_id
-        and latest_version.ent_num::varchar = spans.entry_id
+        and latest_version.entry_id = spans.entry_id
 where latest_version.recency = 1

@@ -6,11 +6,11 @@
 with presence as (
     select
         entries.list_id,
-        entries.ent_num::varchar as entry_id,
+        entries.entry_id,
         entries.listing_date,
         snapshots.seq,
         snapshots.snapshot_date
-    from staging.ofac_sdn_entries as entries
+    from staging.sanctions_entries as entries
     inner join core.sanctions_snapshots as snapshots
         on
             entries.list_id = snapshots.list_id

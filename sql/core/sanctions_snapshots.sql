@@ -1,40 +1,46 @@
 -- core.sanctions_snapshots
--- Grain: one row per received list snapshot. Keys: list_id, snapshot_date.
--- Every file is kept and identified by its sha256; seq orders a list's snapshots in time.
-with entries as (
-    select * from staging.ofac_sdn_entries
-),
-
-snapshots as (
+-- Grain: one row per accepted list snapshot. Keys: list_id, snapshot_date.
+-- seq orders a list's snapshots in time; fingerprint is the sha256 of each file received.
+with main_files as (
     select
         list_id,
         snapshot_date,
+        fingerprint,
+        source_file,
         source_sha256,
-        parser_version,
-        count(*) as entries
-    from entries
-    group by list_id, snapshot_date, source_sha256, parser_version
+        size_bytes,
+        entries,
+        received_at
+    from raw.sanctions_files
+    where entries is not null
 ),
 
-received as (
+parsed as (
     select
-        source_sha256,
-        source_file,
-        min(loaded_at) as received_at
-    from raw.ofac_sdn
-    group by source_sha256, source_file
+        list_id,
+        snapshot_date,
+        any_value(parser_version) as parser_version,
+        count(*) as parsed_entries
+    from staging.sanctions_entries
+    group by list_id, snapshot_date
 )
 
 select
-    snapshots.list_id,
-    snapshots.snapshot_date,
+    main_files.list_id,
+    main_files.snapshot_date,
     row_number() over (
-        partition by snapshots.list_id order by snapshots.snapshot_date
+        partition by main_files.list_id order by main_files.snapshot_date
     ) as seq,
-    snapshots.source_sha256,
-    received.source_file,
-    received.received_at,
-    snapshots.parser_version,
-    snapshots.entries
-from snapshots
-inner join received on snapshots.source_sha256 = received.source_sha256
+    main_files.list_id || '@' || main_files.snapshot_date as list_version,
+    main_files.source_file,
+    main_files.source_sha256,
+    main_files.fingerprint,
+    main_files.size_bytes,
+    main_files.received_at,
+    parsed.parser_version,
+    parsed.parsed_entries as entries
+from main_files
+inner join parsed
+    on
+        main_files.list_id = parsed.list_id
+        and main_files.snapshot_date = parsed.snapshot_date

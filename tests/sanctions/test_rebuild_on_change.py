@@ -12,6 +12,7 @@ from assets.common.landing import LandingArea
 from assets.common.paths import REFERENCE_DIR
 from assets.sanctions.sensors import (
     LIST_VERSION_TAG,
+    NEW_SNAPSHOTS_TAG,
     rebuild_after_list_change,
     sanctions_snapshot_sensor,
 )
@@ -54,10 +55,10 @@ def test_sensor_requests_one_run_per_new_snapshot(tmp_path: Path) -> None:
         second = _tick(instance, tmp_path, first.cursor)
         (request,) = second.run_requests or []
         assert request.tags[LIST_VERSION_TAG] == "ofac_sdn@2024-02-23"
-        assert request.tags["chokepoint/new_snapshots"] == "sdn_2024-02-23.csv"
+        assert request.tags[NEW_SNAPSHOTS_TAG] == "ofac_sdn@2024-02-23"
         assert json.loads(second.cursor or "{}").keys() == {
-            "sdn_2024-02-20.csv",
-            "sdn_2024-02-23.csv",
+            "ofac_sdn@2024-02-20",
+            "ofac_sdn@2024-02-23",
         }
 
 
@@ -65,7 +66,7 @@ def test_rebuild_selects_the_sanctions_assets_and_their_dependants_only() -> Non
     job = defs.resolve_job_def(rebuild_after_list_change.name)
     selected = {key.to_user_string() for key in job.asset_layer.selected_asset_keys}
     assert {
-        "raw/ofac_sdn",
+        "raw/sanctions_files",
         "core/sanctions_list_history",
         "core/shipments",
         "core/companies",

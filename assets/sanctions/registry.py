@@ -1,0 +1,144 @@
+"""Which sanctions lists we receive, where their files land, and how each is read.
+
+The facts live in `data_contracts/sanctions_lists.yaml`; this module only reads them and finds
+the snapshots present in the landing area.
+"""
+
+from __future__ import annotations
+
+import gzip
+import importlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+from assets.common.contracts import load_contract
+from assets.common.raw import sha256_file
+from assets.sanctions.model import ParsedList
+
+
+@dataclass(frozen=True)
+class ListSpec:
+    """One sanctions list as described by its contract."""
+
+    list_id: str
+    name: str
+    landing: str
+    format: str
+    file_pattern: re.Pattern[str]
+    main_part: str
+    min_entries: int
+    max_entries: int
+    max_drop_ratio: float
+
+
+@dataclass(frozen=True)
+class LandedFile:
+    """One received file of a snapshot."""
+
+    part: str
+    path: Path
+    sha256: str
+    size_bytes: int
+
+    def read(self) -> bytes:
+        data = self.path.read_bytes()
+        return gzip.decompress(data) if self.path.suffix == ".gz" else data
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The files of one list received for one date."""
+
+    spec: ListSpec
+    as_of: date
+    files: dict[str, LandedFile] = field(default_factory=dict)
+
+    @property
+    def version(self) -> str:
+        return f"{self.spec.list_id}@{self.as_of.isoformat()}"
+
+    @property
+    def fingerprint(self) -> str:
+        """Identity of the snapshot's bytes: the sha256 of each part, in part order."""
+        return "+".join(f"{part}:{f.sha256}" for part, f in sorted(self.files.items()))
+
+
+@cache
+def list_specs() -> dict[str, ListSpec]:
+    lists = load_contract("sanctions_lists").custom["lists"]
+    return {
+        list_id: ListSpec(
+            list_id=list_id,
+            name=item["name"],
+            landing=item["landing"],
+            format=item["format"],
+            file_pattern=re.compile(item["file_pattern"]),
+            main_part=item["main_part"],
+            min_entries=int(item["min_entries"]),
+            max_entries=int(item["max_entries"]),
+            max_drop_ratio=float(item["max_drop_ratio"]),
+        )
+        for list_id, item in lists.items()
+    }
+
+
+def landed_snapshots(landing_root: Path) -> list[Snapshot]:
+    """Every snapshot in the landing area with its main file present, oldest first per list."""
+    found: list[Snapshot] = []
+    for spec in list_specs().values():
+        folder = landing_root / spec.landing
+        by_date: dict[date, dict[str, LandedFile]] = {}
+        for path in sorted(folder.iterdir()) if folder.is_dir() else []:
+            match = spec.file_pattern.match(path.name)
+            if not match or not path.is_file():
+                continue
+            day = date.fromisoformat(match.group("date"))
+            by_date.setdefault(day, {})[match.group("part")] = LandedFile(
+                match.group("part"), path, sha256_file(path), path.stat().st_size
+            )
+        found += [
+            Snapshot(spec, day, files)
+            for day, files in sorted(by_date.items())
+            if spec.main_part in files
+        ]
+    return found
+
+
+def _ofac(parts: dict[str, bytes]) -> ParsedList:
+    from assets.sanctions import ofac_sdn
+
+    return ofac_sdn.parse(parts["sdn"], parts.get("alt"), parts.get("add"))
+
+
+def _un(parts: dict[str, bytes]) -> ParsedList:
+    from assets.sanctions import un_xml
+
+    return un_xml.parse(parts["consolidated"])
+
+
+# format -> (module holding PARSER_VERSION, function reading a snapshot's parts)
+PARSERS: dict[str, tuple[str, Callable[[dict[str, bytes]], ParsedList]]] = {
+    "ofac_legacy_csv": ("assets.sanctions.ofac_sdn", _ofac),
+    "un_xml": ("assets.sanctions.un_xml", _un),
+}
+
+
+def parser_version(spec: ListSpec) -> str:
+    module, _ = PARSERS[spec.format]
+    return str(importlib.import_module(module).PARSER_VERSION)
+
+
+def parse_parts(spec: ListSpec, parts: dict[str, bytes]) -> ParsedList:
+    """Parse a snapshot's files (raw bytes by part) with its list's parser."""
+    _, parse = PARSERS[spec.format]
+    return parse(parts)
+
+
+def parse_snapshot(snapshot: Snapshot) -> ParsedList:
+    """Parse a landed snapshot's files (raises SnapshotFormatError)."""
+    parts = {part: landed.read() for part, landed in snapshot.files.items()}
+    return parse_parts(snapshot.spec, parts)
