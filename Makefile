@@ -38,6 +38,9 @@ dev: .venv/.synced ## Dagster UI on http://127.0.0.1:3000 with local storage und
 bundle: .venv/.synced ## Regenerate the synthetic demo bundle (deterministic)
 	$(RUN) python -m demo.generate --out demo/bundle
 
+benchmark: .venv/.synced ## Speed benchmarks (not run by `make test` or CI); prints figures
+	$(RUN) python benchmarks/sanctions_snapshot.py
+
 clean: ## Remove the built warehouse, landing copies and Dagster state
 	rm -rf data
 

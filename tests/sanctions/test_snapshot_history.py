@@ -1,0 +1,197 @@
+"""Snapshot history on real OFAC files: guard, deltas and as-of answers.
+
+Tests that need more than the two bundled snapshots read ../shared/reference-data and skip
+with the reason when it is absent.
+"""
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+import assets.sanctions
+from assets.common.landing import LandingArea
+from assets.common.paths import REFERENCE_DIR
+from assets.common.warehouse import Warehouse
+from conftest import SHARED
+
+BUNDLED = REFERENCE_DIR / "sanctions" / "ofac_sdn"
+OFAC_SHARED = SHARED / "ofac-sdn"
+
+
+class Pipeline:
+    """The sanctions assets alone, over a landing folder and a warehouse in a temp dir."""
+
+    def __init__(self, root: Path) -> None:
+        self.landing = root / "landing"
+        self.folder = self.landing / "sanctions" / "ofac_sdn"
+        self.folder.mkdir(parents=True)
+        self.warehouse = Warehouse(
+            build_path=str(root / "w.build.duckdb"), published_path=str(root / "w.duckdb")
+        )
+
+    def land(self, source: Path, name: str | None = None) -> None:
+        shutil.copyfile(source, self.folder / (name or source.name))
+
+    def land_bytes(self, name: str, data: bytes) -> None:
+        (self.folder / name).write_bytes(data)
+
+    def build(self) -> None:
+        result = dg.materialize(
+            [d for d in assets.sanctions.defs if isinstance(d, dg.AssetsDefinition)],
+            resources={"warehouse": self.warehouse, "landing": LandingArea(path=str(self.landing))},
+        )
+        assert result.success
+
+    def query(self, sql: str, params: object = None) -> list[tuple]:
+        con = duckdb.connect(self.warehouse.build_path, read_only=True)
+        try:
+            return con.execute(sql, params or {}).fetchall()
+        finally:
+            con.close()
+
+    def snapshots(self) -> list[str]:
+        return [
+            row[0].isoformat()
+            for row in self.query("select snapshot_date from core.sanctions_snapshots order by 1")
+        ]
+
+
+@pytest.fixture
+def pipeline(tmp_path: Path) -> Iterator[Pipeline]:
+    yield Pipeline(tmp_path)
+
+
+def _delta_counts(pipeline: Pipeline, to_snapshot: str) -> dict[str, int]:
+    return dict(
+        pipeline.query(
+            "select change, count(*) from core.sanctions_list_deltas "
+            "where to_snapshot = $day::date group by change",
+            {"day": to_snapshot},
+        )
+    )
+
+
+def test_deltas_between_the_bundled_february_2024_snapshots(pipeline: Pipeline) -> None:
+    pipeline.land(BUNDLED / "sdn_2024-02-20.csv")
+    pipeline.land(BUNDLED / "sdn_2024-02-23.csv")
+    pipeline.build()
+    assert _delta_counts(pipeline, "2024-02-23") == {"ADDED": 553, "CHANGED": 8}
+    russia = pipeline.query(
+        "select count(*) from core.sanctions_list_deltas where change = 'ADDED' "
+        "and list_contains(new_programs, 'RUSSIA-EO14024')"
+    )
+    assert russia == [(552,)]
+    assert pipeline.query(
+        "select distinct change_source from core.sanctions_list_deltas"
+    ) == [("publisher",)]
+    # as-of answers: the list as known on a date, and listed-on-date versus now
+    assert pipeline.query(
+        "select count(*) from core.sanctions_list_as_of('ofac_sdn', date '2024-02-22')"
+    ) == [(13931,)]
+    assert pipeline.query(
+        "select core.sanctions_listed_on('ofac_sdn', '47497', date '2024-02-22'), "
+        "core.sanctions_listed_on('ofac_sdn', '47497', date '2024-03-01')"
+    ) == [(False, True)]
+
+
+def test_landing_the_same_bytes_again_changes_nothing(pipeline: Pipeline) -> None:
+    pipeline.land(BUNDLED / "sdn_2024-02-20.csv")
+    pipeline.build()
+    before = pipeline.query("select fingerprint, received_at from raw.sanctions_files")
+    pipeline.build()
+    assert pipeline.query("select fingerprint, received_at from raw.sanctions_files") == before
+    assert pipeline.query("select count(*) from audit.sanctions_rejections") == [(0,)]
+
+
+@pytest.mark.parametrize(
+    ("name", "damage", "reason"),
+    [
+        ("sdn_2024-05-04.csv", lambda data: b"", "empty file"),
+        ("sdn_2024-05-04.csv", lambda data: data[: len(data) // 2], "malformed"),
+        (
+            "sdn_2024-05-04.csv",
+            lambda data: b"\r\n".join(data.split(b"\r\n")[:5]) + b"\r\n\x1a",
+            "entries, outside",
+        ),
+        ("sdn_2024-05-04.csv", lambda data: b"ent_num,name\r\n1,X\r\n", "malformed"),
+        (
+            "sdn_2024-05-04.csv",
+            lambda data: b"\r\n".join(data.split(b"\r\n")[:11000]) + b"\r\n\x1a",
+            "looks like a truncated file",
+        ),
+    ],
+    ids=["empty", "cut-mid-record", "too-few-entries", "header-row", "drop"],
+)
+def test_a_bad_snapshot_is_rejected_and_the_previous_stays_in_force(
+    pipeline: Pipeline, name: str, damage: object, reason: str
+) -> None:
+    pipeline.land(BUNDLED / "sdn_2024-02-23.csv")
+    pipeline.build()
+    good = (BUNDLED / "sdn_2024-02-23.csv").read_bytes()
+    pipeline.land_bytes(name, damage(good))  # type: ignore[operator]
+    pipeline.build()
+    rejections = pipeline.query("select snapshot_date::varchar, reason from audit.sanctions_rejections")
+    assert len(rejections) == 1
+    assert rejections[0][0] == "2024-05-04"
+    assert reason in rejections[0][1]
+    assert pipeline.snapshots() == ["2024-02-23"]
+    assert pipeline.query(
+        "select count(*) from core.sanctions_list_history where valid_to is not null"
+    ) == [(0,)]  # nobody was delisted
+
+
+def _shared(name: str) -> Path:
+    path = OFAC_SHARED / name
+    if not path.exists():
+        pytest.skip(f"../shared/reference-data not present: {name} unavailable")
+    return path
+
+
+SHARED_SNAPSHOTS = {
+    "sdn_2021-04-25.csv": 8890,
+    "sdn_2022-02-17.csv.gz": 9056,
+    "sdn_2022-03-01.csv.gz": 9226,
+    "sdn_2023-05-16.csv.gz": 12218,
+    "sdn_2023-05-19.csv.gz": 12538,
+    "sdn_2024-02-20.csv": 13931,
+    "sdn_2024-02-23.csv": 14484,
+    "sdn_2024-04-26.csv.gz": 14668,
+    "sdn_2024-05-01.csv.gz": 14966,
+    "sdn_2024-05-03.csv.gz": 14965,
+}
+
+
+@pytest.mark.shared
+def test_all_nine_real_snapshots_and_the_2021_triple(pipeline: Pipeline) -> None:
+    for name in [*SHARED_SNAPSHOTS, "alt_2021-04-25.csv", "add_2021-04-25.csv"]:
+        pipeline.land(_shared(name))
+    pipeline.build()
+    counts = dict(
+        pipeline.query("select snapshot_date::varchar, entries from core.sanctions_snapshots")
+    )
+    assert counts == {name[4:14]: rows for name, rows in SHARED_SNAPSHOTS.items()}
+    assert pipeline.query("select count(*) from audit.sanctions_rejections") == [(0,)]
+    assert _delta_counts(pipeline, "2024-02-23") == {"ADDED": 553, "CHANGED": 8}
+    assert _delta_counts(pipeline, "2024-05-03") == {"ADDED": 7, "REMOVED": 8}
+    # the 2021 triple brings aliases and addresses from alt.csv and add.csv
+    assert pipeline.query(
+        "select count(*) from staging.sanctions_aliases "
+        "where snapshot_date = date '2021-04-25' and quality = 'strong'"
+    ) == [(11742,)]
+    assert pipeline.query(
+        "select count(*) from staging.sanctions_addresses where snapshot_date = date '2021-04-25'"
+    ) == [(13761,)]
+    # RUSSIA-EO in 2021 is the same program as RUSSIA-EO14024 later: no false program change
+    assert pipeline.query(
+        "select list_contains(programs, 'RUSSIA-EO14024') from staging.sanctions_entries "
+        "where entry_id = '31412' and snapshot_date = date '2021-04-25'"
+    ) == [(True,)]
+    # delisted entries get an end to their validity
+    delisted = pipeline.query(
+        "select count(*) from core.sanctions_list_history where delisted_at = date '2024-05-03'"
+    )
+    assert delisted == [(8,)]
