@@ -165,6 +165,60 @@ def _parse_accepted(con: duckdb.DuckDBPyConnection) -> dict[str, list[pl.DataFra
     return out
 
 
+_PARSER_CHANGES_DDL = """
+create table if not exists audit.sanctions_parser_changes (
+    list_id varchar, snapshot_date date, entry_id varchar, change varchar,
+    changed_fields varchar[], old_parser_version varchar, new_parser_version varchar,
+    detected_at timestamp with time zone
+)
+"""
+_COMPARED = ["name", "entity_type", "programs", "countries", "listing_date", "remarks"]
+
+
+def _parser_changes(con: duckdb.DuckDBPyConnection, new: pl.DataFrame) -> pl.DataFrame:
+    """Entries whose normalized form differs only because the parser changed.
+
+    Compares the staged rows of each snapshot (built by an older parser version) with the rows the
+    current parser produced from the same bytes; the publisher changed nothing in between.
+    """
+    exists = con.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'staging' and table_name = 'sanctions_entries'"
+    ).fetchall()[0][0]
+    if not exists:
+        return pl.DataFrame()
+    keys = ["list_id", "snapshot_date", "entry_id"]
+    old = con.sql(
+        f"select {', '.join([*keys, 'parser_version', *_COMPARED])} "  # noqa: S608
+        "from staging.sanctions_entries"
+    ).pl()
+    joined = old.join(
+        new.select(*keys, "parser_version", *_COMPARED),
+        on=keys,
+        how="full",
+        suffix="_new",
+        coalesce=True,
+    )
+    joined = joined.filter(pl.col("parser_version") != pl.col("parser_version_new"))
+    if joined.height == 0:
+        return pl.DataFrame()
+    changed = pl.concat_list(
+        pl.when(pl.col(f).ne_missing(pl.col(f"{f}_new"))).then(pl.lit(f)) for f in _COMPARED
+    ).list.drop_nulls()
+    return (
+        joined.with_columns(changed.alias("changed_fields"))
+        .filter(pl.col("changed_fields").list.len() > 0)
+        .select(
+            *keys,
+            pl.lit("CHANGED").alias("change"),
+            "changed_fields",
+            pl.col("parser_version").alias("old_parser_version"),
+            pl.col("parser_version_new").alias("new_parser_version"),
+            pl.lit(datetime.now(UTC)).alias("detected_at"),
+        )
+    )
+
+
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
@@ -184,10 +238,17 @@ def staging_sanctions(
     counts = {}
     with warehouse.connect() as con:
         parsed = _parse_accepted(con)
+        if not parsed["entries"]:
+            raise RuntimeError("no accepted sanctions snapshot: land one before building")
+        changes = _parser_changes(con, pl.concat(parsed["entries"]))
+        con.execute(_PARSER_CHANGES_DDL)
+        if changes.height:
+            con.register("_changes", changes.to_arrow())
+            con.execute("insert into audit.sanctions_parser_changes by name select * from _changes")
+            con.unregister("_changes")
+            context.log.info(f"{changes.height} entries changed only because the parser changed")
         for table, frames in parsed.items():
             name = f"sanctions_{table}"
-            if not frames:
-                raise RuntimeError("no accepted sanctions snapshot: land one before building")
             counts[name] = replace_table(con, "staging", name, pl.concat(frames))
             log_step(
                 con,
@@ -197,4 +258,7 @@ def staging_sanctions(
                 asset_key=dg.AssetKey(["staging", name]),
             )
     for name, rows in counts.items():
-        yield dg.MaterializeResult(asset_key=["staging", name], metadata={"rows": rows})
+        yield dg.MaterializeResult(
+            asset_key=["staging", name],
+            metadata={"rows": rows, "entries_changed_by_parser": changes.height},
+        )

@@ -85,9 +85,9 @@ def test_deltas_between_the_bundled_february_2024_snapshots(pipeline: Pipeline) 
         "and list_contains(new_programs, 'RUSSIA-EO14024')"
     )
     assert russia == [(552,)]
-    assert pipeline.query(
-        "select distinct change_source from core.sanctions_list_deltas"
-    ) == [("publisher",)]
+    assert pipeline.query("select distinct change_source from core.sanctions_list_deltas") == [
+        ("publisher",)
+    ]
     # as-of answers: the list as known on a date, and listed-on-date versus now
     assert pipeline.query(
         "select count(*) from core.sanctions_list_as_of('ofac_sdn', date '2024-02-22')"
@@ -134,7 +134,9 @@ def test_a_bad_snapshot_is_rejected_and_the_previous_stays_in_force(
     good = (BUNDLED / "sdn_2024-02-23.csv").read_bytes()
     pipeline.land_bytes(name, damage(good))  # type: ignore[operator]
     pipeline.build()
-    rejections = pipeline.query("select snapshot_date::varchar, reason from audit.sanctions_rejections")
+    rejections = pipeline.query(
+        "select snapshot_date::varchar, reason from audit.sanctions_rejections"
+    )
     assert len(rejections) == 1
     assert rejections[0][0] == "2024-05-04"
     assert reason in rejections[0][1]
@@ -195,3 +197,27 @@ def test_all_nine_real_snapshots_and_the_2021_triple(pipeline: Pipeline) -> None
         "select count(*) from core.sanctions_list_history where delisted_at = date '2024-05-03'"
     )
     assert delisted == [(8,)]
+
+
+def test_a_new_parser_version_is_labelled_as_such_not_as_a_publisher_change(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assets.sanctions import ofac_sdn
+
+    pipeline.land(BUNDLED / "sdn_2024-02-20.csv")
+    pipeline.land(BUNDLED / "sdn_2024-02-23.csv")
+    pipeline.build()
+    # A parser release that spells a program differently: the bytes did not change.
+    monkeypatch.setattr(ofac_sdn, "PARSER_VERSION", "ofac-sdn-csv/test")
+    monkeypatch.setattr(ofac_sdn, "PROGRAM_RENAMES", {"RUSSIA-EO14024": "RUSSIA-EO-14024"})
+    pipeline.build()
+    changes = pipeline.query(
+        "select snapshot_date::varchar, changed_fields, old_parser_version, new_parser_version, "
+        "count(*) from audit.sanctions_parser_changes group by all order by 1"
+    )
+    assert [row[0] for row in changes] == ["2024-02-20", "2024-02-23"]
+    assert all(row[1] == ["programs"] for row in changes)
+    assert all(row[2:4] == ("ofac-sdn-csv/1", "ofac-sdn-csv/test") for row in changes)
+    assert changes[1][4] == 4105  # every RUSSIA-EO14024 entry of 2024-02-23
+    # the publisher's deltas are the same as before: the parser change is not one of them
+    assert _delta_counts(pipeline, "2024-02-23") == {"ADDED": 553, "CHANGED": 8}
