@@ -2,17 +2,14 @@
 
 from assets.common.sql_assets import sql_table_asset
 
+_CORE = {
+    "shipments": "Import declarations with the importer's sanctions status on two clocks.",
+    "shipment_controls": "Each shipment's control measures, and whether they applied and bound.",
+    "companies": "Russian companies resolved by INN across customs, tax and sanctions data.",
+    "company_sales": "Sales per company and year, with the share sold to defence buyers.",
+}
+
 defs = [
-    sql_table_asset(
-        "core",
-        "shipments",
-        group="core",
-        description="Import declarations with the importer's sanctions status on two clocks.",
-    ),
-    sql_table_asset(
-        "core",
-        "companies",
-        group="core",
-        description="Russian companies resolved by INN across customs, tax and sanctions data.",
-    ),
+    sql_table_asset("core", table, group="core", description=description)
+    for table, description in _CORE.items()
 ]

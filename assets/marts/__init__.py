@@ -2,11 +2,16 @@
 
 from assets.common.sql_assets import sql_table_asset
 
+_MARTS = {
+    "dual_use_trade_monthly": "Controlled goods by exporter, importer country, month, HS-6, tag.",
+    "mirror_trade_monthly": "Importer-reported vs exporter-reported trade per flow and month.",
+    "importer_profile": "Per importer and year: what, from where, listed status, sales, risk.",
+    "flagged_shipments": "One row per shipment and reason it deserves a look, with evidence.",
+    "transshipment_routes": "Controlled goods whose origin differs from their dispatch country.",
+    "sanctions_list_changes": "Each list delta and the importers and shipments it affected.",
+}
+
 defs = [
-    sql_table_asset(
-        "marts",
-        "dual_use_trade_monthly",
-        group="marts",
-        description="Controlled goods by exporter, importer country, month, HS-6 and control tag.",
-    ),
+    sql_table_asset("marts", table, group="marts", description=description)
+    for table, description in _MARTS.items()
 ]

@@ -1,15 +1,29 @@
 -- core.control_list_items
--- Grain: one row per control list, version and HS-6 code. Keys: list_id, list_version, hs6.
--- control_tag names the list and tier an item belongs to (e.g. CHPL-4B for CNC machine tools).
-with chpl as (
-    select * from staging.chpl_items
+-- Grain: one row per control measure and HS-6 code. Keys: measure_id, hs6.
+-- control_tag names the list step (CHPL-4B for CNC machine tools on the CHPL, TW-RU-2024-03 for
+-- Taiwan's machine-tool step). Codes in other HS editions would be converted here.
+with measures as (
+    select * from staging.control_measures
+),
+
+nomenclature as (
+    select
+        hscode as hs6,
+        description
+    from staging.hs_nomenclature
+    where level = 6
 )
 
 select
-    'CHPL' as list_id,
-    list_version,
-    hs6,
-    'CHPL-' || chpl_tier as control_tag,
-    hs2022_description as description,
-    'HS2022' as hs_edition
-from chpl
+    measures.measure_id,
+    measures.control_tag,
+    measures.jurisdiction,
+    measures.list_name,
+    measures.announced_on,
+    measures.effective_from,
+    measures.hs6,
+    measures.hs_edition,
+    nomenclature.description,
+    measures.source
+from measures
+left join nomenclature on measures.hs6 = nomenclature.hs6

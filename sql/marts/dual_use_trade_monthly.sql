@@ -1,13 +1,15 @@
 -- marts.dual_use_trade_monthly
 -- Grain: exporter country x importer country x month x HS-6 x control tag.
 -- Keys: exporter_country, importer_country, month, hs6, control_tag.
--- Only goods on a control list; a code on several lists appears once per tag.
+-- Only goods on a control list; a code under several measures appears once per tag.
+-- value_after_control_effective counts shipments made on or after the measure took effect,
+-- where the measure binds the goods' origin country (or is a joint list such as the CHPL).
 with shipments as (
     select * from core.shipments
 ),
 
-controlled as (
-    select * from core.control_list_items
+controls as (
+    select * from core.shipment_controls
 ),
 
 latest_snapshots as (
@@ -28,7 +30,7 @@ select
     shipments.importer_country,
     shipments.declaration_month as month,
     shipments.hs6,
-    controlled.control_tag,
+    controls.control_tag,
     round(sum(shipments.statistical_value_usd), 2) as value_usd,
     round(sum(shipments.net_weight_kg), 2) as net_weight_kg,
     count(*) as shipments,
@@ -43,13 +45,22 @@ select
     round(
         coalesce(sum(shipments.statistical_value_usd) filter (shipments.importer_listed_now), 0), 2
     ) as value_to_importers_listed_now,
+    round(
+        coalesce(
+            sum(shipments.statistical_value_usd) filter (
+                controls.applies_to_origin and controls.after_effective
+            ),
+            0
+        ),
+        2
+    ) as value_after_control_effective,
     any_value(list_versions.versions) as sanctions_list_versions
 from shipments
-inner join controlled on shipments.hs6 = controlled.hs6
+inner join controls on shipments.declaration_id = controls.declaration_id
 cross join list_versions
 group by
     shipments.exporter_country,
     shipments.importer_country,
     shipments.declaration_month,
     shipments.hs6,
-    controlled.control_tag
+    controls.control_tag

@@ -11,12 +11,12 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
+from conftest import SHARED
 
 import assets.sanctions
 from assets.common.landing import LandingArea
 from assets.common.paths import REFERENCE_DIR
 from assets.common.warehouse import Warehouse
-from conftest import SHARED
 
 BUNDLED = REFERENCE_DIR / "sanctions" / "ofac_sdn"
 OFAC_SHARED = SHARED / "ofac-sdn"

@@ -1,0 +1,101 @@
+-- marts.flagged_shipments
+-- Grain: one row per shipment and reason. Keys: declaration_id, reason.
+-- Reasons: listed_at_shipment (importer on a sanctions list on the declaration date),
+-- listed_later (listed now but not then), controlled_after_effective (an export control of the
+-- goods' origin country or a joint list covered the HS-6 and had taken effect),
+-- defence_end_user (controlled goods bought by an importer that sold at least half of that
+-- year's sales to defence-register companies), routed_via_third_country (controlled goods whose
+-- origin differs from the dispatch country). evidence says what to check.
+with shipments as (
+    select
+        *,
+        year(declaration_date) as year
+    from core.shipments
+),
+
+controls as (
+    select
+        declaration_id,
+        list_sort(list(distinct control_tag)) as control_tags,
+        string_agg(
+            distinct measure_id || ' (effective ' || effective_from || ')', '; '
+        ) filter (applies_to_origin and after_effective) as measures_in_force
+    from core.shipment_controls
+    group by declaration_id
+),
+
+sales as (
+    select * from core.company_sales
+),
+
+flags as (
+    select
+        shipments.declaration_id,
+        'listed_at_shipment' as reason,
+        'importer INN on ' || shipments.importer_list_entries || ' on '
+        || shipments.declaration_date as evidence
+    from shipments
+    where shipments.importer_listed_on_date
+    union all
+    select
+        shipments.declaration_id,
+        'listed_later' as reason,
+        'importer INN on ' || shipments.importer_list_entries || ' now, not on '
+        || shipments.declaration_date as evidence
+    from shipments
+    where shipments.importer_listed_now and not shipments.importer_listed_on_date
+    union all
+    select
+        controls.declaration_id,
+        'controlled_after_effective' as reason,
+        'HS ' || shipments.hs6 || ' from ' || shipments.origin_country || ' under '
+        || controls.measures_in_force as evidence
+    from controls
+    inner join shipments on controls.declaration_id = shipments.declaration_id
+    where controls.measures_in_force is not null
+    union all
+    select
+        controls.declaration_id,
+        'defence_end_user' as reason,
+        'importer sold ' || round(100 * sales.defence_sales_share, 1) || '% of its ' || sales.year
+        || ' sales to defence-register buyers' as evidence
+    from controls
+    inner join shipments on controls.declaration_id = shipments.declaration_id
+    inner join sales
+        on shipments.importer_inn = sales.seller_inn and shipments.year = sales.year
+    where sales.defence_sales_share >= 0.5
+    union all
+    select
+        controls.declaration_id,
+        'routed_via_third_country' as reason,
+        'made in ' || shipments.origin_country || ', dispatched from '
+        || shipments.dispatch_country || ' by an exporter in ' || shipments.exporter_country
+            as evidence
+    from controls
+    inner join shipments on controls.declaration_id = shipments.declaration_id
+    where shipments.routed_via_third_country
+)
+
+select
+    flags.declaration_id,
+    flags.reason,
+    flags.evidence,
+    shipments.declaration_date,
+    shipments.importer_name,
+    shipments.importer_inn,
+    shipments.importer_inn_valid,
+    shipments.exporter_name,
+    shipments.exporter_country,
+    shipments.origin_country,
+    shipments.dispatch_country,
+    shipments.commodity_code,
+    shipments.hs6,
+    controls.control_tags,
+    shipments.goods_description,
+    shipments.statistical_value_usd,
+    shipments.importer_list_entries,
+    shipments.source_file,
+    shipments.source_row_number
+from flags
+inner join shipments on flags.declaration_id = shipments.declaration_id
+left join controls on flags.declaration_id = controls.declaration_id

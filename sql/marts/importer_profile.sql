@@ -1,0 +1,159 @@
+-- marts.importer_profile
+-- Grain: one row per importer (by INN as declared) and year. Keys: importer_inn, year.
+-- The risk view: what an importer buys, from where, whether it was listed, and whom it sells to.
+-- risk_score = main_dual_use_share x defence_sales_share x log10(1 + dual-use imports in USD),
+--   plus 1 when the importer is listed now; risk_rank orders importers within a year (1 = top).
+with shipments as (
+    select
+        *,
+        year(declaration_date) as year
+    from core.shipments
+),
+
+chpl as (
+    select
+        declaration_id,
+        any_value(control_tag) as chpl_tag
+    from core.shipment_controls
+    where jurisdiction = 'MULTI'
+    group by declaration_id
+),
+
+yearly as (
+    select
+        shipments.importer_inn,
+        shipments.year,
+        mode(shipments.importer_name) as importer_name,
+        bool_and(shipments.importer_inn_valid) as importer_inn_valid,
+        count(*) as shipments,
+        round(sum(shipments.statistical_value_usd), 2) as total_imports_usd,
+        round(
+            coalesce(sum(shipments.statistical_value_usd) filter (chpl.chpl_tag is not null), 0),
+            2
+        ) as dual_use_imports_usd,
+        count(*) filter (shipments.routed_via_third_country) as shipments_via_third_country,
+        count(*) filter (shipments.importer_listed_on_date) as shipments_while_listed,
+        bool_or(shipments.importer_listed_now) as listed_now,
+        any_value(shipments.importer_list_entries) as list_entries
+    from shipments
+    left join chpl on shipments.declaration_id = chpl.declaration_id
+    group by shipments.importer_inn, shipments.year
+),
+
+by_origin as (
+    select
+        importer_inn,
+        year,
+        origin_country,
+        sum(statistical_value_usd) as value_usd
+    from shipments
+    group by importer_inn, year, origin_country
+),
+
+origin_shares as (
+    select
+        by_origin.importer_inn,
+        by_origin.year,
+        list(
+            struct_pack(
+                country := by_origin.origin_country,
+                share := round(by_origin.value_usd / yearly.total_imports_usd, 4)
+            )
+            order by by_origin.value_usd desc
+        ) as share_by_origin
+    from by_origin
+    inner join yearly
+        on by_origin.importer_inn = yearly.importer_inn and by_origin.year = yearly.year
+    group by by_origin.importer_inn, by_origin.year
+),
+
+by_supplier as (
+    select
+        importer_inn,
+        year,
+        exporter_name,
+        sum(statistical_value_usd) as value_usd,
+        row_number() over (
+            partition by importer_inn, year
+            order by sum(statistical_value_usd) desc, exporter_name asc
+        ) as supplier_rank
+    from shipments
+    group by importer_inn, year, exporter_name
+),
+
+by_dual_use_flow as (
+    select
+        shipments.importer_inn,
+        shipments.year,
+        shipments.origin_country,
+        chpl.chpl_tag,
+        sum(shipments.statistical_value_usd) as value_usd,
+        row_number() over (
+            partition by shipments.importer_inn, shipments.year
+            order by sum(shipments.statistical_value_usd) desc, shipments.origin_country asc
+        ) as flow_rank
+    from shipments
+    inner join chpl on shipments.declaration_id = chpl.declaration_id
+    group by shipments.importer_inn, shipments.year, shipments.origin_country, chpl.chpl_tag
+),
+
+revenue as (
+    select
+        inn,
+        year,
+        value_rub as revenue_rub
+    from staging.financial_statements
+    where line_code = '2110'
+),
+
+profiles as (
+    select
+        yearly.*,
+        origin_shares.share_by_origin,
+        round(yearly.dual_use_imports_usd / yearly.total_imports_usd, 4) as dual_use_share,
+        top_supplier.exporter_name as top_supplier,
+        round(top_supplier.value_usd / yearly.total_imports_usd, 4) as top_supplier_share,
+        main_flow.origin_country as main_dual_use_origin,
+        main_flow.chpl_tag as main_dual_use_tag,
+        round(coalesce(main_flow.value_usd, 0) / yearly.total_imports_usd, 4)
+            as main_dual_use_share,
+        revenue.revenue_rub,
+        sales.sales_rub,
+        sales.defence_sales_share,
+        sales.defence_buyers
+    from yearly
+    inner join origin_shares
+        on yearly.importer_inn = origin_shares.importer_inn and yearly.year = origin_shares.year
+    inner join by_supplier as top_supplier
+        on
+            yearly.importer_inn = top_supplier.importer_inn
+            and yearly.year = top_supplier.year
+            and top_supplier.supplier_rank = 1
+    left join by_dual_use_flow as main_flow
+        on
+            yearly.importer_inn = main_flow.importer_inn
+            and yearly.year = main_flow.year
+            and main_flow.flow_rank = 1
+    left join revenue
+        on yearly.importer_inn = revenue.inn and yearly.year = revenue.year
+    left join core.company_sales as sales
+        on yearly.importer_inn = sales.seller_inn and yearly.year = sales.year
+),
+
+scored as (
+    select
+        *,
+        round(
+            main_dual_use_share
+            * coalesce(defence_sales_share, 0)
+            * log10(1 + dual_use_imports_usd)
+            + case when listed_now then 1 else 0 end,
+            4
+        ) as risk_score
+    from profiles
+)
+
+select
+    *,
+    row_number() over (partition by year order by risk_score desc, importer_inn asc) as risk_rank
+from scored

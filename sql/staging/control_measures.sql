@@ -1,0 +1,22 @@
+-- staging.control_measures
+-- Grain: one row per control measure (list step) and HS-6 code. Keys: measure_id, hs6.
+-- Input: `validated`, the contract-typed rows of raw.control_measures.
+with validated_rows as (
+    select * from validated
+)
+
+select
+    measure_id,
+    jurisdiction,
+    list_name,
+    announced_on,
+    effective_from,
+    hs6,
+    hs_edition,
+    control_tag,
+    source,
+    source_file,
+    source_sha256,
+    source_row_number,
+    loaded_at
+from validated_rows
