@@ -34,7 +34,8 @@ def test_sql_dependencies_are_read_from_the_sql() -> None:
     graph = defs.resolve_asset_graph()
     parents = graph.get(dg.AssetKey(["marts", "dual_use_trade_monthly"])).parent_keys
     assert dg.AssetKey(["core", "shipments"]) in parents
-    assert dg.AssetKey(["core", "control_list_items"]) in parents
+    assert dg.AssetKey(["core", "shipment_controls"]) in parents
+    assert dg.AssetKey(["core", "sanctions_snapshots"]) in parents
 
 
 def test_prod_refuses_a_data_dir_inside_the_repo(monkeypatch: pytest.MonkeyPatch) -> None:
