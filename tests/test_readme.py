@@ -4,7 +4,6 @@ import re
 
 import duckdb
 import pytest
-
 from conftest import REPO_ROOT
 
 _BLOCKS = re.findall(r"```sql\n(.*?)```", (REPO_ROOT / "README.md").read_text(), re.DOTALL)
