@@ -68,3 +68,24 @@ def test_a_reader_in_a_loop_is_never_refused_during_a_full_build(
     result = json.loads(out.read_text())
     assert result["failures"] == []
     assert result["reads"] > build_seconds  # it kept reading throughout, many times a second
+
+
+def test_a_failed_build_leaves_the_published_warehouse_untouched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assets.common.raw import sha256_file
+
+    settings = settings_for(tmp_path / "data")
+    monkeypatch.setenv("DAGSTER_HOME", str(settings.dagster_home))
+    cli.prepare_dagster_home(settings)
+    cli.seed_landing(settings)
+    assert cli.build(settings)
+    published = sha256_file(settings.warehouse_path)
+    # A re-delivered month whose header lost a column: the contract rejects the whole file.
+    broken = settings.landing_dir / "customs" / "declarations_2024-06.csv"
+    lines = broken.read_text(encoding="utf-8").splitlines()
+    broken.write_text(
+        "\n".join(",".join(line.split(",")[:-1]) for line in lines) + "\n", encoding="utf-8"
+    )
+    assert not cli.build(settings)
+    assert sha256_file(settings.warehouse_path) == published
