@@ -9,7 +9,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_SYSTEM_CERTS := 1
 RUN := $(UV) run --locked --quiet
 
-.PHONY: demo test test-all lint format dev bundle benchmark clean
+.PHONY: demo test test-all lint format dev bundle benchmark dictionary clean
 
 demo: .venv/.synced ## Build every asset from the demo data into data/ and print where it is
 	$(RUN) python -m orchestration.cli demo
@@ -34,6 +34,9 @@ format: .venv/.synced ## Apply ruff and sqlfluff fixes
 dev: .venv/.synced ## Dagster UI on http://127.0.0.1:3000 with local storage under data/
 	DAGSTER_HOME="$$($(RUN) python -m orchestration.cli dagster-home)" \
 		$(RUN) dagster dev -m orchestration.definitions
+
+dictionary: .venv/.synced ## Regenerate docs/data_dictionary.md from the data contracts
+	$(RUN) python -m orchestration.cli dictionary
 
 bundle: .venv/.synced ## Regenerate the synthetic demo bundle (deterministic)
 	$(RUN) python -m demo.generate --out demo/bundle

@@ -25,7 +25,7 @@ SNAPSHOTS = REFERENCE_DIR / "sanctions" / "ofac_sdn"
 def _build(landing: Path, warehouse: Warehouse) -> float:
     started = time.perf_counter()
     result = dg.materialize(
-        [d for d in assets.sanctions.defs if isinstance(d, dg.AssetsDefinition)],
+        assets.sanctions.defs,
         resources={"warehouse": warehouse, "landing": LandingArea(path=str(landing))},
     )
     elapsed = time.perf_counter() - started

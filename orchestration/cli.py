@@ -10,7 +10,7 @@ import time
 
 from assets.common.paths import DEMO_BUNDLE_DIR, REFERENCE_DIR
 from assets.common.raw import sha256_file
-from orchestration.settings import Settings
+from orchestration.settings import REPO_ROOT, Settings
 
 _DAGSTER_YAML = """\
 # Written by `chokepoint demo`: local SQLite storage under this folder, no telemetry.
@@ -83,6 +83,13 @@ def build(settings: Settings) -> bool:
             },
             raise_on_error=False,
         )
+    for evaluation in result.get_asset_check_evaluations():
+        if not evaluation.passed:
+            key = evaluation.asset_check_key
+            print(
+                f"check failed: {key.asset_key.to_user_string()} {key.name}: "
+                f"{evaluation.description or ''}"
+            )
     return result.success
 
 
@@ -102,14 +109,33 @@ def demo(_: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def dictionary(_: argparse.Namespace) -> int:
+    from assets.common.dictionary import render
+
+    target = REPO_ROOT / "docs" / "data_dictionary.md"
+    target.write_text(render(), encoding="utf-8")
+    print(target)
+    return 0
+
+
+def home(_: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    prepare_dagster_home(settings)
+    print(settings.dagster_home)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="chokepoint", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser(
-        "demo", help="seed the landing area with the demo data and build everything"
-    )
+    for name, run, text in (
+        ("demo", demo, "seed the landing area with the demo data and build everything"),
+        ("dagster-home", home, "create DAGSTER_HOME (telemetry off) and print its path"),
+        ("dictionary", dictionary, "write docs/data_dictionary.md from the data contracts"),
+    ):
+        commands.add_parser(name, help=text).set_defaults(run=run)
     args = parser.parse_args(argv)
-    return int(demo(args))
+    return int(args.run(args))
 
 
 if __name__ == "__main__":

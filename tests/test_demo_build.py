@@ -200,3 +200,20 @@ def test_step_log_counts_every_step_of_the_run(warehouse: duckdb.DuckDBPyConnect
     )
     assert steps["staging/customs_declarations"] == len(spec.malformed_rows())
     assert "marts/dual_use_trade_monthly" in steps
+
+
+def test_every_mart_matches_its_contract(warehouse: duckdb.DuckDBPyConnection) -> None:
+    from assets.common.contracts import contract_for_table
+
+    for (table,) in _rows(
+        warehouse, "select table_name from duckdb_tables() where schema_name = 'marts'"
+    ):
+        contract = contract_for_table("marts", table)
+        assert contract is not None, table
+        built = _rows(
+            warehouse,
+            "select column_name, data_type from duckdb_columns() "
+            "where schema_name = 'marts' and table_name = $t order by column_index",
+            {"t": table},
+        )
+        assert built == [(c.name, c.physical_type) for c in contract.columns], table

@@ -59,6 +59,8 @@ class Column:
     valid_values: tuple[str, ...] | None = None
     reference_set: str | None = None
     identifier_scheme: str | None = None
+    physical_type: str | None = None
+    primary_key: bool = False
 
     @property
     def dtype(self) -> type[pl.DataType]:
@@ -111,6 +113,8 @@ def _column(prop: dict[str, Any]) -> Column:
         valid_values=tuple(str(v) for v in valid) if valid is not None else None,
         reference_set=custom.get("referenceSet"),
         identifier_scheme=custom.get("identifierScheme"),
+        physical_type=prop.get("physicalType"),
+        primary_key=bool(prop.get("primaryKey", False)),
     )
 
 
@@ -140,6 +144,16 @@ def load_contract(contract_id: str) -> Contract:
 def list_contracts() -> list[str]:
     """Ids of every contract in `data_contracts/`."""
     return sorted(path.stem for path in CONTRACTS_DIR.glob("*.yaml"))
+
+
+@cache
+def contract_for_table(layer: str, table: str) -> Contract | None:
+    """The contract whose schema is the physical table `layer.table`, if there is one."""
+    for contract_id in list_contracts():
+        contract = load_contract(contract_id)
+        if contract.physical_name == f"{layer}.{table}":
+            return contract
+    return None
 
 
 def pandera_schema(contract: Contract) -> pa.DataFrameSchema:

@@ -9,6 +9,7 @@ import re
 import dagster as dg
 
 from assets.common import sql
+from assets.common.contracts import Contract, contract_for_table
 from assets.common.warehouse import Warehouse, log_step
 
 _TABLE_REFERENCE = re.compile(r"\b(raw|staging|core|marts)\.([a-z_][a-z0-9_]*)\b")
@@ -28,8 +29,25 @@ def _is_macro(statement: str) -> bool:
     return body.lstrip().lower().startswith("create or replace macro")
 
 
-def sql_table_asset(layer: str, table: str, *, group: str, description: str) -> dg.AssetsDefinition:
-    """An asset that (re)creates `layer.table` (a table, or a macro) from its SQL file."""
+def _column_schema(contract: Contract | None) -> dict[str, object]:
+    if contract is None:
+        return {}
+    columns = [
+        dg.TableColumn(c.name, c.physical_type or c.logical_type, description=c.description)
+        for c in contract.columns
+    ]
+    return {"dagster/column_schema": dg.TableSchema(columns=columns)}
+
+
+def sql_table_asset(
+    layer: str, table: str, *, group: str, description: str
+) -> list[dg.AssetsDefinition | dg.AssetChecksDefinition]:
+    """An asset that (re)creates `layer.table` (a table, or a macro) from its SQL file.
+
+    When a data contract describes the table, its columns become the asset's column schema and
+    a blocking check compares the built table with the contract (columns, types, unique keys).
+    """
+    contract = contract_for_table(layer, table)
 
     @dg.asset(
         key=[layer, table],
@@ -37,6 +55,7 @@ def sql_table_asset(layer: str, table: str, *, group: str, description: str) -> 
         group_name=group,
         description=description,
         kinds={"duckdb", "sql"},
+        metadata=_column_schema(contract),
     )
     def _asset(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
         statement = sql.load(layer, table)
@@ -51,4 +70,41 @@ def sql_table_asset(layer: str, table: str, *, group: str, description: str) -> 
             metadata={"rows": rows, "sql": dg.MetadataValue.path(f"sql/{layer}/{table}.sql")}
         )
 
-    return _asset
+    if contract is None:
+        return [_asset]
+    return [_asset, contract_check(layer, table, contract)]
+
+
+def contract_check(layer: str, table: str, contract: Contract) -> dg.AssetChecksDefinition:
+    """Blocking check: the built table has the contract's columns and types, and unique keys."""
+
+    @dg.asset_check(asset=[layer, table], name="matches_contract", blocking=True)
+    def _check(warehouse: Warehouse) -> dg.AssetCheckResult:
+        with warehouse.connect() as con:
+            built = con.execute(
+                "select column_name, data_type from duckdb_columns() "
+                "where schema_name = $layer and table_name = $table order by column_index",
+                {"layer": layer, "table": table},
+            ).fetchall()
+            keys = ", ".join(sql.quote_ident(k) for k in contract.primary_key)
+            duplicates = 0
+            if keys:
+                duplicates = int(
+                    con.execute(
+                        f"select count(*) from (select {keys} from {sql.table_ref(layer, table)} "  # noqa: S608
+                        f"group by {keys} having count(*) > 1)"
+                    ).fetchall()[0][0]
+                )
+        expected = [(c.name, c.physical_type) for c in contract.columns]
+        problems = []
+        if built != expected:
+            problems.append(f"columns {built} differ from the contract's {expected}")
+        if duplicates:
+            problems.append(f"{duplicates} duplicated keys ({', '.join(contract.primary_key)})")
+        return dg.AssetCheckResult(
+            passed=not problems,
+            description="; ".join(problems) or f"matches {contract.id} v{contract.version}",
+            metadata={"contract": contract.id, "duplicated_keys": duplicates},
+        )
+
+    return _check

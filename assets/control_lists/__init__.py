@@ -7,7 +7,7 @@ defs = [
     *csv_source_assets("hs_nomenclature", group="control_lists"),
     *csv_source_assets("chpl_items", group="control_lists"),
     *csv_source_assets("control_measures", group="control_lists"),
-    sql_table_asset(
+    *sql_table_asset(
         "core",
         "control_list_items",
         group="control_lists",

@@ -10,6 +10,7 @@ _CORE = {
 }
 
 defs = [
-    sql_table_asset("core", table, group="core", description=description)
+    definition
     for table, description in _CORE.items()
+    for definition in sql_table_asset("core", table, group="core", description=description)
 ]

@@ -12,6 +12,7 @@ _MARTS = {
 }
 
 defs = [
-    sql_table_asset("marts", table, group="marts", description=description)
+    definition
     for table, description in _MARTS.items()
+    for definition in sql_table_asset("marts", table, group="marts", description=description)
 ]

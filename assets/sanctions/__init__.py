@@ -18,7 +18,8 @@ defs = [
     no_rejected_snapshots,
     staging_sanctions,
     *(
-        sql_table_asset("core", table, group="sanctions", description=description)
+        definition
         for table, description in _CORE.items()
+        for definition in sql_table_asset("core", table, group="sanctions", description=description)
     ),
 ]

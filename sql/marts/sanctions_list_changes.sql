@@ -51,8 +51,10 @@ select
     deltas.new_programs,
     coalesce(effects.matched_importer_inns, []) as matched_importer_inns,
     coalesce(len(effects.matched_importer_inns), 0) as importers_affected,
-    case when deltas.change in ('ADDED', 'REMOVED') then coalesce(effects.shipments, 0) else 0 end
-        as shipments_flag_changed,
+    case
+        when deltas.change in ('ADDED', 'REMOVED') then coalesce(effects.shipments, 0)::bigint
+        else 0
+    end as shipments_flag_changed,
     case
         when deltas.change in ('ADDED', 'REMOVED') then round(coalesce(effects.value_usd, 0), 2)
         else 0

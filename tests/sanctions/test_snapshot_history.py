@@ -41,7 +41,7 @@ class Pipeline:
 
     def build(self) -> None:
         result = dg.materialize(
-            [d for d in assets.sanctions.defs if isinstance(d, dg.AssetsDefinition)],
+            assets.sanctions.defs,
             resources={"warehouse": self.warehouse, "landing": LandingArea(path=str(self.landing))},
         )
         assert result.success
