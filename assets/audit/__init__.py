@@ -1,105 +1,87 @@
-"""Publication: the last step of a build copies the checked warehouse to where readers look."""
+"""Publication: the last step of a build records what it made and publishes it for readers."""
 
 import json
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 
-from assets.common.sql import table_ref
+from assets.audit import manifest as runs
+from assets.audit.report import render
 from assets.common.warehouse import Warehouse, log_step
-
-PUBLISHED_LAYERS = ("raw", "staging", "core", "marts", "quarantine", "audit")
 
 _DDL = """
 create table if not exists audit.publications (
     run_id varchar,
     published_at timestamp with time zone,
     published_path varchar,
-    table_rows json
+    table_rows json,
+    table_checksums json,
+    git_commit varchar
 )
 """
 
 
 class Reports(dg.ConfigurableResource):  # type: ignore[misc]
-    """Folder where each run's manifest is written for auditors."""
+    """Folder where each run's manifest and report are written for auditors."""
 
     path: str
 
 
-_INPUTS = """
-select table_schema || '.' || table_name as table_name
-from information_schema.columns
-where table_schema = 'raw' and column_name = 'source_sha256'
-order by 1
-"""
-
-
-def _inputs(con: duckdb.DuckDBPyConnection) -> list[dict[str, object]]:
-    """Every landed file in `raw`, with its sha256 and row count."""
-    found: list[dict[str, object]] = []
-    for (qualified,) in con.execute(_INPUTS).fetchall():
-        schema, table = qualified.split(".")
-        query = (
-            f"select source_file, source_sha256, count(*) from {table_ref(schema, table)} "  # noqa: S608
-            "group by all order by 1"
-        )
-        for file, sha256, rows in con.execute(query).fetchall():
-            found.append({"table": qualified, "file": file, "sha256": sha256, "rows": rows})
-    return found
-
-
 def publication_asset(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
-    """The publish step, downstream of every mart so that it runs last."""
+    """The publish step, downstream of every table so that it runs last."""
 
     @dg.asset(
         key=["audit", "publications"],
         deps=upstream,
         group_name="audit",
-        kinds={"duckdb"},
+        kinds={"duckdb", "html"},
     )
     def publications(
         context: dg.AssetExecutionContext, warehouse: Warehouse, reports: Reports
     ) -> dg.MaterializeResult:
-        """Record the build's table sizes, then atomically publish the warehouse for readers."""
+        """Record inputs, versions, checks and table checksums, then publish the warehouse."""
+        now = datetime.now(UTC)
         with warehouse.connect() as con:
-            tables = con.execute(
-                "select table_schema, table_name from information_schema.tables "
-                "where table_schema in (select unnest($layers)) order by 1, 2",
-                {"layers": list(PUBLISHED_LAYERS)},
-            ).fetchall()
-            counts = {}
-            for schema, table in tables:
-                query = f"select count(*) from {table_ref(schema, table)}"  # noqa: S608
-                counts[f"{schema}.{table}"] = int(con.execute(query).fetchall()[0][0])
-            inputs = _inputs(con)
+            tables = runs.table_checksums(con)
+            manifest = {
+                "run_id": context.run.run_id,
+                "published_at": now.isoformat(timespec="seconds"),
+                "published_path": warehouse.published_path,
+                "code": runs.code_version(),
+                "inputs": runs.inputs(con),
+                "versions": runs.list_versions(con),
+                "checks": runs.check_results(context),
+                "tables": tables,
+            }
             con.execute(_DDL)
             con.execute(
-                "insert into audit.publications values ($run, $at, $path, $rows)",
+                "insert into audit.publications values ($run, $at, $path, $rows, $sums, $commit)",
                 {
                     "run": context.run.run_id,
-                    "at": datetime.now(UTC),
+                    "at": now,
                     "path": warehouse.published_path,
-                    "rows": json.dumps(counts),
+                    "rows": json.dumps({t: v["rows"] for t, v in tables.items()}),
+                    "sums": json.dumps({t: v["checksum"] for t, v in tables.items()}),
+                    "commit": manifest["code"]["git_commit"],
                 },
             )
-            log_step(con, context, rows_received=None, rows_written=len(counts))
+            log_step(con, context, rows_received=None, rows_written=len(tables))
         published = warehouse.publish()
-        context.log.info(f"published {published}")
-        manifest = {
-            "run_id": context.run.run_id,
-            "published_path": str(published),
-            "inputs": inputs,
-            "tables": counts,
-        }
-        folder = Path(reports.path)
+        folder = Path(reports.path) / "runs" / context.run.run_id
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        (folder / "report.html").write_text(render(manifest), encoding="utf-8")
+        for name in ("manifest.json", "report.html"):  # the latest run, at a stable path
+            shutil.copyfile(folder / name, Path(reports.path) / name)
+        context.log.info(f"published {published}; report {folder / 'report.html'}")
         return dg.MaterializeResult(
             metadata={
                 "published_path": dg.MetadataValue.path(str(published)),
-                "tables": dg.MetadataValue.json(counts),
+                "report": dg.MetadataValue.path(str(folder / "report.html")),
+                "checks_failed": sum(not c["passed"] for c in manifest["checks"]),
+                "tables": dg.MetadataValue.json({t: v["rows"] for t, v in tables.items()}),
             }
         )
 

@@ -1,12 +1,23 @@
 -- core.companies
 -- Grain: one row per Russian company, resolved by INN across customs, the tax registry,
 -- invoices and the defence register. Key: inn.
-with customs_names as (
+with declared_names as (
     select
-        importer_inn as inn,
-        mode(importer_name) as customs_name,
+        importer_inn,
+        importer_name,
+        count(*) as declared,
         bool_and(importer_inn_valid) as inn_valid
     from staging.customs_declarations
+    group by importer_inn, importer_name
+),
+
+customs_names as (
+    -- the most frequent declared name; ties go to the alphabetically first, so rebuilds agree
+    select
+        importer_inn as inn,
+        first(importer_name order by declared desc, importer_name asc) as customs_name,
+        bool_and(inn_valid) as inn_valid
+    from declared_names
     group by importer_inn
 ),
 
@@ -49,7 +60,10 @@ listed as (
         identifiers.value as inn,
         bool_or(entries.listed_now) as listed_now,
         min(entries.first_listed) as first_listed,
-        string_agg(distinct identifiers.list_id || ':' || identifiers.entry_id, ', ')
+        string_agg(
+            distinct identifiers.list_id || ':' || identifiers.entry_id, ', '
+            order by identifiers.list_id || ':' || identifiers.entry_id
+        )
             as list_entries
     from core.sanctioned_identifiers as identifiers
     inner join core.sanctions_entries as entries

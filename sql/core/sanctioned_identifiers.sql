@@ -7,7 +7,7 @@ select
     entry_id,
     scheme,
     value,
-    any_value(country) as country,
+    min(country) as country,
     bool_and(is_valid) as is_valid,
     min(snapshot_date) as first_seen,
     max(snapshot_date) as last_seen

@@ -23,7 +23,10 @@ importer_listing as (
             and (history.valid_to is null or declarations.declaration_date < history.valid_to)
         ) as importer_listed_on_date,
         bool_or(history.valid_to is null) as importer_listed_now,
-        string_agg(distinct listed_inns.list_id || ':' || listed_inns.entry_id, ', ')
+        string_agg(
+            distinct listed_inns.list_id || ':' || listed_inns.entry_id, ', '
+            order by listed_inns.list_id || ':' || listed_inns.entry_id
+        )
             as importer_list_entries
     from declarations
     inner join listed_inns on declarations.importer_inn = listed_inns.inn

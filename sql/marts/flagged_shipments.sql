@@ -19,6 +19,7 @@ controls as (
         list_sort(list(distinct control_tag)) as control_tags,
         string_agg(
             distinct measure_id || ' (effective ' || effective_from || ')', '; '
+            order by measure_id || ' (effective ' || effective_from || ')'
         ) filter (applies_to_origin and after_effective) as measures_in_force
     from core.shipment_controls
     group by declaration_id

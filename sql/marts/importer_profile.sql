@@ -13,17 +13,35 @@ with shipments as (
 chpl as (
     select
         declaration_id,
-        any_value(control_tag) as chpl_tag
+        min(control_tag) as chpl_tag
     from core.shipment_controls
     where jurisdiction = 'MULTI'
     group by declaration_id
+),
+
+names as (
+    -- the most frequent declared name; ties go to the alphabetically first, so rebuilds agree
+    select
+        importer_inn,
+        year,
+        first(importer_name order by declared desc, importer_name asc) as importer_name
+    from (
+        select
+            importer_inn,
+            year,
+            importer_name,
+            count(*) as declared
+        from shipments
+        group by importer_inn, year, importer_name
+    ) as declared_names
+    group by importer_inn, year
 ),
 
 yearly as (
     select
         shipments.importer_inn,
         shipments.year,
-        mode(shipments.importer_name) as importer_name,
+        any_value(names.importer_name) as importer_name,
         bool_and(shipments.importer_inn_valid) as importer_inn_valid,
         count(*) as shipments,
         round(sum(shipments.statistical_value_usd), 2) as total_imports_usd,
@@ -34,8 +52,10 @@ yearly as (
         count(*) filter (shipments.routed_via_third_country) as shipments_via_third_country,
         count(*) filter (shipments.importer_listed_on_date) as shipments_while_listed,
         bool_or(shipments.importer_listed_now) as listed_now,
-        any_value(shipments.importer_list_entries) as list_entries
+        min(shipments.importer_list_entries) as list_entries
     from shipments
+    inner join names
+        on shipments.importer_inn = names.importer_inn and shipments.year = names.year
     left join chpl on shipments.declaration_id = chpl.declaration_id
     group by shipments.importer_inn, shipments.year
 ),

@@ -1,0 +1,172 @@
+"""What a run read, what it checked and what it wrote, for the auditor's manifest and report."""
+
+import hashlib
+import subprocess
+from typing import Any
+
+import dagster as dg
+import duckdb
+
+from assets.common.paths import REPO_ROOT
+from assets.common.sql import quote_ident, table_ref
+
+CHECKSUMMED_LAYERS = ("raw", "staging", "core", "marts", "quarantine")
+# Columns that record when something happened, not what the data is: left out of checksums.
+VOLATILE_COLUMNS = (
+    "loaded_at",
+    "received_at",
+    "quarantined_at",
+    "logged_at",
+    "published_at",
+    "detected_at",
+    "rejected_at",
+    "run_id",
+)
+
+_RAW_WITH_FILES = """
+select table_name from duckdb_columns()
+where schema_name = 'raw' and column_name = 'source_sha256'
+order by 1
+"""
+
+
+def _exists(con: duckdb.DuckDBPyConnection, layer: str, table: str) -> bool:
+    rows = con.execute(
+        "select count(*) from duckdb_tables() where schema_name = $s and table_name = $t",
+        {"s": layer, "t": table},
+    ).fetchall()
+    return bool(rows[0][0])
+
+
+def inputs(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """Every landed file in `raw`: sha256, rows received, staged and quarantined."""
+    found: list[dict[str, Any]] = []
+    for (table,) in con.execute(_RAW_WITH_FILES).fetchall():
+        raw = table_ref("raw", table)
+        received = con.execute(
+            f"select source_file, min(source_sha256), count(*) from {raw} "  # noqa: S608
+            "group by source_file order by source_file"
+        ).fetchall()
+        per_layer: dict[str, dict[str, int]] = {}
+        for layer in ("staging", "quarantine"):
+            if _exists(con, layer, table):
+                per_layer[layer] = dict(
+                    con.execute(
+                        f"select source_file, count(*) from {table_ref(layer, table)} "  # noqa: S608
+                        "group by source_file"
+                    ).fetchall()
+                )
+        for file, sha256, rows in received:
+            item: dict[str, Any] = {"dataset": table, "file": file, "sha256": sha256, "rows": rows}
+            if per_layer:
+                item["staged"] = per_layer.get("staging", {}).get(file, 0)
+                item["quarantined"] = per_layer.get("quarantine", {}).get(file, 0)
+            found.append(item)
+    return found
+
+
+def table_checksums(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
+    """Row count and an order-independent content checksum of every table (volatile columns out)."""
+    tables = con.execute(
+        "select schema_name, table_name from duckdb_tables() "
+        "where schema_name in (select unnest($layers)) order by 1, 2",
+        {"layers": list(CHECKSUMMED_LAYERS)},
+    ).fetchall()
+    result: dict[str, dict[str, Any]] = {}
+    for schema, table in tables:
+        columns = [
+            row[0]
+            for row in con.execute(
+                "select column_name from duckdb_columns() where schema_name = $s "
+                "and table_name = $t and column_name not in (select unnest($volatile)) "
+                "order by column_index",
+                {"s": schema, "t": table, "volatile": list(VOLATILE_COLUMNS)},
+            ).fetchall()
+        ]
+        row_expr = ", ".join(quote_ident(c) for c in columns)
+        rows, digest = con.execute(
+            f"select count(*), coalesce(sum(hash(row({row_expr}))::hugeint), 0)::varchar "  # noqa: S608
+            f"from {table_ref(schema, table)}"
+        ).fetchall()[0]
+        result[f"{schema}.{table}"] = {"rows": int(rows), "checksum": digest}
+    return result
+
+
+def code_version() -> dict[str, Any]:
+    """Git commit (and whether the tree had changes) and the lock file's sha256."""
+    version: dict[str, Any] = {"git_commit": None, "git_dirty": None}
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        version.update(git_commit=commit, git_dirty=bool(dirty))
+    except (OSError, subprocess.CalledProcessError):
+        pass
+    lock = REPO_ROOT / "uv.lock"
+    version["uv_lock_sha256"] = (
+        hashlib.sha256(lock.read_bytes()).hexdigest() if lock.exists() else None
+    )
+    return version
+
+
+def list_versions(con: duckdb.DuckDBPyConnection) -> dict[str, list[dict[str, Any]]]:
+    """Sanctions snapshots and control measures the run was built from."""
+    out: dict[str, list[dict[str, Any]]] = {"sanctions": [], "control_lists": []}
+    if _exists(con, "core", "sanctions_snapshots"):
+        for list_id, day, sha256, parser, entries in con.execute(
+            "select list_id, snapshot_date::varchar, source_sha256, parser_version, entries "
+            "from core.sanctions_snapshots order by list_id, snapshot_date"
+        ).fetchall():
+            out["sanctions"].append(
+                {
+                    "list": list_id,
+                    "snapshot": day,
+                    "sha256": sha256,
+                    "parser": parser,
+                    "entries": entries,
+                }
+            )
+    if _exists(con, "core", "control_list_items"):
+        for measure, announced, effective, codes in con.execute(
+            "select measure_id, announced_on::varchar, effective_from::varchar, count(*) "
+            "from core.control_list_items group by all order by 3, 1"
+        ).fetchall():
+            out["control_lists"].append(
+                {
+                    "measure": measure,
+                    "announced_on": announced,
+                    "effective_from": effective,
+                    "hs6_codes": codes,
+                }
+            )
+    return out
+
+
+def check_results(context: dg.AssetExecutionContext) -> list[dict[str, Any]]:
+    """Every asset check evaluated in this run, with its outcome."""
+    records = context.instance.all_logs(
+        context.run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
+    )
+    results = []
+    for record in records:
+        event = record.dagster_event
+        if event is None:
+            continue
+        evaluation = event.event_specific_data
+        results.append(
+            {
+                "asset": evaluation.asset_key.to_user_string(),  # type: ignore[union-attr]
+                "check": evaluation.check_name,  # type: ignore[union-attr]
+                "passed": evaluation.passed,  # type: ignore[union-attr]
+                "severity": evaluation.severity.value,  # type: ignore[union-attr]
+                "description": evaluation.description or "",  # type: ignore[union-attr]
+            }
+        )
+    return sorted(results, key=lambda r: (r["asset"], r["check"]))
