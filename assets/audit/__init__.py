@@ -4,6 +4,7 @@ import json
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 
@@ -45,7 +46,7 @@ def publication_asset(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
         now = datetime.now(UTC)
         with warehouse.connect() as con:
             tables = runs.table_checksums(con)
-            manifest = {
+            manifest: dict[str, Any] = {
                 "run_id": context.run.run_id,
                 "published_at": now.isoformat(timespec="seconds"),
                 "published_path": warehouse.published_path,
