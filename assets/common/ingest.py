@@ -8,6 +8,7 @@ proves that no row was lost: rows received = rows staged + rows quarantined.
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
 import dagster as dg
 import polars as pl
@@ -19,7 +20,7 @@ from assets.common.contracts import REASONS_COLUMN, Contract, load_contract, val
 from assets.common.landing import LandingArea
 from assets.common.partitions import MONTHLY, SINGLE_RUN, months_of
 from assets.common.paths import REFERENCE_DIR
-from assets.common.raw import PROVENANCE_COLUMNS, land, read_csv_as_received
+from assets.common.raw import PROVENANCE_COLUMNS, LandingFileError, land, read_as_received
 from assets.common.warehouse import Warehouse, log_step, replace_partition, replace_table, scalar
 
 PARTITION_COLUMN = "partition_month"
@@ -53,6 +54,15 @@ def _landing_paths(
     return [(month, pattern.format(month=month)) for month in months]
 
 
+def _present(path: Path, formats: list[str]) -> Path:
+    """The one file delivered for a landing path, in any of the source's formats."""
+    candidates = [path.with_suffix(f".{fmt}") for fmt in formats]
+    found = [candidate for candidate in candidates if candidate.is_file()]
+    if len(found) > 1:
+        raise LandingFileError(f"two files for one delivery: {', '.join(map(str, found))}")
+    return found[0] if found else path
+
+
 def _markdown_counts(frame: pl.DataFrame) -> str:
     if frame.height == 0:
         return "none"
@@ -68,7 +78,8 @@ def csv_source_assets(
     contract = load_contract(contract_id)
     source = contract.custom["source"]
     partitioned = source.get("partitioning") == "monthly"
-    encoding = source.get("encoding", "utf-8")
+    encodings = source.get("encodings") or [source.get("encoding", "utf-8")]
+    formats = source.get("formats", ["csv"])
     partitions_def = MONTHLY if partitioned else None
     backfill_policy = SINGLE_RUN if partitioned else None
     raw_key = dg.AssetKey(["raw", contract_id])
@@ -89,8 +100,9 @@ def csv_source_assets(
         frames, files = [], []
         root = REFERENCE_DIR if source.get("root") == "reference" else landing.root
         for month, relative in _landing_paths(contract, months):
-            landed = land(root / relative, root.parent if root == REFERENCE_DIR else root)
-            frame = read_csv_as_received(landed, contract.column_names, encoding)
+            path = _present(root / relative, formats)
+            landed = land(path, root.parent if root == REFERENCE_DIR else root)
+            frame = read_as_received(landed, contract.column_names, encodings)
             if month is not None:
                 frame = frame.with_columns(pl.lit(month).alias(PARTITION_COLUMN))
             frames.append(frame)
