@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from assets.audit import Reports
 from assets.common.landing import LandingArea
+from assets.common.reports import Reports
 from assets.common.warehouse import Warehouse
 from orchestration.settings import REPO_ROOT, Settings
 

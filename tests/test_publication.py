@@ -89,3 +89,28 @@ def test_a_failed_build_leaves_the_published_warehouse_untouched(
     )
     assert not cli.build(settings)
     assert sha256_file(settings.warehouse_path) == published
+
+
+def test_an_unmet_expectation_blocks_publication_and_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from assets.common.raw import sha256_file
+    from assets.marts import quality
+
+    settings = settings_for(tmp_path / "data")
+    monkeypatch.setenv("DAGSTER_HOME", str(settings.dagster_home))
+    cli.prepare_dagster_home(settings)
+    cli.seed_landing(settings)
+    assert cli.build(settings)
+    published = sha256_file(settings.warehouse_path)
+    broken = (
+        "flagged value = all customs value",  # cannot hold: only some shipments are flagged
+        "select sum(statistical_value_usd) from marts.flagged_shipments",
+        "select sum(statistical_value_usd) from staging.customs_declarations",
+    )
+    monkeypatch.setattr(quality, "RECONCILIATIONS", (*quality.RECONCILIATIONS, broken))
+    assert not cli.build(settings)
+    assert sha256_file(settings.warehouse_path) == published
+    out = capsys.readouterr().out
+    assert "check failed: audit/mart_quality expectations_met" in out
+    assert "reconciliation expect_column_pair_values_to_be_equal" in out

@@ -10,6 +10,7 @@ import dagster as dg
 
 from assets.audit import manifest as runs
 from assets.audit.report import render
+from assets.common.reports import Reports
 from assets.common.warehouse import Warehouse, log_step
 
 _DDL = """
@@ -22,12 +23,6 @@ create table if not exists audit.publications (
     git_commit varchar
 )
 """
-
-
-class Reports(dg.ConfigurableResource):  # type: ignore[misc]
-    """Folder where each run's manifest and report are written for auditors."""
-
-    path: str
 
 
 def publication_asset(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
@@ -54,6 +49,7 @@ def publication_asset(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
                 "inputs": runs.inputs(con),
                 "versions": runs.list_versions(con),
                 "checks": runs.check_results(context),
+                "expectations": runs.expectation_results(con),
                 "tables": tables,
             }
             con.execute(_DDL)

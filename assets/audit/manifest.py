@@ -170,3 +170,15 @@ def check_results(context: dg.AssetExecutionContext) -> list[dict[str, Any]]:
             }
         )
     return sorted(results, key=lambda r: (r["asset"], r["check"]))
+
+
+def expectation_results(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """Great Expectations results on the marts (from audit.mart_quality), when it ran."""
+    if not _exists(con, "audit", "mart_quality"):
+        return []
+    rows = con.execute(
+        "select dataset, expectation, target_column, success, unexpected "
+        "from audit.mart_quality order by all"
+    ).fetchall()
+    keys = ("dataset", "expectation", "column", "success", "unexpected")
+    return [dict(zip(keys, row, strict=True)) for row in rows]

@@ -133,6 +133,28 @@ def render(manifest: dict[str, Any]) -> str:
                 for c in checks
             ],
         ),
+        "<h2>Great Expectations on the marts</h2><p>"
+        + escape(
+            f"{sum(e['success'] for e in manifest['expectations'])} of "
+            f"{len(manifest['expectations'])} expectations met. "
+        )
+        + '<a href="data_docs/index.html">Data Docs</a> (works offline).</p>'
+        + _table(
+            ["dataset", "expectation", "column", "result", "unexpected"],
+            [
+                [
+                    escape(e["dataset"]),
+                    escape(e["expectation"]),
+                    _code(e["column"]),
+                    '<span class="pass">met</span>'
+                    if e["success"]
+                    else '<span class="fail">not met</span>',
+                    e["unexpected"],
+                ]
+                for e in manifest["expectations"]
+            ],
+            numeric={4},
+        ),
         "<h2>Outputs</h2>"
         + _table(
             ["table", "rows", "content checksum"],

@@ -1,6 +1,7 @@
 """Marts: the tables analysts query."""
 
 from assets.common.sql_assets import sql_table_asset
+from assets.marts.quality import expectations_met, mart_quality
 
 _MARTS = {
     "dual_use_trade_monthly": "Controlled goods by exporter, importer country, month, HS-6, tag.",
@@ -16,3 +17,4 @@ defs = [
     for table, description in _MARTS.items()
     for definition in sql_table_asset("marts", table, group="marts", description=description)
 ]
+defs += [mart_quality, expectations_met]

@@ -1,0 +1,238 @@
+"""Great Expectations suites on the marts, derived from their data contracts, run before publishing.
+
+Each mart's suite comes from its contract: unique grain keys, required columns, ranges, and
+values that must exist in reference data (ISO countries, HS 2022 subheadings). Reconciliations
+check that mart totals equal the staging totals for the same filter. GX runs on pandas frames
+(its SQL datasource fails with DuckDB 2.0) and its Data Docs are rewritten to work offline.
+"""
+
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import duckdb
+import pandas as pd
+
+from assets.common.contracts import Contract, _reference_set, contract_for_table
+from assets.common.reports import Reports
+from assets.common.sql import table_ref
+from assets.common.warehouse import Warehouse, log_step
+
+MARTS = (
+    "dual_use_trade_monthly",
+    "mirror_trade_monthly",
+    "importer_profile",
+    "flagged_shipments",
+    "transshipment_routes",
+    "sanctions_list_changes",
+)
+
+# (name, mart-side total, staging-side total): each pair must agree to the cent.
+RECONCILIATIONS = (
+    (
+        "importer_profile imports = staged customs value",
+        "select sum(total_imports_usd) from marts.importer_profile",
+        "select sum(statistical_value_usd) from staging.customs_declarations",
+    ),
+    (
+        "mirror importer side = staged customs value",
+        "select sum(importer_reported_usd) from marts.mirror_trade_monthly",
+        "select sum(statistical_value_usd) from staging.customs_declarations",
+    ),
+    (
+        "mirror exporter side = staged exports to the same destinations",
+        "select sum(exporter_reported_usd) from marts.mirror_trade_monthly",
+        "select sum(value_usd) from staging.trade_statistics where flow = 'X' and "
+        "partner_country in (select distinct importer_country from staging.customs_declarations)",
+    ),
+    (
+        "CHPL-4B trade = staged customs value of CHPL-4B codes",
+        "select sum(value_usd) from marts.dual_use_trade_monthly where control_tag = 'CHPL-4B'",
+        "select sum(statistical_value_usd) from staging.customs_declarations where hs6 in "
+        "(select hs6 from staging.control_measures where control_tag = 'CHPL-4B')",
+    ),
+)
+
+_CDN = re.compile(
+    r"<(?:script|link)\b[^>]*(?:src|href)=\"https?://[^\"]*\"[^>]*>(?:\s*</script>)?"
+    r"|<img\b[^>]*src=\"https?://[^\"]*\"[^>]*>",
+    re.IGNORECASE,
+)
+_OFFLINE_STYLE = (
+    "<style>body{font:14px system-ui,sans-serif;margin:1.5rem}table{border-collapse:collapse}"
+    "td,th{border:1px solid #ddd;padding:.25rem .5rem}.hide{display:none}</style>"
+)
+
+
+def _expectations(contract: Contract, hs6_codes: list[str]) -> list[Any]:
+    import great_expectations as gx
+
+    found: list[Any] = []
+    if contract.primary_key:
+        found.append(
+            gx.expectations.ExpectCompoundColumnsToBeUnique(column_list=list(contract.primary_key))
+        )
+    for column in contract.columns:
+        if column.required:
+            found.append(gx.expectations.ExpectColumnValuesToNotBeNull(column=column.name))
+        if column.minimum is not None or column.maximum is not None:
+            found.append(
+                gx.expectations.ExpectColumnValuesToBeBetween(
+                    column=column.name, min_value=column.minimum, max_value=column.maximum
+                )
+            )
+        if column.reference_set is not None:
+            values = (
+                hs6_codes
+                if column.reference_set == "hs2022_hs6"
+                else _reference_set(column.reference_set)
+            )
+            found.append(
+                gx.expectations.ExpectColumnValuesToBeInSet(column=column.name, value_set=values)
+            )
+    return found
+
+
+def _offline(docs: Path) -> None:
+    """Drop CDN scripts, stylesheets and images so that the pages render with no network."""
+    for page in docs.rglob("*.html"):
+        html = _CDN.sub("", page.read_text(encoding="utf-8"))
+        page.write_text(html.replace("</head>", _OFFLINE_STYLE + "</head>", 1), encoding="utf-8")
+
+
+def run_suites(con: duckdb.DuckDBPyConnection, docs: Path) -> list[dict[str, Any]]:
+    """Validate every mart and the reconciliations; build offline Data Docs in `docs`."""
+    import great_expectations as gx
+
+    context = gx.get_context(mode="ephemeral")
+    shutil.rmtree(docs, ignore_errors=True)
+    context.add_data_docs_site(
+        site_name="chokepoint",
+        site_config={
+            "class_name": "SiteBuilder",
+            "store_backend": {
+                "class_name": "TupleFilesystemStoreBackend",
+                "base_directory": str(docs),
+            },
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        },
+    )
+    source = context.data_sources.add_pandas("warehouse")
+    hs6_codes = [
+        row[0]
+        for row in con.execute(
+            "select hscode from staging.hs_nomenclature where level = 6"
+        ).fetchall()
+    ]
+    frames: dict[str, pd.DataFrame] = {}
+    definitions = []
+    for mart in MARTS:
+        contract = contract_for_table("marts", mart)
+        if contract is None:
+            raise ValueError(f"marts.{mart} has no data contract")
+        frames[mart] = con.sql(f"select * from {table_ref('marts', mart)}").df()  # noqa: S608
+        suite = context.suites.add(gx.ExpectationSuite(name=f"marts.{mart}"))
+        for expectation in _expectations(contract, hs6_codes):
+            suite.add_expectation(expectation)
+        batch = source.add_dataframe_asset(name=mart).add_batch_definition_whole_dataframe("all")
+        definitions.append(
+            (mart, gx.ValidationDefinition(name=f"validate {mart}", data=batch, suite=suite))
+        )
+    totals = [
+        {
+            "reconciliation": name,
+            "mart_total": round(float(con.execute(mart_sql).fetchall()[0][0] or 0), 2),
+            "staging_total": round(float(con.execute(staging_sql).fetchall()[0][0] or 0), 2),
+        }
+        for name, mart_sql, staging_sql in RECONCILIATIONS
+    ]
+    frames["reconciliation"] = pd.DataFrame(totals)
+    suite = context.suites.add(gx.ExpectationSuite(name="reconciliation"))
+    suite.add_expectation(
+        gx.expectations.ExpectColumnPairValuesToBeEqual(
+            column_A="mart_total", column_B="staging_total"
+        )
+    )
+    batch = source.add_dataframe_asset(name="reconciliation").add_batch_definition_whole_dataframe(
+        "all"
+    )
+    definitions.append(
+        ("reconciliation", gx.ValidationDefinition(name="reconcile", data=batch, suite=suite))
+    )
+
+    results: list[dict[str, Any]] = []
+    for name, definition in definitions:
+        stored = context.validation_definitions.add(definition)
+        checkpoint = context.checkpoints.add(
+            gx.Checkpoint(
+                name=f"checkpoint {name}",
+                validation_definitions=[stored],
+                actions=[gx.checkpoint.UpdateDataDocsAction(name="docs")],
+            )
+        )
+        outcome = checkpoint.run(batch_parameters={"dataframe": frames[name]})
+        for run in outcome.run_results.values():
+            for item in run.results:
+                config = item.expectation_config
+                results.append(
+                    {
+                        "dataset": name,
+                        "expectation": config.type,
+                        "target_column": str(
+                            config.kwargs.get("column")
+                            or config.kwargs.get("column_list")
+                            or config.kwargs.get("column_A", "")
+                        ),
+                        "success": bool(item.success),
+                        "unexpected": int((item.result or {}).get("unexpected_count") or 0),
+                    }
+                )
+    _offline(docs)
+    return results
+
+
+@dg.asset(
+    key=["audit", "mart_quality"],
+    deps=[dg.AssetKey(["marts", mart]) for mart in MARTS],
+    group_name="audit",
+    kinds={"duckdb", "great_expectations"},
+)
+def mart_quality(
+    context: dg.AssetExecutionContext, warehouse: Warehouse, reports: Reports
+) -> dg.MaterializeResult:
+    """Great Expectations results for every mart, with Data Docs in the reports dir."""
+    import polars as pl
+
+    docs = Path(reports.path) / "data_docs"
+    with warehouse.connect() as con:
+        results = run_suites(con, docs)
+        frame = pl.DataFrame(results)
+        con.register("_results", frame.to_arrow())
+        con.execute("create or replace table audit.mart_quality as select * from _results")
+        con.unregister("_results")
+        log_step(con, context, rows_received=None, rows_written=frame.height)
+    failed = [r for r in results if not r["success"]]
+    return dg.MaterializeResult(
+        metadata={
+            "expectations": len(results),
+            "failed": len(failed),
+            "data_docs": dg.MetadataValue.path(str(docs / "index.html")),
+        }
+    )
+
+
+@dg.asset_check(asset=["audit", "mart_quality"], name="expectations_met", blocking=True)
+def expectations_met(warehouse: Warehouse) -> dg.AssetCheckResult:
+    """Every expectation on every mart holds; otherwise the marts are not published."""
+    with warehouse.connect() as con:
+        failed = con.execute(
+            "select dataset, expectation, target_column, unexpected from audit.mart_quality "
+            "where not success order by 1, 2, 3"
+        ).fetchall()
+    return dg.AssetCheckResult(
+        passed=not failed,
+        description="; ".join(f"{d} {e}({c}): {u} unexpected" for d, e, c, u in failed)
+        or "all expectations met",
+    )

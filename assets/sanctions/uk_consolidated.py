@@ -1,0 +1,376 @@
+"""Parser for the UK (OFSI) Consolidated List of Financial Sanctions Targets, CSV layout.
+
+ConList.csv: a title row (`Last Updated,dd/mm/yyyy`), a 36-column header (`Name 6`, `Name 1`..
+`Name 5`, `Title`, `Name Non-Latin Script`, ..., `Other Information`, `Group Type`, `Alias Type`,
+`Alias Quality`, `Regime`, `Listed On`, `UK Sanctions List Date Designated`, `Last Updated`,
+`Group ID`), then one row per name variant; the rows of one designation share a `Group ID`.
+Layout taken from public parsers (no real file was at hand): moov-io/watchman
+`pkg/csl_uk/reader_uk.go` (36 fields, two leading rows skipped, column indices) and
+opensanctions/opensanctions `opensanctions/crawlers/gb_hmt_sanctions.py` (CSV-era column names)
+and `datasets/gb/hmt/crawler.py` (alias types `Primary name`/`Primary name variation`/`AKA`/`FKA`,
+qualities). The CSV has no registration-number column: the UK Sanctions List Ref, registration
+and tax numbers sit in `Other Information` as `(Label):value` text.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
+
+import polars as pl
+from stdnum import imo
+from stdnum.ru import inn, ogrn
+
+from assets.sanctions.countries import to_iso2
+from assets.sanctions.model import (
+    ADDRESS_SCHEMA,
+    ALIAS_SCHEMA,
+    ENTRY_SCHEMA,
+    IDENTIFIER_SCHEMA,
+    ParsedList,
+    SnapshotFormatError,
+    empty,
+)
+
+PARSER_VERSION = "uk-conlist-csv/1"
+
+Row = dict[str, object]
+
+GIVEN_NAME_COLUMNS = ("Name 1", "Name 2", "Name 3", "Name 4", "Name 5")
+NAME_COLUMNS = (*GIVEN_NAME_COLUMNS, "Name 6")
+ADDRESS_LINE_COLUMNS = (
+    "Address 1",
+    "Address 2",
+    "Address 3",
+    "Address 4",
+    "Address 5",
+    "Address 6",
+    "Post/Zip Code",
+)
+REQUIRED_COLUMNS = (*NAME_COLUMNS, "Group Type", "Alias Type", "Regime", "Listed On", "Group ID")
+TITLE_ROW_LABEL = "Last Updated"
+
+GROUP_TYPES = {"individual": "individual", "entity": "entity", "ship": "vessel"}
+# `Alias Quality` as written in the CSV (short) and in the XML twin (long); blank = not stated.
+ALIAS_QUALITIES: dict[str, str | None] = {
+    "": None,
+    "good": "strong",
+    "good quality": "strong",
+    "low": "weak",
+    "low quality": "weak",
+}
+PRIMARY_NAME = "primary name"
+ORIGINAL_SCRIPT = "original_script"
+
+VALIDATORS: dict[str, Callable[[str], bool]] = {
+    "RU_INN": inn.is_valid,
+    "RU_OGRN": ogrn.is_valid,
+    "IMO": imo.is_valid,
+}
+
+# Russian identifiers in free text: "INN 7704730655", "Tax ID No. 7704730655 (Russia)",
+# "OGRN: 1027700132195", "TIN (Taxpayer Identification Number) ...", "7704730655 (Tax ID/INN)".
+_RU_LABELS = (
+    r"OGRNIP|OGRN|INN|TIN|Tax ID(?: No\.?)?|Tax Identification Number"
+    r"|Taxpayer Identification Number|Principal State Registration Number"
+)
+_LABEL_FIRST = re.compile(
+    rf"(?<![A-Za-z])(?P<label>{_RU_LABELS})(?![A-Za-z])"
+    r"(?:\s*\([^()]{0,60}\))?\)?\s*(?:[:#№.\-–]\s*)?(?:No\.?\s*)?"
+    r"(?<!\d)(?P<value>\d{9,15})(?!\d)(?:\s*\((?P<country>[^()]{1,40})\))?"
+)
+_VALUE_FIRST = re.compile(r"(?<!\d)(?P<value>\d{9,15})\s*\((?P<label>[^()]{1,60})\)")
+_IMO = re.compile(r"(?<![A-Za-z])IMO(?: [Nn]umber)?\)?\s*[:.\-]?\s*(?P<value>\d{7})(?!\d)")
+_UK_REF = re.compile(r"\(UK Sanctions List Ref\)\s*:\s*(?P<value>[A-Z]{2,4}\d{3,5})")
+_UN_REF = re.compile(r"\(UN Ref\)\s*:\s*(?P<value>[A-Za-z]{2,4}\.\d+)")
+_NUMBERED = re.compile(r"\(\d{1,2}\)")
+_DATE = re.compile(r"^(\d{2})/(\d{2})/(\d{4})$")
+
+
+def decode_text(data: bytes) -> str:
+    """UTF-8, else cp1252, else latin-1 (a leading UTF-8 BOM dropped): bytes always decode."""
+    data = data.removeprefix(b"\xef\xbb\xbf")
+    for encoding in ("utf-8", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1")
+
+
+def check_digits(scheme: str, value: str) -> bool | None:
+    """python-stdnum's verdict for schemes with a check digit, None for the rest."""
+    validator = VALIDATORS.get(scheme)
+    return validator(value) if validator is not None else None
+
+
+def find_russian_ids(text: str | None) -> list[tuple[str, str]]:
+    """(scheme, value) pairs for the INN / OGRN numbers labelled in free text, in text order.
+
+    `INN`, `OGRN`/`OGRNIP` labels give `RU_INN`/`RU_OGRN` whatever the length (the check digits
+    then decide validity); a generic tax label (`Tax ID`, `TIN`, ...) gives `RU_INN` only for 10
+    or 12 digits.
+    """
+    if not text:
+        return []
+    found: list[tuple[int, str, str]] = []
+    for pattern in (_LABEL_FIRST, _VALUE_FIRST):
+        for match in pattern.finditer(text):
+            country = match.groupdict().get("country")
+            scheme = _label_scheme(match.group("label"), match.group("value"), country)
+            if scheme is not None:
+                found.append((match.start("value"), scheme, match.group("value")))
+    return list(dict.fromkeys((scheme, value) for _, scheme, value in sorted(found)))
+
+
+def _label_scheme(label: str, value: str, country: str | None = None) -> str | None:
+    if re.search(r"OGRN|Principal State Registration", label):
+        return "RU_OGRN"
+    if re.search(r"(?<![A-Za-z])INN(?![A-Za-z])", label):
+        return "RU_INN"
+    foreign = country is not None and to_iso2(country) not in (None, "RU")
+    if re.search(r"Tax|TIN", label) and len(value) in (10, 12) and not foreign:
+        return "RU_INN"
+    return None
+
+
+def read_conlist(data: bytes) -> tuple[list[str], list[list[str]]]:
+    """The header and the data records of a ConList.csv file, every field a verbatim string.
+
+    Skips the `Last Updated` title row and blank rows. Raises `SnapshotFormatError` on empty
+    or gzip-compressed input, a missing header or required column, or a record whose number of
+    fields differs from the header's.
+    """
+    if data[:2] == b"\x1f\x8b":
+        raise SnapshotFormatError("input is gzip-compressed; decompress it before parsing")
+    if not data.strip():
+        raise SnapshotFormatError("empty input: the file holds no records")
+    reader = csv.reader(io.StringIO(decode_text(data), newline=""))
+    header: list[str] | None = None
+    seen_title = False
+    records: list[list[str]] = []
+    try:
+        for record in reader:
+            if not any(cell.strip() for cell in record):
+                continue
+            if header is None:
+                cells = [cell.strip() for cell in record]
+                if "Group ID" in cells and "Name 6" in cells:
+                    header = cells
+                elif cells[0].startswith(TITLE_ROW_LABEL) and not seen_title:
+                    seen_title = True
+                else:
+                    raise SnapshotFormatError(
+                        f"line {reader.line_num} is neither the '{TITLE_ROW_LABEL}' title row "
+                        f"nor the ConList header (starts {cells[:3]!r}): not a ConList.csv file"
+                    )
+                continue
+            if len(record) != len(header):
+                raise SnapshotFormatError(
+                    f"line {reader.line_num} has {len(record)} fields, the header has {len(header)}"
+                )
+            records.append(record)
+    except csv.Error as exc:
+        raise SnapshotFormatError(f"malformed CSV at line {reader.line_num}: {exc}") from exc
+    if header is None:
+        raise SnapshotFormatError("no ConList header row (with 'Name 6' and 'Group ID') found")
+    missing = [name for name in REQUIRED_COLUMNS if name not in header]
+    if missing:
+        raise SnapshotFormatError(f"ConList header lacks columns {missing}")
+    named = [name for name in header if name]
+    if len(set(named)) != len(named):
+        raise SnapshotFormatError(f"ConList header repeats a column name: {header}")
+    if not records:
+        raise SnapshotFormatError("the file has a header but no records")
+    return header, records
+
+
+def parse(data: bytes) -> ParsedList:
+    """One ConList.csv snapshot in the list model: one entry per `Group ID`.
+
+    Name: the first `Primary name` row (else the group's first row), `Name 1`..`Name 5` then
+    `Name 6`; other rows become aliases typed by `Alias Type` (lower-cased) with `Alias Quality`
+    Good -> strong, Low -> weak, blank -> null; `Name Non-Latin Script` -> `original_script`.
+    Listing date: the earliest `Listed On` (else `UK Sanctions List Date Designated`).
+    Identifiers: passport and national-id numbers, the UK Sanctions List Ref, the UN Ref, INN /
+    OGRN and IMO numbers written in `Other Information`.
+    """
+    header, records = read_conlist(data)
+    columns = {name: position for position, name in enumerate(header) if name}
+    groups: dict[str, list[tuple[int, dict[str, str]]]] = {}
+    for number, record in enumerate(records, start=1):
+        row = {name: record[position].strip() for name, position in columns.items()}
+        group_id = row["Group ID"]
+        if not group_id:
+            raise SnapshotFormatError(f"record {number} has an empty Group ID")
+        groups.setdefault(group_id, []).append((number, row))
+
+    entries: list[Row] = []
+    aliases: list[Row] = []
+    identifiers: list[Row] = []
+    addresses: list[Row] = []
+    for group_id, rows in groups.items():
+        entry, group_aliases, group_identifiers, group_addresses = _group(group_id, rows)
+        entries.append(entry)
+        aliases += group_aliases
+        identifiers += group_identifiers
+        addresses += group_addresses
+    return ParsedList(
+        entries=_frame(entries, ENTRY_SCHEMA),
+        aliases=_frame(aliases, ALIAS_SCHEMA),
+        identifiers=_frame(identifiers, IDENTIFIER_SCHEMA),
+        addresses=_frame(addresses, ADDRESS_SCHEMA),
+    )
+
+
+def _group(
+    group_id: str, rows: list[tuple[int, dict[str, str]]]
+) -> tuple[Row, list[Row], list[Row], list[Row]]:
+    values = [row for _, row in rows]
+    entity_type = _entity_type(group_id, values)
+    primary = next((row for row in values if row["Alias Type"].lower() == PRIMARY_NAME), values[0])
+    name = _full_name(primary) or primary.get("Name Non-Latin Script", "")
+    if not name:
+        raise SnapshotFormatError(f"Group ID {group_id}: the primary name row has no name")
+
+    aliases: dict[tuple[str, str | None, str | None], None] = {}
+    identifiers: dict[tuple[str, str], str | None] = {}
+    addresses: dict[tuple[str, str | None], None] = {}
+    countries: set[str] = set()
+    for row in values:
+        quality = _alias_quality(group_id, row)
+        full = _full_name(row)
+        if row is not primary and full and full != name:
+            aliases[(full, row["Alias Type"].lower() or None, quality)] = None
+        non_latin = row.get("Name Non-Latin Script", "")
+        if non_latin and non_latin != name:
+            aliases[(non_latin, ORIGINAL_SCRIPT, quality)] = None
+        for scheme, value in _row_identifiers(row):
+            identifiers.setdefault((scheme, value), None)
+        address = _address(row)
+        if address is not None:
+            addresses[address] = None
+        for text in (row.get("Country", ""), row.get("Nationality", "")):
+            countries.update(c for c in (to_iso2(part) for part in split_numbered(text)) if c)
+
+    listed = [d for d in (_date(group_id, "Listed On", row["Listed On"]) for row in values) if d]
+    if not listed:
+        designated = (row.get("UK Sanctions List Date Designated", "") for row in values)
+        listed = [d for d in (_date(group_id, "Date Designated", t) for t in designated) if d]
+    remarks = list(
+        dict.fromkeys(row["Other Information"] for row in values if row.get("Other Information"))
+    )
+    entry: Row = {
+        "entry_id": group_id,
+        "entity_type": entity_type,
+        "name": name,
+        "programs": sorted({row["Regime"] for row in values if row["Regime"]}),
+        "countries": sorted(countries),
+        "listing_date": min(listed) if listed else None,
+        "remarks": "\n".join(remarks) if remarks else None,
+        "source_row_number": rows[0][0],
+    }
+    return (
+        entry,
+        [
+            {"entry_id": group_id, "alias": alias, "alias_type": kind, "quality": quality}
+            for alias, kind, quality in aliases
+        ],
+        [
+            {
+                "entry_id": group_id,
+                "scheme": scheme,
+                "value": value,
+                "country": None,
+                "is_valid": check_digits(scheme, value),
+            }
+            for scheme, value in identifiers
+        ],
+        [
+            {
+                "entry_id": group_id,
+                "address": line,
+                "city": None,
+                "country": country,
+            }
+            for line, country in addresses
+        ],
+    )
+
+
+def _entity_type(group_id: str, rows: list[dict[str, str]]) -> str:
+    kinds = {row["Group Type"] for row in rows if row["Group Type"]}
+    if len(kinds) > 1:
+        raise SnapshotFormatError(f"Group ID {group_id} has conflicting Group Type {sorted(kinds)}")
+    if not kinds:
+        return "unknown"
+    kind = kinds.pop()
+    if kind.lower() not in GROUP_TYPES:
+        raise SnapshotFormatError(f"Group ID {group_id}: unknown Group Type {kind!r}")
+    return GROUP_TYPES[kind.lower()]
+
+
+def _alias_quality(group_id: str, row: dict[str, str]) -> str | None:
+    text = row.get("Alias Quality", "").lower()
+    if text not in ALIAS_QUALITIES:
+        raise SnapshotFormatError(
+            f"Group ID {group_id}: unknown Alias Quality {row['Alias Quality']!r}"
+        )
+    return ALIAS_QUALITIES[text]
+
+
+def _full_name(row: dict[str, str]) -> str:
+    """Given names (Name 1..5) then the family or entity name (Name 6), single-spaced."""
+    return " ".join(" ".join(row.get(column, "") for column in NAME_COLUMNS).split())
+
+
+def split_numbered(text: str) -> list[str]:
+    """`(1) A (2) B` -> [A, B]; text without numbering -> [text]; trailing dots trimmed."""
+    parts = (part.strip(" .;,") for part in _NUMBERED.split(text))
+    return [part for part in parts if part]
+
+
+def _row_identifiers(row: dict[str, str]) -> Iterable[tuple[str, str]]:
+    for value in split_numbered(row.get("Passport Number", "")):
+        yield "PASSPORT", value
+    for value in split_numbered(row.get("National Identification Number", "")):
+        yield "NATIONAL_ID", value
+    if row.get("UK Sanctions List Ref"):
+        yield "UK_SANCTIONS_LIST_REF", row["UK Sanctions List Ref"]
+    other = row.get("Other Information", "")
+    for match in _UK_REF.finditer(other):
+        yield "UK_SANCTIONS_LIST_REF", match.group("value")
+    for match in _UN_REF.finditer(other):
+        yield "UN_REFERENCE", match.group("value")
+    yield from find_russian_ids(other)
+    for match in _IMO.finditer(other):
+        yield "IMO", match.group("value")
+
+
+def _address(row: dict[str, str]) -> tuple[str, str | None] | None:
+    country = row.get("Country", "")
+    parts = [row.get(column, "") for column in ADDRESS_LINE_COLUMNS] + [country]
+    line = ", ".join(part for part in parts if part)
+    if not line:
+        return None
+    return line, (to_iso2(country) or country or None)
+
+
+def _date(group_id: str, column: str, text: str) -> date | None:
+    if not text:
+        return None
+    try:
+        if not _DATE.match(text):
+            raise ValueError(text)
+        return datetime.strptime(text, "%d/%m/%Y").date()
+    except ValueError:
+        raise SnapshotFormatError(
+            f"Group ID {group_id}: {column} {text!r} is not a dd/mm/yyyy date"
+        ) from None
+
+
+def _frame(rows: list[Row], schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema=schema) if rows else empty(schema)
