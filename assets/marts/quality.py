@@ -176,6 +176,8 @@ def run_suites(con: duckdb.DuckDBPyConnection, docs: Path) -> list[dict[str, Any
         for run in outcome.run_results.values():
             for item in run.results:
                 config = item.expectation_config
+                if config is None:
+                    raise RuntimeError(f"a result for {name} has no expectation configuration")
                 results.append(
                     {
                         "dataset": name,
