@@ -45,8 +45,10 @@ def to_iso2(name: str | None) -> str | None:
     key = text.lower()
     if key in _OVERRIDES:
         return _OVERRIDES[key]
-    if len(text) == 2 and pycountry.countries.get(alpha_2=text.upper()):
-        return text.upper()
+    if len(text) == 2:
+        # A code must be written as one: "na" in a nationality field means "not available".
+        found = pycountry.countries.get(alpha_2=text) if text.isupper() else None
+        return str(found.alpha_2) if found is not None else None
     for attribute in ("alpha_3", "name", "official_name", "common_name"):
         found = pycountry.countries.get(**{attribute: text})  # type: ignore[arg-type]
         if found is not None:

@@ -1,22 +1,19 @@
 """Parser for the EU Financial Sanctions Files (FSF) consolidated list, XML and CSV layouts.
 
-XML: an `<export>` root (namespace `http://eu.europa.ec/fpi/fsd/export`) with one
-`<sanctionEntity logicalId euReferenceNumber designationDate unitedNationId>` per designation,
-holding `<remark>`, `<regulation programme>`, `<subjectType code classificationCode>`,
-`<nameAlias wholeName firstName middleName lastName strong>`, `<citizenship>`, `<birthdate>`,
-`<address>` and `<identification identificationTypeCode number latinNumber countryIso2Code>`.
-CSV: `;`-separated, one row per sub-record, the entity columns (`Entity_LogicalId`,
-`Entity_EU_ReferenceNumber`, `Entity_SubjectType`, `Entity_Regulation_Programme`, ...) repeated on
-every row, sub-record columns prefixed `NameAlias_`, `Address_`, `BirthDate_`, `Identification_`,
-`Citizenship_`. Layout taken from public parsers (no real file was at hand): opensanctions/
-opensanctions `zavod/zavod/shed/fsf.py` and `datasets/eu/fsf/eu_fsf.yml` (elements, attributes,
-identification type codes; `euReferenceNumber` may be missing, `logicalId` is the fallback key),
-moov-io/watchman `pkg/csl_eu/csl.go` and `reader_eu.go` (CSV column order, `;` delimiter), and a
-public generateDS binding of the FSF `schema_1_1.xsd` (attribute names).
+XML: `<export>` (namespace `http://eu.europa.ec/fpi/fsd/export`) of `<sanctionEntity logicalId
+euReferenceNumber designationDate unitedNationId>` with `<remark>`, `<regulation programme>`,
+`<subjectType code classificationCode>`, `<nameAlias wholeName ... strong>`, `<citizenship>`,
+`<birthdate>`, `<address>` and `<identification identificationTypeCode number countryIso2Code>`.
+CSV: `;`-separated, one row per sub-record, entity columns (`Entity_LogicalId`, ...) repeated on
+each row, sub-record columns prefixed `NameAlias_`, `Address_`, `Identification_`, ...
+Layout from public parsers (no real file was at hand): opensanctions/opensanctions
+`zavod/zavod/shed/fsf.py` and `datasets/eu/fsf/eu_fsf.yml` (elements, attributes, type codes;
+`euReferenceNumber` can be missing, `logicalId` is then the key), moov-io/watchman
+`pkg/csl_eu/csl.go` and `reader_eu.go` (CSV columns, `;`), and a public generateDS binding of
+the FSF `schema_1_1.xsd` (attribute names).
 
-The public CSV column lists have no `NameAlias_Strong`: without it, CSV aliases get a null
-quality (the XML `strong` flag is the reliable source of weak aliases); with it, both layouts
-give the same `ParsedList` for the same content.
+The public CSV column lists show no `NameAlias_Strong`: without that column CSV aliases get a
+null quality (prefer the XML for weak aliases); with it both layouts give the same `ParsedList`.
 """
 
 from __future__ import annotations
@@ -465,6 +462,8 @@ def _record(entity: _Entity, ordinal: int) -> _Record:
             aliases[(text, kind, quality)] = None
 
     identifiers: dict[tuple[str, str], str | None] = {}
+    if entity.un_id:
+        identifiers[("UN_REFERENCE", entity.un_id)] = None
     for identification in entity.identifications:
         for scheme, value, country in _identifiers(identification):
             identifiers.setdefault((scheme, value), country)

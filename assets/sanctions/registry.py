@@ -120,10 +120,27 @@ def _un(parts: dict[str, bytes]) -> ParsedList:
     return un_xml.parse(parts["consolidated"])
 
 
+def _uk(parts: dict[str, bytes]) -> ParsedList:
+    from assets.sanctions import uk_consolidated
+
+    return uk_consolidated.parse(parts["conlist"])
+
+
+def _eu_fsf(parts: dict[str, bytes]) -> ParsedList:
+    from assets.sanctions import eu_fsf
+
+    data = parts["eu_fsf"]
+    if data.lstrip(b"\xef\xbb\xbf \r\n\t").startswith(b"<"):
+        return eu_fsf.parse_xml(data)
+    return eu_fsf.parse_csv(data)
+
+
 # format -> (module holding PARSER_VERSION, function reading a snapshot's parts)
 PARSERS: dict[str, tuple[str, Callable[[dict[str, bytes]], ParsedList]]] = {
     "ofac_legacy_csv": ("assets.sanctions.ofac_sdn", _ofac),
     "un_xml": ("assets.sanctions.un_xml", _un),
+    "uk_conlist_csv": ("assets.sanctions.uk_consolidated", _uk),
+    "eu_fsf": ("assets.sanctions.eu_fsf", _eu_fsf),
 }
 
 

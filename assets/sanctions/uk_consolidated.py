@@ -237,7 +237,7 @@ def _group(
         raise SnapshotFormatError(f"Group ID {group_id}: the primary name row has no name")
 
     aliases: dict[tuple[str, str | None, str | None], None] = {}
-    identifiers: dict[tuple[str, str], str | None] = {}
+    identifiers: dict[tuple[str, str], None] = {}
     addresses: dict[tuple[str, str | None], None] = {}
     countries: set[str] = set()
     for row in values:

@@ -221,3 +221,36 @@ def test_a_new_parser_version_is_labelled_as_such_not_as_a_publisher_change(
     assert changes[1][4] == 4105  # every RUSSIA-EO14024 entry of 2024-02-23
     # the publisher's deltas are the same as before: the parser change is not one of them
     assert _delta_counts(pipeline, "2024-02-23") == {"ADDED": 553, "CHANGED": 8}
+
+
+@pytest.mark.shared
+def test_real_un_lists_through_the_pipeline(tmp_path: Path) -> None:
+    un = SHARED / "un"
+    if not un.exists():
+        pytest.skip("../shared/reference-data not present: real UN XML unavailable")
+    pipeline = Pipeline(tmp_path)
+    folder = pipeline.landing / "sanctions" / "un_consolidated"
+    folder.mkdir(parents=True)
+    shutil.copyfile(un / "consolidated_2018-10-29.xml", folder / "consolidated_2018-10-29.xml")
+    shutil.copyfile(un / "un_2022-09-15.xml", folder / "consolidated_2022-09-15.xml")
+    pipeline.build()
+    counts = dict(
+        pipeline.query(
+            "select snapshot_date::varchar, entries from core.sanctions_snapshots "
+            "where list_id = 'un_consolidated'"
+        )
+    )
+    assert counts == {"2018-10-29": 703 + 390, "2022-09-15": 699 + 253}
+    deltas = dict(
+        pipeline.query(
+            "select change, count(*) from core.sanctions_list_deltas "
+            "where list_id = 'un_consolidated' and change <> 'CHANGED' group by change"
+        )
+    )
+    assert deltas == {"ADDED": 45, "REMOVED": 186}
+    # the UN gives listing dates: validity starts there, not at the first snapshot
+    starts = pipeline.query(
+        "select count(*) filter (valid_from_is_listing_date), count(*) "
+        "from core.sanctions_list_history where list_id = 'un_consolidated'"
+    )[0]
+    assert starts[0] == starts[1]
