@@ -97,25 +97,26 @@ def csv_source_assets(
         context: dg.AssetExecutionContext, warehouse: Warehouse, landing: LandingArea
     ) -> dg.MaterializeResult:
         months = months_of(context) if partitioned else None
-        frames, files = [], []
+        files, written = [], 0
         root = REFERENCE_DIR if source.get("root") == "reference" else landing.root
-        for month, relative in _landing_paths(contract, months):
-            path = _present(root / relative, formats)
-            landed = land(path, root.parent if root == REFERENCE_DIR else root)
-            frame = read_as_received(landed, contract.column_names, encodings)
-            if month is not None:
-                frame = frame.with_columns(pl.lit(month).alias(PARTITION_COLUMN))
-            frames.append(frame)
-            files.append({"file": landed.relative, "sha256": landed.sha256, "rows": frame.height})
-        combined = pl.concat(frames)
         with warehouse.connect() as con:
-            if months is None:
-                written = replace_table(con, "raw", contract_id, combined)
-            else:
-                written = replace_partition(
-                    con, "raw", contract_id, combined, PARTITION_COLUMN, list(months)
+            # One month at a time, so that memory stays bounded by the largest month.
+            for month, relative in _landing_paths(contract, months):
+                path = _present(root / relative, formats)
+                landed = land(path, root.parent if root == REFERENCE_DIR else root)
+                frame = read_as_received(landed, contract.column_names, encodings)
+                if month is None:
+                    written += replace_table(con, "raw", contract_id, frame)
+                else:
+                    frame = frame.with_columns(pl.lit(month).alias(PARTITION_COLUMN))
+                    written += replace_partition(
+                        con, "raw", contract_id, frame, PARTITION_COLUMN, [month]
+                    )
+                files.append(
+                    {"file": landed.relative, "sha256": landed.sha256, "rows": frame.height}
                 )
-            log_step(con, context, rows_received=combined.height, rows_written=written)
+                del frame
+            log_step(con, context, rows_received=written, rows_written=written)
         return dg.MaterializeResult(
             metadata={
                 "rows": written,
@@ -138,36 +139,46 @@ def csv_source_assets(
     ) -> dg.MaterializeResult:
         months = months_of(context) if partitioned else None
         keep = [*PROVENANCE_COLUMNS, *([PARTITION_COLUMN] if partitioned else [])]
+        received = staged_rows = 0
+        quarantined_parts = []
         with warehouse.connect() as con:
-            query = f"select * from {sql.table_ref('raw', contract_id)}"  # noqa: S608
-            params: dict[str, object] = {}
-            if months is not None:
-                query += f" where {PARTITION_COLUMN} in (select unnest($months))"
-                params["months"] = list(months)
-            received = con.sql(query, params=params).pl()
-            checked = validate(received, contract, keep=keep)
-            valid = identifier_validity(checked.valid, contract)
-            con.register("validated", valid.to_arrow())
-            staged = con.sql(
-                sql.load("staging", contract_id), params=source.get("sql_parameters", {})
-            ).pl()
-            con.unregister("validated")
-            quarantined = checked.quarantined.with_columns(
-                pl.lit(datetime.now(UTC)).alias("quarantined_at")
-            )
-            if months is None:
-                replace_table(con, "staging", contract_id, staged)
-                replace_table(con, "quarantine", contract_id, quarantined)
-            else:
-                replace_partition(con, "staging", contract_id, staged, PARTITION_COLUMN, months)
-                replace_partition(
-                    con, "quarantine", contract_id, quarantined, PARTITION_COLUMN, months
+            for month in months if months is not None else [None]:
+                query = f"select * from {sql.table_ref('raw', contract_id)}"  # noqa: S608
+                params: dict[str, object] = {}
+                if month is not None:
+                    query += f" where {PARTITION_COLUMN} = $month"
+                    params["month"] = month
+                batch = con.sql(query, params=params).pl()
+                checked = validate(batch, contract, keep=keep)
+                valid = identifier_validity(checked.valid, contract)
+                con.register("validated", valid.to_arrow())
+                staged = con.sql(
+                    sql.load("staging", contract_id), params=source.get("sql_parameters", {})
+                ).pl()
+                con.unregister("validated")
+                quarantined = checked.quarantined.with_columns(
+                    pl.lit(datetime.now(UTC)).alias("quarantined_at")
                 )
+                if month is None:
+                    replace_table(con, "staging", contract_id, staged)
+                    replace_table(con, "quarantine", contract_id, quarantined)
+                else:
+                    replace_partition(
+                        con, "staging", contract_id, staged, PARTITION_COLUMN, [month]
+                    )
+                    replace_partition(
+                        con, "quarantine", contract_id, quarantined, PARTITION_COLUMN, [month]
+                    )
+                received += batch.height
+                staged_rows += staged.height
+                quarantined_parts.append(quarantined)
+                del batch, checked, valid, staged
+            quarantined = pl.concat(quarantined_parts)
             log_step(
                 con,
                 context,
-                rows_received=received.height,
-                rows_written=staged.height,
+                rows_received=received,
+                rows_written=staged_rows,
                 rows_quarantined=quarantined.height,
             )
         reasons = (
@@ -178,8 +189,8 @@ def csv_source_assets(
         )
         return dg.MaterializeResult(
             metadata={
-                "rows_received": received.height,
-                "rows_staged": staged.height,
+                "rows_received": received,
+                "rows_staged": staged_rows,
                 "rows_quarantined": quarantined.height,
                 "quarantine_reasons": dg.MetadataValue.md(_markdown_counts(reasons)),
             }

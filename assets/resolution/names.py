@@ -151,7 +151,9 @@ def _word_script(word: str) -> str:
             cyr += 1
     if lat or cyr:
         if lat == cyr:
-            return "latin" if len(_LATIN.findall(word)) >= len(_CYRILLIC.findall(word)) else "cyrillic"
+            return (
+                "latin" if len(_LATIN.findall(word)) >= len(_CYRILLIC.findall(word)) else "cyrillic"
+            )
         return "latin" if lat > cyr else "cyrillic"
     return "lookalike" if shared else "none"
 
