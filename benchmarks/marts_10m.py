@@ -1,0 +1,107 @@
+"""Benchmark: build every mart from 10M generated declarations, next to DuckDB's own floor.
+
+Target (issue 5): the whole ingest-to-marts path within 3x of DuckDB's
+`CREATE TABLE AS SELECT * FROM read_csv(...)` on the same files, measured in the same run, and
+peak memory under 4 GB. Run with `python benchmarks/marts_10m.py [--rows N]`; not part of CI.
+
+The declarations are the demo bundle's, repeated with fresh declaration ids until the target
+size is reached (same months, same planted patterns, N/50k times over), so the files have the
+real layout, quirks and quarantine rate.
+"""
+
+import argparse
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from assets.common.paths import DEMO_BUNDLE_DIR  # noqa: E402
+
+
+def write_inputs(landing: Path, rows: int) -> int:
+    """Copy the demo landing files, inflating each customs month to reach `rows` in total."""
+    for folder in ("trade_statistics", "tax"):
+        shutil.copytree(DEMO_BUNDLE_DIR / folder, landing / folder)
+    target = landing / "customs"
+    target.mkdir(parents=True)
+    months = sorted((DEMO_BUNDLE_DIR / "customs").glob("declarations_*.csv"))
+    base = sum(sum(1 for _ in open(p, encoding="utf-8")) - 1 for p in months)
+    copies = max(1, round(rows / base))
+    total = 0
+    for path in months:
+        frame = pl.read_csv(path, infer_schema=False)
+        parts = [
+            frame.with_columns(
+                pl.when(pl.col("declaration_id").is_not_null())
+                .then(pl.col("declaration_id").str.slice(0, 15) + pl.lit(f"{copy:07d}"))
+                .alias("declaration_id")
+            )
+            if copy
+            else frame
+            for copy in range(copies)
+        ]
+        inflated = pl.concat(parts)
+        # keep ids unique within a month: the serial part gets the copy number
+        inflated.write_csv(target / path.name)
+        total += inflated.height
+    return total
+
+
+def floor_seconds(landing: Path) -> float:
+    """DuckDB's own CREATE TABLE AS from the same CSV files."""
+    with tempfile.TemporaryDirectory() as tmp:
+        con = duckdb.connect(str(Path(tmp) / "floor.duckdb"))
+        started = time.perf_counter()
+        con.execute(
+            "create table floor as select * from read_csv($files, all_varchar = true)",
+            {"files": str(landing / "customs" / "declarations_*.csv")},
+        )
+        elapsed = time.perf_counter() - started
+        con.close()
+    return elapsed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "data"
+        landing = data / "landing"
+        started = time.perf_counter()
+        rows = write_inputs(landing, args.rows)
+        size = sum(p.stat().st_size for p in (landing / "customs").glob("*.csv"))
+        print(f"generated {rows:,} declarations ({size / 1e9:.2f} GB of CSV) "
+              f"in {time.perf_counter() - started:.0f} s")
+        floor = floor_seconds(landing)
+        print(f"DuckDB CREATE TABLE AS read_csv floor: {floor:.1f} s")
+        env = {**os.environ, "CHOKEPOINT_DATA_DIR": str(data)}
+        started = time.perf_counter()
+        # The full build (demo command: seeds only missing files, then builds every asset).
+        result = subprocess.run(
+            [sys.executable, "-m", "orchestration.cli", "demo"], cwd=REPO, env=env,
+            capture_output=True, text=True,
+        )
+        build = time.perf_counter() - started
+        peak_gb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1e6
+        if result.returncode != 0:
+            print(result.stdout[-3000:], result.stderr[-3000:])
+            return 1
+    ratio = build / floor
+    print(f"ingest-to-marts build: {build:.1f} s = {ratio:.1f}x the floor (target <= 3x)")
+    print(f"peak memory of the build: {peak_gb:.2f} GB (target < 4 GB)")
+    return 0 if ratio <= 3 and peak_gb < 4 else 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
