@@ -81,16 +81,21 @@ def main() -> int:
         started = time.perf_counter()
         rows = write_inputs(landing, args.rows)
         size = sum(p.stat().st_size for p in (landing / "customs").glob("*.csv"))
-        print(f"generated {rows:,} declarations ({size / 1e9:.2f} GB of CSV) "
-              f"in {time.perf_counter() - started:.0f} s")
+        print(
+            f"generated {rows:,} declarations ({size / 1e9:.2f} GB of CSV) "
+            f"in {time.perf_counter() - started:.0f} s"
+        )
         floor = floor_seconds(landing)
         print(f"DuckDB CREATE TABLE AS read_csv floor: {floor:.1f} s")
         env = {**os.environ, "CHOKEPOINT_DATA_DIR": str(data)}
         started = time.perf_counter()
         # The full build (demo command: seeds only missing files, then builds every asset).
         result = subprocess.run(
-            [sys.executable, "-m", "orchestration.cli", "demo"], cwd=REPO, env=env,
-            capture_output=True, text=True,
+            [sys.executable, "-m", "orchestration.cli", "demo"],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
         )
         build = time.perf_counter() - started
         peak_gb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1e6

@@ -19,7 +19,9 @@ def resources_for(settings: Settings) -> dict[str, Any]:
         )
     return {
         "warehouse": Warehouse(
-            build_path=str(settings.build_path), published_path=str(settings.warehouse_path)
+            build_path=str(settings.build_path),
+            published_path=str(settings.warehouse_path),
+            memory_limit=settings.duckdb_memory_limit,
         ),
         "landing": LandingArea(path=str(settings.landing_dir)),
         "reports": Reports(path=str(settings.reports_dir)),

@@ -27,6 +27,7 @@ class Settings:
     warehouse_path: Path
     reports_dir: Path
     dagster_home: Path
+    duckdb_memory_limit: str
 
     @property
     def build_path(self) -> Path:
@@ -48,4 +49,5 @@ class Settings:
             ),
             reports_dir=_path("CHOKEPOINT_REPORTS_DIR", data_dir / "reports"),
             dagster_home=_path("DAGSTER_HOME", data_dir / "dagster_home"),
+            duckdb_memory_limit=os.environ.get("CHOKEPOINT_DUCKDB_MEMORY_LIMIT", "3GB"),
         )

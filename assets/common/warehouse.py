@@ -42,13 +42,23 @@ class Warehouse(dg.ConfigurableResource):  # type: ignore[misc]
 
     build_path: str
     published_path: str
+    # DuckDB spills to disk beyond this; its default (80% of RAM) lets joins take the machine.
+    memory_limit: str = "3GB"
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """Open the build database with every layer's schema present."""
         path = Path(self.build_path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(path), config={"storage_compatibility_version": _STORAGE_COMPAT})
+        con = duckdb.connect(
+            str(path),
+            config={
+                "storage_compatibility_version": _STORAGE_COMPAT,
+                "memory_limit": self.memory_limit,
+                "temp_directory": str(path.parent / "duckdb_tmp"),
+                "preserve_insertion_order": False,
+            },
+        )
         try:
             for layer in LAYERS:
                 con.execute(f"create schema if not exists {quote_ident(layer)}")
