@@ -35,7 +35,7 @@ def write_inputs(landing: Path, rows: int) -> int:
     target = landing / "customs"
     target.mkdir(parents=True)
     months = sorted((DEMO_BUNDLE_DIR / "customs").glob("declarations_*.csv"))
-    base = sum(sum(1 for _ in open(p, encoding="utf-8")) - 1 for p in months)
+    base = sum(p.read_bytes().count(b"\n") - 1 for p in months)
     copies = max(1, round(rows / base))
     total = 0
     for path in months:
