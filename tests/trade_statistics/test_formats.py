@@ -585,3 +585,44 @@ def test_real_eurostat_aggregates(
     if aug_2019 is not None and aug_2024 is not None:
         assert eu27[date(2019, 8, 1)] == pytest.approx(aug_2019, rel=0.01)
         assert eu27[date(2024, 8, 1)] == pytest.approx(aug_2024, rel=0.01)
+
+
+@pytest.mark.shared
+def test_real_extracts_land_through_the_pipeline_asset(tmp_path: Path) -> None:
+    import dagster as dg
+    import duckdb
+
+    from assets.common.landing import LandingArea
+    from assets.common.warehouse import Warehouse
+    from assets.trade_statistics.published import LANDING, published_trade_statistics
+
+    trade = Path(__file__).resolve().parents[2].parent / "shared" / "reference-data" / "trade"
+    if not trade.exists():
+        pytest.skip("../shared/reference-data not present: real trade extracts unavailable")
+    sources = {
+        "comtrade": trade / "comtrade" / "ic_exports_world_HS8542_202501_202508_uncomtrade.csv",
+        "taiwan_customs": trade / "taiwan-customs" / "taiwan_exports_8542_2013_2025.csv",
+        "eurostat_comext": trade
+        / "eurostat"
+        / "eurostat_comext_exports_EU_to_RU_monthly_2019-01_2024-08.csv",
+    }
+    for format_name, source in sources.items():
+        folder = tmp_path / "landing" / LANDING / format_name
+        folder.mkdir(parents=True)
+        (folder / source.name).write_bytes(source.read_bytes())
+    warehouse = Warehouse(
+        build_path=str(tmp_path / "w.build.duckdb"), published_path=str(tmp_path / "w.duckdb")
+    )
+    result = dg.materialize(
+        [published_trade_statistics],
+        resources={"warehouse": warehouse, "landing": LandingArea(path=str(tmp_path / "landing"))},
+    )
+    assert result.success
+    con = duckdb.connect(warehouse.build_path, read_only=True)
+    counts = dict(
+        con.execute(
+            "select format, count(*) from staging.published_trade_statistics group by 1"
+        ).fetchall()
+    )
+    con.close()
+    assert counts == {"comtrade": 396, "taiwan_customs": 289, "eurostat_comext": 2101}
