@@ -1,6 +1,7 @@
 """Tax data: company registry, financial statements, sales invoices, defence-industry register."""
 
 from assets.common.ingest import csv_source_assets
+from assets.tax.egrul import egrul_records
 
 defs = [
     definition
@@ -12,3 +13,4 @@ defs = [
     )
     for definition in csv_source_assets(contract_id, group="tax")
 ]
+defs.append(egrul_records)

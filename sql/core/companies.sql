@@ -33,6 +33,37 @@ invoice_parties as (
     from staging.sales_invoices
 ),
 
+registry as (
+    -- the CSV registry first; EGRUL XML records (latest per company) fill in the rest
+    select
+        inn,
+        ogrn,
+        name_ru,
+        okved,
+        status,
+        'company_registry' as registry_source
+    from staging.company_registry
+    union all
+    select
+        egrul.inn,
+        egrul.ogrn,
+        egrul.name_ru,
+        egrul.okved,
+        egrul.status,
+        'egrul' as registry_source
+    from (
+        select
+            *,
+            row_number() over (
+                partition by inn order by record_date desc nulls last, source_row_number desc
+            ) as recency
+        from staging.egrul_records
+    ) as egrul
+    where
+        egrul.recency = 1
+        and egrul.inn not in (select csv_registry.inn from staging.company_registry as csv_registry)
+),
+
 all_inns as (
     select
         inn,
@@ -43,6 +74,11 @@ all_inns as (
         inn,
         inn_valid
     from staging.company_registry
+    union
+    select
+        inn,
+        inn_valid
+    from staging.egrul_records
     union
     select
         inn,
@@ -90,13 +126,14 @@ select
     any_value(customs_names.customs_name) as customs_name,
     any_value(registry.okved) as okved,
     any_value(registry.status) as registry_status,
+    any_value(registry.registry_source) as registry_source,
     any_value(defence.inn) is not null as in_defence_register,
     any_value(defence.defence_register_since) as defence_register_since,
     coalesce(any_value(listed.listed_now), false) as listed_now,
     any_value(listed.first_listed) as first_listed,
     any_value(listed.list_entries) as list_entries
 from all_inns
-left join staging.company_registry as registry on all_inns.inn = registry.inn
+left join registry on all_inns.inn = registry.inn
 left join customs_names on all_inns.inn = customs_names.inn
 left join defence on all_inns.inn = defence.inn
 left join listed on all_inns.inn = listed.inn and all_inns.inn_valid

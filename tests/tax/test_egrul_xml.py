@@ -606,3 +606,43 @@ def test_real_files_output_no_personal_data(egrul_files: list[Path]) -> None:
         leaked = [value for value in personal if value in words]
         # Count only, so a failure does not print personal data.
         assert not leaked, f"{len(leaked)} personal value(s) leaked into {path.name}"
+
+
+@pytest.mark.shared
+@pytest.mark.slow  # a full build of its own
+def test_real_egrul_extracts_reach_core_companies(tmp_path: Path) -> None:
+    import duckdb
+
+    from conftest import settings_for
+    from orchestration import cli
+
+    egrul = Path(__file__).resolve().parents[2].parent / "shared" / "reference-data"
+    egrul = egrul / "ru-company" / "egrul"
+    if not egrul.exists():
+        pytest.skip("../shared/reference-data not present: real EGRUL extracts unavailable")
+    settings = settings_for(tmp_path / "data")
+    cli.seed_landing(settings)
+    folder = settings.landing_dir / "tax" / "egrul"
+    folder.mkdir(parents=True)
+    for path in egrul.glob("*.xml"):
+        (folder / path.name).write_bytes(path.read_bytes())
+    import os
+
+    previous = os.environ.get("DAGSTER_HOME")
+    cli.prepare_dagster_home(settings)
+    try:
+        assert cli.build(settings)
+    finally:
+        if previous is not None:
+            os.environ["DAGSTER_HOME"] = previous
+    con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    rows = con.execute(
+        "select inn, registry_source, inn_valid from core.companies "
+        "where inn in ('7842159080', '9901003878', '9901033696') order by inn"
+    ).fetchall()
+    con.close()
+    assert rows == [
+        ("7842159080", "egrul", True),
+        ("9901003878", "egrul", True),
+        ("9901033696", "egrul", True),
+    ]
