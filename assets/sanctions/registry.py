@@ -135,12 +135,26 @@ def _eu_fsf(parts: dict[str, bytes]) -> ParsedList:
     return eu_fsf.parse_csv(data)
 
 
+def _eu_journal(parts: dict[str, bytes]) -> ParsedList:
+    from assets.sanctions import eu_journal
+
+    return eu_journal.parse(parts["consolidated"])
+
+
+def _ftm(parts: dict[str, bytes]) -> ParsedList:
+    from assets.sanctions import opensanctions_ftm
+
+    return opensanctions_ftm.parse_entities(parts["entities"])
+
+
 # format -> (module holding PARSER_VERSION, function reading a snapshot's parts)
 PARSERS: dict[str, tuple[str, Callable[[dict[str, bytes]], ParsedList]]] = {
     "ofac_legacy_csv": ("assets.sanctions.ofac_sdn", _ofac),
     "un_xml": ("assets.sanctions.un_xml", _un),
     "uk_conlist_csv": ("assets.sanctions.uk_consolidated", _uk),
     "eu_fsf": ("assets.sanctions.eu_fsf", _eu_fsf),
+    "eu_journal_csv": ("assets.sanctions.eu_journal", _eu_journal),
+    "opensanctions_ftm": ("assets.sanctions.opensanctions_ftm", _ftm),
 }
 
 

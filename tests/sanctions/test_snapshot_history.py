@@ -254,3 +254,23 @@ def test_real_un_lists_through_the_pipeline(tmp_path: Path) -> None:
         "from core.sanctions_list_history where list_id = 'un_consolidated'"
     )[0]
     assert starts[0] == starts[1]
+
+
+@pytest.mark.shared
+def test_real_eu_833_transcription_through_the_pipeline(tmp_path: Path) -> None:
+    eu = SHARED / "eu" / "32014R0833_2026-07-17.csv"
+    if not eu.exists():
+        pytest.skip("../shared/reference-data not present: EU transcriptions unavailable")
+    pipeline = Pipeline(tmp_path)
+    folder = pipeline.landing / "sanctions" / "eu_833_annex"
+    folder.mkdir(parents=True)
+    shutil.copyfile(eu, folder / "consolidated_2026-07-17.csv")
+    pipeline.build()
+    assert pipeline.query(
+        "select entries from core.sanctions_snapshots where list_id = 'eu_833_annex'"
+    ) == [(1746,)]
+    valid_inns = pipeline.query(
+        "select count(*) from core.sanctioned_identifiers "
+        "where list_id = 'eu_833_annex' and scheme = 'RU_INN' and is_valid"
+    )[0][0]
+    assert valid_inns >= 648  # the (Tax ID/INN) and (INN) labelled ones at least
