@@ -612,8 +612,8 @@ def test_real_files_output_no_personal_data(egrul_files: list[Path]) -> None:
 @pytest.mark.slow  # a full build of its own
 def test_real_egrul_extracts_reach_core_companies(tmp_path: Path) -> None:
     import duckdb
-
     from conftest import settings_for
+
     from orchestration import cli
 
     egrul = Path(__file__).resolve().parents[2].parent / "shared" / "reference-data"
