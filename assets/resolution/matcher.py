@@ -11,7 +11,7 @@
    found in too many entries are ignored), then scored over every romanization of both names:
    token overlap weighted by each token's rarity in the list (legal forms are left out, generic
    words weigh little) blended with rapidfuzz whole-string similarity. A weak alias alone is
-   capped below `match`; a short name only matches exactly.
+   never an alert (`no_match`, score capped); a short name is damped unless it matches exactly.
 3. Countries support (same) or oppose (disjoint) a name match.
 
 `screen` is vectorised (polars joins plus rapidfuzz `cpdist`); `match` screens one `Query`;
@@ -26,8 +26,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+import numpy as np
 import polars as pl
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import JaroWinkler, Levenshtein
 from rigour.text import metaphone
 from stdnum.ru import inn as ru_inn
 from stdnum.ru import ogrn as ru_ogrn
@@ -40,20 +42,37 @@ NAME_KINDS = ("primary", "alias", "weak_alias")
 _KIND_RANK = {kind: rank for rank, kind in enumerate(NAME_KINDS)}
 _KIND_LABEL = {"primary": "primary name", "alias": "alias", "weak_alias": "weak alias"}
 _VALIDATORS = {"RU_INN": ru_inn.is_valid, "RU_OGRN": ru_ogrn.is_valid}
+TOKEN_SCORERS: dict[str, Any] = {
+    "jaro_winkler": JaroWinkler.normalized_similarity,
+    "ratio": fuzz.ratio,
+}
 
 
 @dataclass(frozen=True)
 class MatchConfig:
     """Thresholds and weights of the matcher (load from YAML with `from_mapping`)."""
 
-    match_threshold: float = 0.88
-    possible_threshold: float = 0.72
-    # Token pairs less similar than this (rapidfuzz ratio, 0..1) count as unmatched; tokens of
-    # up to `exact_token_length` characters and tokens with digits must be equal.
-    token_similarity_floor: float = 0.8
+    # Tuned on the dev split of the evaluation set (see evaluation.py and the README).
+    match_threshold: float = 0.81
+    possible_threshold: float = 0.7
+    # Token similarity: "jaro_winkler" (rewards a common start) or "ratio" (Levenshtein).
+    # Token pairs less similar than the floor count as unmatched; two tokens both of up to
+    # `exact_token_length` characters, or tokens with digits, must be equal.
+    token_scorer: str = "jaro_winkler"
+    token_similarity_floor: float = 0.85
+    # Jaro-Winkler overrates a shared start ("asma"/"asad", "balito"/"bai"): a pair also needs
+    # this normalized Levenshtein similarity (0..1) to count.
+    token_min_ratio: float = 0.55
     exact_token_length: int = 3
+    # Tokens with one metaphone code (4+ letters) are at least this similar.
+    phonetic_similarity: float = 0.85
+    # Weight of a one-letter token (an initial) relative to its rarity weight.
+    initial_weight: float = 0.25
     # Share of the rarity-weighted token overlap in the name score (the rest: string similarity).
-    token_weight: float = 0.6
+    token_weight: float = 0.8
+    # Share of the better one-sided coverage in the token overlap (the rest: both sides
+    # together): a name whose every token is in the other scores high (missing middle names).
+    subset_weight: float = 0.7
     # A non-exact match involving a name less distinctive than this (NameForms.weight) is
     # multiplied by 1 - short_name_damping.
     short_name_weight: float = 0.5
@@ -61,12 +80,13 @@ class MatchConfig:
     country_bonus: float = 0.03
     country_penalty: float = 0.1
     identifier_conflict_penalty: float = 0.5
-    # A weak alias alone scores at most this and never gives a `match`.
-    weak_alias_cap: float = 0.8
+    # A weak alias alone scores at most this and is always `no_match` (reported, never an
+    # alert); a weak alias matching as well as a stronger name adds `weak_alias_support`.
+    weak_alias_cap: float = 0.6
     weak_alias_support: float = 0.02
     # Blocking: names scored per query, and keys too frequent to block on.
     max_candidates: int = 25
-    max_key_frequency: int = 300
+    max_key_frequency: int = 100
     # Candidates below this score are not reported by `screen` / `match`.
     min_report_score: float = 0.5
     # Queries per vectorised batch (bounds memory).
@@ -75,8 +95,17 @@ class MatchConfig:
     def __post_init__(self) -> None:
         if not 0 <= self.possible_threshold <= self.match_threshold <= 1:
             raise ValueError("need 0 <= possible_threshold <= match_threshold <= 1")
-        if not 0 <= self.token_weight <= 1:
-            raise ValueError("token_weight must be in 0..1")
+        for name in (
+            "token_weight",
+            "subset_weight",
+            "phonetic_similarity",
+            "initial_weight",
+            "token_min_ratio",
+        ):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ValueError(f"{name} must be in 0..1")
+        if self.token_scorer not in TOKEN_SCORERS:
+            raise ValueError(f"token_scorer must be one of {', '.join(TOKEN_SCORERS)}")
         if self.max_candidates < 1 or self.batch_size < 1:
             raise ValueError("max_candidates and batch_size must be positive")
 
@@ -88,10 +117,8 @@ class MatchConfig:
         unknown = sorted(set(values) - set(known))
         if unknown:
             raise ValueError(f"unknown matcher settings: {', '.join(unknown)}")
-        typed = {
-            key: int(value) if known[key].type in ("int", int) else float(value)
-            for key, value in values.items()
-        }
+        casts = {"int": int, "float": float, "str": str}
+        typed = {key: casts[str(known[key].type)](value) for key, value in values.items()}
         return cls(**typed)
 
     def decide(self, score: float) -> str:
@@ -300,6 +327,16 @@ class Matcher:
             orient="row",
         )
         self._vtokens = self._explode_tokens(self._variants, "vid", "ctokens", "cpos", "ctok", "cw")
+        self._vocab: dict[str, int] = {}
+        self._vocab_tokens: list[str] = []
+        self._vocab_length: list[int] = []
+        self._vocab_digit: list[bool] = []
+        self._vocab_code: list[int] = []
+        self._codes: dict[str, int] = {"": 0}
+        token_lists = [row[2] for row in variant_rows]
+        self._c_start, self._c_len, self._c_ids, self._c_w = self._csr(token_lists)
+        self._cjoined = np.array([row[3] for row in variant_rows] or [""], dtype=object)
+        self._ccompact = np.array([row[4] for row in variant_rows] or [""], dtype=object)
         limit = self.config.max_key_frequency
         key_weight = {
             key: self._idf(len(ids))
@@ -346,12 +383,20 @@ class Matcher:
     ) -> pl.DataFrame:
         return (
             frame.select(vid, tokens)
-            .with_columns(pl.int_ranges(pl.col(tokens).list.len()).cast(pl.List(pl.UInt32)).alias(pos))
+            .with_columns(
+                pl.int_ranges(pl.col(tokens).list.len()).cast(pl.List(pl.UInt32)).alias(pos)
+            )
             .explode(tokens, pos)
             .rename({tokens: token})
             .with_columns(
                 pl.col(token)
                 .replace_strict(self._weights, default=self._idf_unknown, return_dtype=pl.Float64)
+                .alias(weight)
+            )
+            .with_columns(
+                pl.when(pl.col(token).str.len_chars() == 1)
+                .then(pl.col(weight) * self.config.initial_weight)
+                .otherwise(pl.col(weight))
                 .alias(weight)
             )
         )
@@ -404,8 +449,9 @@ class Matcher:
             },
             orient="row",
         )
+        columns = ("qvid", "qid", "qtokens", "qjoined", "qcompact")
         qvariants = pl.DataFrame(
-            variant_rows,
+            {name: [row[i] for row in variant_rows] for i, name in enumerate(columns)},
             schema={
                 "qvid": pl.UInt32,
                 "qid": pl.UInt32,
@@ -413,7 +459,6 @@ class Matcher:
                 "qjoined": pl.String,
                 "qcompact": pl.String,
             },
-            orient="row",
         )
         qtokens = self._explode_tokens(qvariants, "qvid", "qtokens", "qpos", "qtok", "qw")
         return qinfo, qvariants, qtokens
@@ -460,86 +505,141 @@ class Matcher:
         )
 
     # --------------------------------------------------------------------------- scoring
-    def _token_similarity(self, pairs: pl.DataFrame) -> pl.DataFrame:
-        """`pairs` (qtok, ctok) with `sim`: rapidfuzz ratio in 0..1, zero below the floor;
-        short tokens and tokens with digits score 1 when equal and 0 otherwise."""
+    def _token_id(self, token: str) -> int:
+        found = self._vocab.get(token)
+        if found is not None:
+            return found
+        index = len(self._vocab_tokens)
+        self._vocab[token] = index
+        self._vocab_tokens.append(token)
+        self._vocab_length.append(len(token))
+        self._vocab_digit.append(any(ch.isdigit() for ch in token))
+        code = metaphone(token) if len(token) >= 4 and token.isalpha() else ""
+        self._vocab_code.append(self._codes.setdefault(code, len(self._codes)))
+        return index
+
+    def _csr(
+        self, token_lists: list[list[str]]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(start, length, token ids, token weights) of token lists laid end to end."""
+        length = np.fromiter((len(t) for t in token_lists), dtype=np.int64, count=len(token_lists))
+        start = np.cumsum(length) - length
+        flat = [token for tokens in token_lists for token in tokens]
+        ids = np.fromiter((self._token_id(t) for t in flat), dtype=np.int64, count=len(flat))
+        initial = self.config.initial_weight
+        weights = np.fromiter(
+            (self.token_weight(t) * (initial if len(t) == 1 else 1.0) for t in flat),
+            dtype=np.float64,
+            count=len(flat),
+        )
+        return start, length, ids, weights
+
+    def _similarity(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        """Similarity (0..1) of token pairs given as vocabulary ids: Jaro-Winkler (or ratio)
+        gated by Levenshtein, zero below the floor; tokens with one metaphone code at least
+        `phonetic_similarity`; short tokens and tokens with digits 1 when equal, else 0."""
         cfg = self.config
-        raw = process.cpdist(
-            pairs["qtok"].to_list(), pairs["ctok"].to_list(), scorer=fuzz.ratio, workers=-1
-        )
+        if not left.size:
+            return np.zeros(0)
+        size = len(self._vocab_tokens)
+        unique, inverse = np.unique(left * size + right, return_inverse=True)
+        uq, uc = unique // size, unique % size
+        vocab = np.array(self._vocab_tokens, dtype=object)
+        qs, cs = vocab[uq].tolist(), vocab[uc].tolist()
+        if cfg.token_scorer == "ratio":
+            sim = process.cpdist(qs, cs, scorer=fuzz.ratio, workers=-1) / 100
+        else:
+            sim = process.cpdist(qs, cs, scorer=TOKEN_SCORERS[cfg.token_scorer], workers=-1)
+            edit = process.cpdist(qs, cs, scorer=Levenshtein.normalized_similarity, workers=-1)
+            sim[edit < cfg.token_min_ratio] = 0.0
+        length = np.asarray(self._vocab_length)
+        digit = np.asarray(self._vocab_digit)
+        code = np.asarray(self._vocab_code)
         strict = (
-            pl.col("qtok").str.contains(r"\d")
-            | pl.col("ctok").str.contains(r"\d")
-            | (pl.col("qtok").str.len_chars() <= cfg.exact_token_length)
-            | (pl.col("ctok").str.len_chars() <= cfg.exact_token_length)
+            digit[uq]
+            | digit[uc]
+            | ((length[uq] <= cfg.exact_token_length) & (length[uc] <= cfg.exact_token_length))
         )
-        return pairs.with_columns(
-            (pl.Series("sim", raw, dtype=pl.Float64) / 100).alias("sim")
-        ).with_columns(
-            pl.when(strict)
-            .then((pl.col("qtok") == pl.col("ctok")).cast(pl.Float64))
-            .when(pl.col("sim") >= cfg.token_similarity_floor)
-            .then(pl.col("sim"))
-            .otherwise(0.0)
-            .alias("sim")
-        )
+        phonetic = (code[uq] == code[uc]) & (code[uq] > 0)
+        result = np.where(sim >= cfg.token_similarity_floor, sim, 0.0)
+        result = np.where(phonetic, np.maximum(sim, cfg.phonetic_similarity), result)
+        result = np.where(strict, (uq == uc).astype(np.float64), result)
+        return np.asarray(result[inverse].reshape(-1), dtype=np.float64)
 
     def _score_names(
         self, qvariants: pl.DataFrame, qtokens: pl.DataFrame, pairs: pl.DataFrame
     ) -> pl.DataFrame:
-        """Best name score per (qid, name_id) over all pairs of romanization variants."""
+        """Best name score per (qid, name_id) over all pairs of romanization variants.
+
+        Token alignment is done in numpy: for each variant pair every (query token, list
+        token) pair is scored once per distinct pair, the best match of each token on each
+        side is kept, and the rarity-weighted coverage of both sides is summed per pair.
+        """
         cfg = self.config
-        vp = pairs.join(qvariants.select("qvid", "qid", "qjoined", "qcompact"), on="qid").join(
-            self._variants.select("vid", "name_id", "cjoined", "ccompact"), on="name_id"
+        vp = pairs.join(qvariants.select("qvid", "qid"), on="qid").join(
+            self._variants.select("vid", "name_id"), on="name_id"
         )
         if not vp.height:
             return pl.DataFrame(schema=_SCORED_SCHEMA)
-        tp = vp.select("qvid", "vid").join(qtokens, on="qvid").join(self._vtokens, on="vid")
-        sims = self._token_similarity(tp.select("qtok", "ctok").unique())
-        tp = tp.join(sims, on=["qtok", "ctok"])
-        qside = (
-            tp.group_by("qvid", "vid", "qpos")
-            .agg(pl.col("qw").first(), pl.col("sim").max())
-            .group_by("qvid", "vid")
-            .agg((pl.col("qw") * pl.col("sim")).sum().alias("qm"), pl.col("qw").sum().alias("qt"))
+        q_start, q_len, q_ids, q_w = self._csr(qvariants["qtokens"].to_list())
+        qvid = vp["qvid"].to_numpy().astype(np.int64)
+        vid = vp["vid"].to_numpy().astype(np.int64)
+        count = len(qvid)
+        ql, cl = q_len[qvid], self._c_len[vid]
+        n = ql * cl
+        pair = np.repeat(np.arange(count), n)
+        k = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+        cl_pair = cl[pair]
+        i = k // cl_pair
+        j = k - i * cl_pair
+        sim = self._similarity(
+            q_ids[q_start[qvid][pair] + i], self._c_ids[self._c_start[vid][pair] + j]
         )
-        cside = (
-            tp.group_by("qvid", "vid", "cpos")
-            .agg(pl.col("cw").first(), pl.col("sim").max())
-            .group_by("qvid", "vid")
-            .agg((pl.col("cw") * pl.col("sim")).sum().alias("cm"), pl.col("cw").sum().alias("ct"))
+        # Query side: pairs are laid out (pair, i, j) with j fastest.
+        runs = np.flatnonzero(j == 0)
+        q_best = np.maximum.reduceat(sim, runs)
+        weight = q_w[q_start[qvid][pair[runs]] + i[runs]]
+        per_pair = np.flatnonzero(i[runs] == 0)
+        qm = np.add.reduceat(weight * q_best, per_pair)
+        qt = np.add.reduceat(weight, per_pair)
+        # List side: scatter the best over i into (pair, j) slots.
+        c_offset = np.cumsum(cl) - cl
+        c_best = np.zeros(int(cl.sum()))
+        np.maximum.at(c_best, c_offset[pair] + j, sim)
+        c_pair = np.repeat(np.arange(count), cl)
+        jj = np.arange(c_best.size) - c_offset[c_pair]
+        c_weight = self._c_w[self._c_start[vid][c_pair] + jj]
+        cm = np.add.reduceat(c_weight * c_best, c_offset)
+        ct = np.add.reduceat(c_weight, c_offset)
+
+        union = (qm + cm) / (qt + ct)
+        token_score = (1 - cfg.subset_weight) * union + cfg.subset_weight * np.maximum(
+            qm / qt, cm / ct
         )
+        qjoined = np.array(qvariants["qjoined"].to_list(), dtype=object)[qvid]
+        qcompact = np.array(qvariants["qcompact"].to_list(), dtype=object)[qvid]
+        cjoined, ccompact = self._cjoined[vid], self._ccompact[vid]
         sort_sim = process.cpdist(
-            vp["qjoined"].to_list(),
-            vp["cjoined"].to_list(),
-            scorer=fuzz.token_sort_ratio,
-            workers=-1,
+            qjoined.tolist(), cjoined.tolist(), scorer=fuzz.token_sort_ratio, workers=-1
         )
         compact_sim = process.cpdist(
-            vp["qcompact"].to_list(), vp["ccompact"].to_list(), scorer=fuzz.ratio, workers=-1
+            qcompact.tolist(), ccompact.tolist(), scorer=fuzz.ratio, workers=-1
         )
-        token_score = (pl.col("qm") + pl.col("cm")) / (pl.col("qt") + pl.col("ct"))
+        string_score = np.maximum(sort_sim, compact_sim) / 100
+        exact = (qjoined == cjoined) | (qcompact == ccompact)
+        name_score = np.where(
+            exact, 1.0, cfg.token_weight * token_score + (1 - cfg.token_weight) * string_score
+        )
         return (
-            vp.with_columns(
-                pl.Series("sort_sim", sort_sim, dtype=pl.Float64),
-                pl.Series("compact_sim", compact_sim, dtype=pl.Float64),
-                (pl.col("qjoined") == pl.col("cjoined")).alias("exact"),
-            )
-            .join(qside, on=["qvid", "vid"], how="left")
-            .join(cside, on=["qvid", "vid"], how="left")
+            vp.select("qid", "name_id", "qvid", "vid")
             .with_columns(
-                token_score.fill_null(0.0).alias("token_score"),
-                (pl.max_horizontal("sort_sim", "compact_sim") / 100).alias("string_score"),
-            )
-            .with_columns(
-                (
-                    cfg.token_weight * pl.col("token_score")
-                    + (1 - cfg.token_weight) * pl.col("string_score")
-                ).alias("name_score")
+                pl.Series("name_score", name_score, dtype=pl.Float64),
+                pl.Series("token_score", token_score, dtype=pl.Float64),
+                pl.Series("string_score", string_score, dtype=pl.Float64),
+                pl.Series("exact", exact.astype(bool), dtype=pl.Boolean),
             )
             .sort("name_score", "exact", descending=True)
-            .group_by("qid", "name_id", maintain_order=True)
-            .first()
+            .unique(["qid", "name_id"], keep="first", maintain_order=True)
             .select(list(_SCORED_SCHEMA))
         )
 
@@ -599,15 +699,19 @@ class Matcher:
         )
         merged = self._add_conflicts(merged).join(self._entries, on="entry_id", how="left")
         country = (
-            pl.when(pl.col("qcountry").is_null() | (pl.col("countries").list.len().fill_null(0) == 0))
+            pl.when(
+                pl.col("qcountry").is_null() | (pl.col("countries").list.len().fill_null(0) == 0)
+            )
             .then(0)
             .when(pl.col("countries").list.contains(pl.col("qcountry")))
             .then(1)
             .otherwise(-1)
         )
-        base = pl.when(pl.col("from_weak")).then(
-            pl.col("name_score").clip(upper_bound=cfg.weak_alias_cap)
-        ).otherwise(pl.col("name_score"))
+        base = (
+            pl.when(pl.col("from_weak"))
+            .then(pl.col("name_score").clip(upper_bound=cfg.weak_alias_cap))
+            .otherwise(pl.col("name_score"))
+        )
         score = (
             base.fill_null(0.0)
             + pl.when(pl.col("weak_support")).then(cfg.weak_alias_support).otherwise(0.0)
@@ -627,19 +731,25 @@ class Matcher:
             .then(pl.lit("possible"))
             .otherwise(pl.lit("no_match"))
         )
-        capped = pl.col("from_weak") | pl.col("id_conflict").is_not_null()
         return (
             merged.with_columns(country.alias("country_effect"))
             .with_columns(score.alias("score"))
             .with_columns(
-                pl.when(pl.col("id_match").is_not_null()).then(1.0).otherwise(pl.col("score")).alias("score"),
+                pl.when(pl.col("id_match").is_not_null())
+                .then(1.0)
+                .otherwise(pl.col("score"))
+                .alias("score"),
                 pl.when(pl.col("id_match").is_not_null())
                 .then(pl.lit("match"))
-                .when(capped & (by_score == "match"))
+                .when(pl.col("from_weak"))
+                .then(pl.lit("no_match"))
+                .when(pl.col("id_conflict").is_not_null() & (by_score == "match"))
                 .then(pl.lit("possible"))
                 .otherwise(by_score)
                 .alias("decision"),
-                pl.col("name").fill_null(pl.col("entry_id").replace_strict(self._entry_name, default=None)),
+                pl.col("name").fill_null(
+                    pl.col("entry_id").replace_strict(self._entry_name, default=None)
+                ),
                 pl.col("kind").fill_null("primary"),
             )
         )
@@ -681,7 +791,9 @@ class Matcher:
             .join(invalid_frame, on="qid", how="left")
         )
 
-    def _matched_tokens(self, qtokens: pl.DataFrame, rows: pl.DataFrame) -> dict[tuple[int, int], tuple[str, str]]:
+    def _matched_tokens(
+        self, qtokens: pl.DataFrame, rows: pl.DataFrame
+    ) -> dict[tuple[int, int], tuple[str, str]]:
         """For each reported (qvid, vid): matched and unmatched query tokens, as text."""
         tp = (
             rows.filter(pl.col("qvid").is_not_null())
@@ -692,7 +804,9 @@ class Matcher:
         )
         if not tp.height:
             return {}
-        tp = tp.join(self._token_similarity(tp.select("qtok", "ctok").unique()), on=["qtok", "ctok"])
+        left = np.fromiter((self._token_id(t) for t in tp["qtok"]), np.int64, tp.height)
+        right = np.fromiter((self._token_id(t) for t in tp["ctok"]), np.int64, tp.height)
+        tp = tp.with_columns(pl.Series("sim", self._similarity(left, right), dtype=pl.Float64))
         per_token = (
             tp.sort("sim", descending=True)
             .group_by("qvid", "vid", "qpos", maintain_order=True)
@@ -713,7 +827,9 @@ class Matcher:
         )
         return {(a, b): (m, u) for a, b, m, u in per_token.iter_rows()}
 
-    def _explain(self, row: Mapping[str, Any], tokens: Mapping[tuple[int, int], tuple[str, str]]) -> tuple[str, str]:
+    def _explain(
+        self, row: Mapping[str, Any], tokens: Mapping[tuple[int, int], tuple[str, str]]
+    ) -> tuple[str, str]:
         """(explanation sentence, features JSON) of one decided row."""
         cfg = self.config
         features: dict[str, Any] = {}
@@ -751,14 +867,16 @@ class Matcher:
             reasons.append("the names share no blocking key")
         if row["from_weak"]:
             against.append(
-                "only a weak alias matched, which cannot give a match on its own"
-                f" (capped at {cfg.weak_alias_cap:.2f})"
+                "only a weak alias matched, which never gives an alert on its own"
+                f" (score capped at {cfg.weak_alias_cap:.2f})"
             )
             features["weak_alias_only"] = True
         elif row["weak_support"]:
             reasons.append(f"a weak alias also matches (+{cfg.weak_alias_support:.2f})")
         if row["country_effect"] > 0:
-            reasons.append(f"country {row['qcountry']} is one of the entry's (+{cfg.country_bonus:.2f})")
+            reasons.append(
+                f"country {row['qcountry']} is one of the entry's (+{cfg.country_bonus:.2f})"
+            )
             features["country"] = "same"
         elif row["country_effect"] < 0:
             against.append(
@@ -858,7 +976,9 @@ class Matcher:
             schema=dict.fromkeys(("name", "inn", "ogrn", "identifier", "country"), pl.String),
             orient="row",
         )
-        return [to_candidate(row) for row in self.screen(frame, top, min_score).iter_rows(named=True)]
+        return [
+            to_candidate(row) for row in self.screen(frame, top, min_score).iter_rows(named=True)
+        ]
 
     def score_pairs(self, pairs: pl.DataFrame, explain: bool = True) -> pl.DataFrame:
         """Score each row's query (`name`, optional `inn`/`ogrn`/`identifier`/`country`) against
@@ -868,12 +988,12 @@ class Matcher:
         queries = pairs.with_columns(pl.col("entry_id").cast(pl.String))
         qinfo, qvariants, qtokens = self._prepare(queries)
         facts = self._identifier_facts()
-        wanted = queries.select(
-            pl.int_range(pl.len(), dtype=pl.UInt32).alias("qid"), "entry_id"
-        )
+        wanted = queries.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("qid"), "entry_id")
         facts = facts.join(wanted, on=["qid", "entry_id"], how="semi")
         name_pairs = (
-            wanted.join(self._entry_names, on="entry_id").explode("name_id").select("qid", "name_id")
+            wanted.join(self._entry_names, on="entry_id")
+            .explode("name_id")
+            .select("qid", "name_id")
         )
         decided = self._decide(qinfo, self._score_names(qvariants, qtokens, name_pairs), facts)
         if explain:

@@ -87,30 +87,18 @@ _TABLES: dict[str, dict[str, str]] = {
        "ї": "yi", "є": "ye"},
 }  # fmt: skip
 
-# Romanization-insensitive skeleton: applied in order to an ASCII token.
-_SKELETON_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern), repl)
-    for pattern, repl in (
-        (r"shch|shh|sch", "S"),
-        (r"tch", "C"),
-        (r"sh", "S"),
-        (r"ch", "C"),
-        (r"dzh", "Z"),
-        (r"zh", "Z"),
-        (r"kh", "h"),
-        (r"ck", "k"),
-        (r"q", "k"),
-        (r"ph", "f"),
-        (r"w", "v"),
-        (r"x", "ks"),
-        (r"ts|tz|cz", "c"),
-        (r"ou|oo", "u"),
-        (r"[yj]", "i"),
-        (r"(.)\1+", r"\1"),
-    )
-)
+# Romanization-insensitive skeleton: digraphs and letters that romanizations render
+# differently map to one form (longest first), then doubled letters collapse.
+_SKELETON_MAP = {
+    "shch": "S", "shh": "S", "sch": "S", "tch": "C", "sh": "S", "ch": "C", "dzh": "Z",
+    "zh": "Z", "kh": "h", "ck": "k", "q": "k", "ph": "f", "w": "v", "x": "ks", "ts": "c",
+    "tz": "c", "cz": "c", "ou": "u", "oo": "u", "y": "i", "j": "i",
+}  # fmt: skip
+_SKELETON = re.compile("|".join(sorted(_SKELETON_MAP, key=len, reverse=True)))
+_DOUBLES = re.compile(r"(.)\1+")
 _PLACEHOLDERS = str.maketrans({"S": "sh", "C": "ch", "Z": "zh"})
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
+_NAME_FLAGS = Normalize.CASEFOLD | Normalize.NAME
 
 
 @dataclass(frozen=True)
@@ -166,6 +154,8 @@ def fix_homoglyphs(text: str) -> str:
     A word made only of look-alikes ("СОМ", "OOO") takes the script of the other words of the
     name, Latin when they are tied.
     """
+    if text.isascii() or not _CYRILLIC.search(text):
+        return text
     words = text.split(" ")
     scripts = [_word_script(w) for w in words]
     latin_words, cyrillic_words = scripts.count("latin"), scripts.count("cyrillic")
@@ -186,6 +176,8 @@ def fix_homoglyphs(text: str) -> str:
 
 def transliterate(text: str, scheme: str) -> str:
     """Romanize the Cyrillic letters of lower-case `text` under `scheme` (one of SCHEMES)."""
+    if text.isascii():
+        return text.lower()
     if scheme == "rigour":
         return ascii_text(text).lower()
     table = _TABLES[scheme]
@@ -208,9 +200,8 @@ def skeleton(token: str) -> str:
     """A romanization-insensitive key of an ASCII token (kh=h, y=j=i, ts=cz=c, doubles...)."""
     if token.isdigit():
         return token
-    for pattern, repl in _SKELETON_RULES:
-        token = pattern.sub(repl, token)
-    return token.translate(_PLACEHOLDERS)
+    token = _SKELETON.sub(lambda m: _SKELETON_MAP[m.group(0)], token)
+    return _DOUBLES.sub(r"\1", token).translate(_PLACEHOLDERS)
 
 
 def latin_forms(name: str) -> set[str]:
@@ -222,7 +213,7 @@ def clean(name: str) -> str:
     """Unicode-normalized, homoglyph-fixed, casefolded text with punctuation removed."""
     text = unicodedata.normalize("NFKC", name or "")
     text = fix_homoglyphs(" ".join(text.split()))
-    return rigour_normalize(text, Normalize.CASEFOLD | Normalize.NAME) or ""
+    return rigour_normalize(text, _NAME_FLAGS) or ""
 
 
 def split_legal_form(text: str) -> tuple[str | None, str]:
@@ -246,8 +237,13 @@ def _tokens(text: str) -> tuple[str, ...]:
     return tuple(t for t in _NON_ALNUM.split(text) if t)
 
 
+@lru_cache(maxsize=100_000)
+def _stopword(token: str) -> bool:
+    return is_stopword(token)
+
+
 def _weight(core: tuple[str, ...]) -> float:
-    info = sum(min(len(t), 8) for t in core if not is_stopword(t))
+    info = sum(min(len(t), 8) for t in core if not _stopword(t))
     return round(min(1.0, info / 10), 3)
 
 
