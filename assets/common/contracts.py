@@ -216,41 +216,33 @@ def validate(frame: pl.DataFrame, contract: Contract, keep: list[str] | None = N
         raise ContractViolation(f"{contract.id}: missing column(s) {', '.join(missing)}")
     keep = keep or []
     frame = frame.with_row_index("_idx")
-    typed = frame.select(
+    typed_columns = [c for c in contract.columns if c.logical_type != "string"]
+    # One select holds each typed value beside the text it came from (no horizontal concat).
+    both = frame.select(
         "_idx",
         *keep,
         *[_cast(column, pl.col(column.name)).alias(column.name) for column in contract.columns],
+        *[pl.col(c.name).alias(f"_raw_{c.name}") for c in typed_columns],
     )
+    typed = both.select("_idx", *keep, *contract.column_names)
     reasons: list[pl.DataFrame] = []
-    for column in contract.columns:
-        if column.logical_type == "string":
-            continue
+    for column in typed_columns:
         raw_text = pl.col(f"_raw_{column.name}")
-        failed = (
-            pl.concat(
-                [
-                    frame.select("_idx", pl.col(column.name).alias(f"_raw_{column.name}")),
-                    typed.select(pl.col(column.name)),
-                ],
-                how="horizontal",
-            )
-            .filter(
-                raw_text.is_not_null()
-                & (raw_text.str.strip_chars() != "")
-                & pl.col(column.name).is_null()
-            )
-            .select(
-                "_idx",
-                pl.lit(column.name).alias("_column"),
-                pl.format(
-                    "{}: cannot read {} as {}",
-                    pl.lit(column.name),
-                    raw_text.str.slice(0, 40),
-                    pl.lit(column.logical_type),
-                ).alias("reason"),
-            )
+        failed = both.filter(
+            raw_text.is_not_null()
+            & (raw_text.str.strip_chars() != "")
+            & pl.col(column.name).is_null()
+        ).select(
+            "_idx",
+            pl.lit(column.name).alias("_column"),
+            pl.concat_str(
+                pl.lit(f"{column.name}: cannot read "),
+                raw_text.str.slice(0, 40),
+                pl.lit(f" as {column.logical_type}"),
+            ).alias("reason"),
         )
         reasons.append(failed)
+    del both
     empty = pl.DataFrame(schema={"_idx": pl.UInt32, "_column": pl.String, "reason": pl.String})
     cast_failed = pl.concat(reasons) if reasons else empty
     reasons = [cast_failed]
