@@ -161,19 +161,22 @@ def csv_source_assets(
                 )
                 if month is None:
                     replace_table(con, "staging", contract_id, staged)
-                    replace_table(con, "quarantine", contract_id, quarantined)
                 else:
                     replace_partition(
                         con, "staging", contract_id, staged, PARTITION_COLUMN, [month]
-                    )
-                    replace_partition(
-                        con, "quarantine", contract_id, quarantined, PARTITION_COLUMN, [month]
                     )
                 received += batch.height
                 staged_rows += staged.height
                 quarantined_parts.append(quarantined)
                 del batch, checked, valid, staged
+            # Quarantine is small: one write for the whole run, not one per month.
             quarantined = pl.concat(quarantined_parts)
+            if months is None:
+                replace_table(con, "quarantine", contract_id, quarantined)
+            else:
+                replace_partition(
+                    con, "quarantine", contract_id, quarantined, PARTITION_COLUMN, list(months)
+                )
             log_step(
                 con,
                 context,

@@ -57,6 +57,8 @@ class Warehouse(dg.ConfigurableResource):  # type: ignore[misc]
                 "memory_limit": self.memory_limit,
                 "temp_directory": str(path.parent / "duckdb_tmp"),
                 "preserve_insertion_order": False,
+                # Checkpoint when the connection closes, not every 16 MB of WAL mid-step.
+                "checkpoint_threshold": "1GB",
             },
         )
         try:
