@@ -24,6 +24,7 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -34,7 +35,7 @@ from rigour.text import metaphone
 from stdnum.ru import inn as ru_inn
 from stdnum.ru import ogrn as ru_ogrn
 
-from assets.resolution.names import NameForms, normalize
+from assets.resolution.names import NameForms, normalize, skeleton
 from assets.sanctions.countries import to_iso2
 
 DECISIONS = ("match", "possible", "no_match")
@@ -73,6 +74,9 @@ class MatchConfig:
     # Share of the better one-sided coverage in the token overlap (the rest: both sides
     # together): a name whose every token is in the other scores high (missing middle names).
     subset_weight: float = 0.7
+    # The one-sided credit shrinks for a side whose total rarity weight is below this share of
+    # one unseen token's weight: "A INVEST" inside "INVEST STANKO" is not a subset match.
+    subset_min_weight: float = 0.85
     # A non-exact match involving a name less distinctive than this (NameForms.weight) is
     # multiplied by 1 - short_name_damping.
     short_name_weight: float = 0.5
@@ -85,7 +89,7 @@ class MatchConfig:
     weak_alias_cap: float = 0.6
     weak_alias_support: float = 0.02
     # Blocking: names scored per query, and keys too frequent to block on.
-    max_candidates: int = 25
+    max_candidates: int = 20
     max_key_frequency: int = 100
     # Candidates below this score are not reported by `screen` / `match`.
     min_report_score: float = 0.5
@@ -101,6 +105,7 @@ class MatchConfig:
             "phonetic_similarity",
             "initial_weight",
             "token_min_ratio",
+            "subset_min_weight",
         ):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"{name} must be in 0..1")
@@ -184,13 +189,14 @@ def parse_identifiers(
     return found
 
 
-def blocking_keys(variant: tuple[str, ...]) -> set[str]:
-    """Blocking keys of one skeleton-token variant: tokens, joined neighbours, metaphones and
-    the whole compact name."""
+def blocking_keys(variant: tuple[str, ...], raw: tuple[str, ...]) -> set[str]:
+    """Blocking keys of one variant (skeleton tokens and the Latin tokens they came from):
+    tokens, joined neighbours, metaphones and the whole compact name. Joined forms are
+    skeletons of the joined Latin text ("invest"+"stanko" and "investstanko" agree)."""
     keys = {"t:" + t for t in variant}
-    keys.update("t:" + a + b for a, b in zip(variant, variant[1:], strict=False))
+    keys.update("t:" + skeleton(a + b) for a, b in pairwise(raw))
     keys.update("m:" + metaphone(t) for t in variant if len(t) >= 4 and t.isalpha())
-    keys.add("f:" + "".join(variant))
+    keys.add("f:" + skeleton("".join(raw)))
     return keys
 
 
@@ -289,14 +295,14 @@ class Matcher:
             self._forms.append(forms)
             name_rows.append((name_id, entry_id, name, kind, forms.weight))
             keys: set[str] = set()
-            for variant in forms.variants:
+            for variant, raw in zip(forms.variants, forms.raw_variants, strict=True):
                 variant_rows.append(
                     (len(variant_rows), name_id, list(variant), " ".join(sorted(variant)),
-                     "".join(variant))
+                     skeleton("".join(raw)))
                 )  # fmt: skip
                 for token in variant:
                     token_entries.setdefault(token, set()).add(entry_id)
-                keys |= blocking_keys(variant)
+                keys |= blocking_keys(variant, raw)
             name_keys.append(keys)
             for key in keys:
                 key_entries.setdefault(key, set()).add(entry_id)
@@ -431,10 +437,10 @@ class Matcher:
             name = names[qid] or ""
             forms = normalize(name)
             info_rows.append((qid, name, forms.weight, forms.legal_form, _iso2(countries[qid])))
-            for variant in forms.variants:
+            for variant, raw in zip(forms.variants, forms.raw_variants, strict=True):
                 variant_rows.append(
                     (len(variant_rows), qid, list(variant), " ".join(sorted(variant)),
-                     "".join(variant))
+                     skeleton("".join(raw)), list(raw))
                 )  # fmt: skip
             if inns[qid] or ogrns[qid] or others[qid]:
                 self._query_ids[qid] = parse_identifiers(inns[qid], ogrns[qid], others[qid])
@@ -449,7 +455,7 @@ class Matcher:
             },
             orient="row",
         )
-        columns = ("qvid", "qid", "qtokens", "qjoined", "qcompact")
+        columns = ("qvid", "qid", "qtokens", "qjoined", "qcompact", "qraw")
         qvariants = pl.DataFrame(
             {name: [row[i] for row in variant_rows] for i, name in enumerate(columns)},
             schema={
@@ -458,6 +464,7 @@ class Matcher:
                 "qtokens": pl.List(pl.String),
                 "qjoined": pl.String,
                 "qcompact": pl.String,
+                "qraw": pl.List(pl.String),
             },
         )
         qtokens = self._explode_tokens(qvariants, "qvid", "qtokens", "qpos", "qtok", "qw")
@@ -488,8 +495,8 @@ class Matcher:
         """(qid, name_id) candidate pairs: the names sharing the rarest keys with each query."""
         rows = [
             (qid, key)
-            for qid, tokens in qvariants.select("qid", "qtokens").iter_rows()
-            for key in blocking_keys(tuple(tokens))
+            for qid, tokens, raw in qvariants.select("qid", "qtokens", "qraw").iter_rows()
+            for key in blocking_keys(tuple(tokens), tuple(raw))
         ]
         qkeys = pl.DataFrame(rows, schema={"qid": pl.UInt32, "key": pl.String}, orient="row")
         return (
@@ -613,9 +620,11 @@ class Matcher:
         ct = np.add.reduceat(c_weight, c_offset)
 
         union = (qm + cm) / (qt + ct)
-        token_score = (1 - cfg.subset_weight) * union + cfg.subset_weight * np.maximum(
-            qm / qt, cm / ct
+        floor = max(cfg.subset_min_weight * self._idf_unknown, 1e-9)
+        one_side = np.maximum(
+            qm / qt * np.minimum(1.0, qt / floor), cm / ct * np.minimum(1.0, ct / floor)
         )
+        token_score = (1 - cfg.subset_weight) * union + cfg.subset_weight * one_side
         qjoined = np.array(qvariants["qjoined"].to_list(), dtype=object)[qvid]
         qcompact = np.array(qvariants["qcompact"].to_list(), dtype=object)[qvid]
         cjoined, ccompact = self._cjoined[vid], self._ccompact[vid]

@@ -108,8 +108,9 @@ class NameForms:
     `normalized` is the primary Latin form with the canonical legal-form token at the end;
     `core` its tokens without the legal form. `latin` holds the core under every
     romanization, `variants` the skeleton tokens of each distinct Latin form (what the
-    matcher compares). `weight` is a list-independent distinctiveness in 0..1: long,
-    non-stopword core tokens give a high weight; short or generic names a low one.
+    matcher compares) and `raw_variants` the Latin tokens each skeleton came from. `weight`
+    is a list-independent distinctiveness in 0..1: long, non-stopword core tokens give a high
+    weight; short or generic names a low one.
     """
 
     original: str
@@ -121,6 +122,7 @@ class NameForms:
     script: str
     latin: frozenset[str]
     variants: tuple[tuple[str, ...], ...]
+    raw_variants: tuple[tuple[str, ...], ...]
 
     @property
     def is_empty(self) -> bool:
@@ -217,19 +219,24 @@ def clean(name: str) -> str:
 
 
 def split_legal_form(text: str) -> tuple[str | None, str]:
-    """(canonical legal form or None, text without legal-form words) for cleaned `text`."""
+    """(canonical legal form or None, text without legal-form words) for cleaned `text`.
+
+    A removal that would leave nothing (the name "ООО", "AB CORP") is not made.
+    """
     found: list[str] = []
     core = text
     for pattern, canonical in _EXTRA_LEGAL_FORMS:
         if pattern.search(core):
-            found.append(canonical)
-            core = " ".join(pattern.sub(" ", core).split())
+            rest = " ".join(pattern.sub(" ", core).split())
+            if rest:
+                found.append(canonical)
+                core = rest
     rigour_found = extract_org_types(core)
     if rigour_found:
-        found += [LEGAL_FORMS.get(target, target) for _, target in rigour_found]
-        core = " ".join(remove_org_types(core).split())
-    if not core:
-        return (found[0] if found else None), text
+        rest = " ".join(remove_org_types(core).split())
+        if rest:
+            found += [LEGAL_FORMS.get(target, target) for _, target in rigour_found]
+            core = rest
     return (found[0] if found else None), core
 
 
@@ -268,10 +275,12 @@ def normalize(name: str) -> NameForms:
             forms.append(tokens)
     primary = forms[-1] if forms else ()
     variants: list[tuple[str, ...]] = []
+    raw_variants: list[tuple[str, ...]] = []
     for form in forms:
         skel = tuple(skeleton(t) for t in form)
         if skel not in variants:
             variants.append(skel)
+            raw_variants.append(form)
     all_tokens = primary + ((legal_form,) if legal_form else ())
     return NameForms(
         original=name,
@@ -283,4 +292,5 @@ def normalize(name: str) -> NameForms:
         script=script,
         latin=frozenset(" ".join(f) for f in forms),
         variants=tuple(variants),
+        raw_variants=tuple(raw_variants),
     )

@@ -1,0 +1,183 @@
+"""Screen a CSV of counterparty names against a sanctions list file.
+
+    python -m assets.resolution.screen --names names.csv --list sdn.csv [--alt alt.csv]
+        [--add add.csv] [--format ofac_legacy_csv] [--out out.csv|out.json] [--top 3]
+        [--config matcher.yaml] [--min-score 0.5]
+
+`names.csv` has a header with a `name` column and optionally `inn`, `ogrn`, `identifier` and
+`country`. The list file is read with the parser of `--format` (a format of
+`assets.sanctions.registry.PARSERS`; gzip files are decompressed). For every input row the
+output holds its best candidates (the list's own entry id, e.g. the OFAC ent_num, matched
+name, score, decision, explanation), or one row with decision `no_match` and no entry when
+nothing scored at least `--min-score`. CSV output is one row per (input row, candidate); JSON
+output is one object per input row with a `candidates` array.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import yaml
+
+from assets.resolution.matcher import MatchConfig, Matcher
+from assets.sanctions.model import ParsedList
+from assets.sanctions.registry import PARSERS
+
+# format -> (part the --list file is, part of --alt, part of --add)
+FORMAT_PARTS: dict[str, tuple[str, str | None, str | None]] = {
+    "ofac_legacy_csv": ("sdn", "alt", "add"),
+    "un_xml": ("consolidated", None, None),
+}
+QUERY_COLUMNS = ("name", "inn", "ogrn", "identifier", "country")
+OUTPUT_COLUMNS = (
+    "row",
+    "name",
+    "rank",
+    "list_id",
+    "entry_id",
+    "matched_name",
+    "matched_name_kind",
+    "score",
+    "decision",
+    "explanation",
+)
+
+
+def read_bytes(path: Path) -> bytes:
+    data = path.read_bytes()
+    return gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+
+
+def parse_list(
+    fmt: str, list_path: Path, alt: Path | None = None, add: Path | None = None
+) -> ParsedList:
+    """Parse a list file (and OFAC's alt/add files) with the registry's parser for `fmt`."""
+    if fmt not in PARSERS or fmt not in FORMAT_PARTS:
+        known = ", ".join(sorted(set(PARSERS) & set(FORMAT_PARTS)))
+        raise SystemExit(f"unknown list format {fmt!r}; known: {known}")
+    main, alt_part, add_part = FORMAT_PARTS[fmt]
+    parts = {main: read_bytes(list_path)}
+    for part, path in ((alt_part, alt), (add_part, add)):
+        if path is not None:
+            if part is None:
+                raise SystemExit(f"format {fmt} has no separate alias/address files")
+            parts[part] = read_bytes(path)
+    _, parse = PARSERS[fmt]
+    return parse(parts)
+
+
+def read_queries(path: Path) -> pl.DataFrame:
+    frame = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")
+    frame = frame.rename({c: c.strip().lower() for c in frame.columns})
+    if "name" not in frame.columns:
+        raise SystemExit(f"{path} has no `name` column (columns: {', '.join(frame.columns)})")
+    return frame.select(
+        (pl.col(c) if c in frame.columns else pl.lit(None, dtype=pl.String)).alias(c)
+        for c in QUERY_COLUMNS
+    )
+
+
+def load_config(path: Path | None) -> MatchConfig:
+    if path is None:
+        return MatchConfig()
+    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return MatchConfig.from_mapping(document.get("matcher", document))
+
+
+def screen_file(
+    queries: pl.DataFrame, matcher: Matcher, top: int, min_score: float | None
+) -> pl.DataFrame:
+    """One row per (input row, candidate); input rows without candidates get one empty row."""
+    found = matcher.screen(queries, top=top, min_score=min_score).with_columns(
+        (pl.col("query_row") + 1).alias("row"),
+        pl.int_range(1, pl.len() + 1).over("query_row").alias("rank"),
+    )
+    inputs = queries.with_row_index("row", offset=1).with_columns(pl.col("row").cast(pl.Int64))
+    floor = matcher.config.min_report_score if min_score is None else min_score
+    missing = (
+        inputs.join(found.select("row"), on="row", how="anti")
+        .select("row", "name")
+        .with_columns(
+            pl.lit(None, dtype=pl.Int64).alias("rank"),
+            pl.lit(matcher.list_id).alias("list_id"),
+            pl.lit("no_match").alias("decision"),
+            pl.lit(0.0).alias("score"),
+            pl.lit(f"No candidate scored at least {floor:.2f}.").alias("explanation"),
+        )
+    )
+    return (
+        pl.concat(
+            [found.select("row", "rank", *[c for c in OUTPUT_COLUMNS[3:]]).join(
+                inputs.select("row", "name"), on="row"
+            ), missing],
+            how="diagonal_relaxed",
+        )
+        .select(OUTPUT_COLUMNS)
+        .sort("row", "rank", nulls_last=True)
+    )  # fmt: skip
+
+
+def write(result: pl.DataFrame, queries: pl.DataFrame, out: Path | None) -> None:
+    if out is not None and out.suffix.lower() == ".json":
+        records: list[dict[str, Any]] = []
+        inputs = queries.with_row_index("row", offset=1).to_dicts()
+        by_row: dict[int, list[dict[str, Any]]] = {}
+        for item in result.filter(pl.col("entry_id").is_not_null()).to_dicts():
+            by_row.setdefault(item["row"], []).append(
+                {k: item[k] for k in OUTPUT_COLUMNS if k not in ("row", "name")}
+            )
+        for item in inputs:
+            records.append({**item, "candidates": by_row.get(item["row"], [])})
+        out.write_text(json.dumps(records, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    elif out is not None:
+        result.write_csv(out)
+    else:
+        sys.stdout.write(result.write_csv())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m assets.resolution.screen", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--names", type=Path, required=True, help="CSV with a `name` column")
+    parser.add_argument("--list", type=Path, required=True, help="the list file (e.g. sdn.csv)")
+    parser.add_argument("--alt", type=Path, help="OFAC alt.csv (strong aliases)")
+    parser.add_argument("--add", type=Path, help="OFAC add.csv (addresses, for countries)")
+    parser.add_argument("--format", default="ofac_legacy_csv", help="list format")
+    parser.add_argument("--list-id", default=None, help="list id written to the output")
+    parser.add_argument("--out", type=Path, help="output .csv or .json (default: CSV to stdout)")
+    parser.add_argument("--top", type=int, default=3, help="candidates per input row")
+    parser.add_argument("--min-score", type=float, default=None, help="report floor")
+    parser.add_argument("--config", type=Path, help="YAML with matcher settings")
+    args = parser.parse_args(argv)
+
+    parsed = parse_list(args.format, args.list, args.alt, args.add)
+    matcher = Matcher(
+        parsed.entries,
+        parsed.aliases,
+        parsed.identifiers,
+        load_config(args.config),
+        list_id=args.list_id or args.format,
+    )
+    queries = read_queries(args.names)
+    result = screen_file(queries, matcher, args.top, args.min_score)
+    write(result, queries, args.out)
+    best = result.sort("row", "rank", nulls_last=True).unique("row", keep="first")
+    counts = dict(best.group_by("decision").len().iter_rows())
+    print(
+        f"screened {queries.height} names against {matcher.entries_count} entries: "
+        + ", ".join(f"{counts.get(d, 0)} {d}" for d in ("match", "possible", "no_match")),
+        file=sys.stderr,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
