@@ -34,6 +34,7 @@ def seed_landing(settings: Settings) -> list[str]:
         for folder in ("customs", "trade_statistics", "tax")
     ]
     sources.append((REFERENCE_DIR / "sanctions", settings.landing_dir / "sanctions"))
+    sources.append((DEMO_BUNDLE_DIR.parent / "decisions", settings.landing_dir / "decisions"))
     copied = []
     for source_dir, target_dir in sources:
         for source in sorted(source_dir.rglob("*")):

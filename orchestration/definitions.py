@@ -9,6 +9,7 @@ import assets.control_lists
 import assets.core
 import assets.customs
 import assets.marts
+import assets.resolution.assets
 import assets.sanctions
 import assets.tax
 import assets.trade_statistics
@@ -23,6 +24,7 @@ _SOURCES = [
     assets.trade_statistics.defs,
     assets.tax.defs,
     assets.core.defs,
+    assets.resolution.assets.defs,
     assets.marts.defs,
 ]
 

@@ -194,3 +194,40 @@ def test_mirror_gap_shows_taiwan_cnc_rerouted_away_from_russia(
     assert _usd(m) == importer_side
     assert _usd(x) == exporter_side
     assert m > x  # Russia records more Taiwan CNC than Taiwan says it shipped to Russia
+
+
+def test_screening_finds_the_counterparty_by_identifier_and_never_the_decoy(
+    warehouse: duckdb.DuckDBPyConnection,
+) -> None:
+    counterparty = spec.SANCTIONED_COUNTERPARTY
+    rows = _rows(
+        warehouse,
+        "select automatic_decision, final_decision, reviewed, explanation "
+        "from marts.screening_matches where inn = $inn and entry_id = $entry",
+        {"inn": counterparty.inn, "entry": str(counterparty.ofac_ent_num)},
+    )
+    assert len(rows) == 1
+    automatic, final, reviewed, explanation = rows[0]
+    assert (automatic, final, reviewed) == ("match", "confirmed", True)
+    assert explanation.startswith("Identifier match")
+    decoy = _rows(
+        warehouse,
+        "select count(*) from core.entity_matches where inn = $inn and decision = 'match'",
+        {"inn": spec.DECOY.inn},
+    )
+    assert decoy == [(0,)]
+
+
+def test_every_automatic_name_match_left_in_the_demo_was_reviewed(
+    warehouse: duckdb.DuckDBPyConnection,
+) -> None:
+    unreviewed = _rows(
+        warehouse,
+        "select inn, entry_id from marts.screening_matches "
+        "where automatic_decision = 'match' and not reviewed",
+    )
+    assert unreviewed == []
+    assert _rows(
+        warehouse,
+        "select count(*) from marts.screening_matches where final_decision = 'false_positive'",
+    ) == [(4,)]

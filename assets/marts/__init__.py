@@ -10,6 +10,7 @@ _MARTS = {
     "flagged_shipments": "One row per shipment and reason it deserves a look, with evidence.",
     "transshipment_routes": "Controlled goods whose origin differs from their dispatch country.",
     "sanctions_list_changes": "Each list delta and the importers and shipments it affected.",
+    "screening_matches": "Companies screened against the lists, with analysts' decisions.",
 }
 
 defs = [

@@ -27,6 +27,7 @@ MARTS = (
     "flagged_shipments",
     "transshipment_routes",
     "sanctions_list_changes",
+    "screening_matches",
 )
 
 # (name, mart-side total, staging-side total): each pair must agree to the cent.

@@ -504,10 +504,10 @@ class Matcher:
             .join(self._keys, on="key")
             .group_by("qid", "name_id")
             .agg(pl.col("kw").sum().alias("prescore"))
-            .filter(
-                pl.col("prescore").rank("ordinal", descending=True).over("qid")
-                <= self.config.max_candidates
-            )
+            # ties broken by name_id so that every run keeps the same candidates
+            .sort(["qid", "prescore", "name_id"], descending=[False, True, False])
+            .group_by("qid", maintain_order=True)
+            .head(self.config.max_candidates)
             .select("qid", "name_id")
         )
 
@@ -647,7 +647,10 @@ class Matcher:
                 pl.Series("string_score", string_score, dtype=pl.Float64),
                 pl.Series("exact", exact.astype(bool), dtype=pl.Boolean),
             )
-            .sort("name_score", "exact", descending=True)
+            .sort(
+                ["name_score", "exact", "qid", "name_id", "qvid", "vid"],
+                descending=[True, True, False, False, False, False],
+            )
             .unique(["qid", "name_id"], keep="first", maintain_order=True)
             .select(list(_SCORED_SCHEMA))
         )
@@ -670,7 +673,7 @@ class Matcher:
                 .alias("name_score"),
                 pl.col("kind").replace_strict(_KIND_RANK, return_dtype=pl.Int32).alias("rank"),
             )
-            .sort(["name_score", "rank"], descending=[True, False])
+            .sort(["name_score", "rank", "name_id"], descending=[True, False, False])
         )
         cols = [c for c in named.columns if c not in ("qid", "entry_id")]
         is_weak = pl.col("kind") == "weak_alias"

@@ -124,6 +124,13 @@ def test_landing_the_real_2024_02_23_snapshot_flips_the_counterparty(tmp_path: P
         assert _counterparty_status(settings.warehouse_path) == (True, "ofac_sdn@2024-02-23")
 
         con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+        # The analyst's decision on the pair, made in the decisions file, applies to the new list.
+        review = con.execute(
+            "select final_decision, reviewer from marts.screening_matches "
+            "where inn = $inn and entry_id = '47497'",
+            {"inn": spec.SANCTIONED_COUNTERPARTY.inn},
+        ).fetchall()
+        assert review == [("confirmed", "analyst-demo")]
         steps = {
             row[0]
             for row in con.execute(

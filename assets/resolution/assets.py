@@ -1,0 +1,104 @@
+"""Screening in the pipeline: every company against every list's latest snapshot."""
+
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+import yaml
+
+from assets.common.ingest import csv_source_assets
+from assets.common.warehouse import Warehouse, log_step, replace_table
+from assets.resolution.matcher import MatchConfig, Matcher
+
+CONFIG = Path(__file__).with_name("matching.yaml")
+
+_LIST_PARTS = {
+    "entries": "select entry_id, entity_type, name, programs, countries, listing_date, remarks, "
+    "source_row_number from staging.sanctions_entries",
+    "aliases": "select entry_id, alias, alias_type, quality from staging.sanctions_aliases",
+    "identifiers": "select entry_id, scheme, value, country, is_valid "
+    "from staging.sanctions_identifiers",
+}
+
+_SCHEMA = {
+    "inn": pl.String,
+    "company_name": pl.String,
+    "list_id": pl.String,
+    "list_version": pl.String,
+    "entry_id": pl.String,
+    "matched_name": pl.String,
+    "matched_name_kind": pl.String,
+    "score": pl.Float64,
+    "decision": pl.String,
+    "explanation": pl.String,
+    "features": pl.String,
+}
+
+
+def load_config() -> MatchConfig:
+    return MatchConfig.from_mapping(yaml.safe_load(CONFIG.read_text(encoding="utf-8")) or {})
+
+
+@dg.asset(
+    key=["core", "entity_matches"],
+    deps=[
+        dg.AssetKey(["core", "companies"]),
+        dg.AssetKey(["core", "sanctions_snapshots"]),
+        dg.AssetKey(["staging", "sanctions_entries"]),
+        dg.AssetKey(["staging", "sanctions_aliases"]),
+        dg.AssetKey(["staging", "sanctions_identifiers"]),
+    ],
+    group_name="resolution",
+    kinds={"duckdb", "rapidfuzz"},
+)
+def entity_matches(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    """Candidate matches of every company with list entries: score, decision and why."""
+    config = load_config()
+    frames = [pl.DataFrame(schema=_SCHEMA)]
+    with warehouse.connect() as con:
+        companies = con.sql(
+            "select inn, coalesce(customs_name, name_ru) as name, 'RU' as country "
+            "from core.companies where coalesce(customs_name, name_ru) is not null order by inn"
+        ).pl()
+        latest = con.execute(
+            "select list_id, max(snapshot_date) from core.sanctions_snapshots "
+            "group by list_id order by list_id"
+        ).fetchall()
+        for list_id, day in latest:
+            parts = {
+                name: con.sql(
+                    query + " where list_id = $list and snapshot_date = $day",
+                    params={"list": list_id, "day": day},
+                ).pl()
+                for name, query in _LIST_PARTS.items()
+            }
+            matcher = Matcher(
+                parts["entries"], parts["aliases"], parts["identifiers"], config, list_id=list_id
+            )
+            found = matcher.screen(companies.select("name", "inn", "country"))
+            rows = companies.with_row_index("query_row").with_columns(
+                pl.col("query_row").cast(pl.Int64)
+            )
+            frames.append(
+                found.filter(pl.col("decision") != "no_match")
+                .join(
+                    rows.select("query_row", "inn", pl.col("name").alias("company_name")),
+                    on="query_row",
+                )
+                .with_columns(pl.lit(f"{list_id}@{day}").alias("list_version"))
+                .select(list(_SCHEMA))
+            )
+            context.log.info(f"screened {companies.height} companies against {list_id}@{day}")
+        matches = pl.concat(frames).sort("inn", "list_id", "score", descending=[False, False, True])
+        rows_written = replace_table(con, "core", "entity_matches", matches)
+        log_step(con, context, rows_received=companies.height, rows_written=rows_written)
+    return dg.MaterializeResult(
+        metadata={
+            "candidates": rows_written,
+            "matches": matches.filter(pl.col("decision") == "match").height,
+            "config": dg.MetadataValue.path(str(CONFIG)),
+        }
+    )
+
+
+defs = [*csv_source_assets("match_decisions", group="resolution"), entity_matches]

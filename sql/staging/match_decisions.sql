@@ -1,0 +1,20 @@
+-- staging.match_decisions
+-- Grain: one row per reviewed pair. Keys: inn, list_id, entry_id.
+-- Input: `validated`, the contract-typed rows of raw.match_decisions.
+with validated_rows as (
+    select * from validated
+)
+
+select
+    inn,
+    list_id,
+    entry_id,
+    decision,
+    reviewer,
+    reviewed_at,
+    note,
+    source_file,
+    source_sha256,
+    source_row_number,
+    loaded_at
+from validated_rows
