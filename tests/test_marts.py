@@ -203,7 +203,7 @@ def test_screening_finds_the_counterparty_by_identifier_and_never_the_decoy(
     rows = _rows(
         warehouse,
         "select automatic_decision, final_decision, reviewed, explanation "
-        "from marts.screening_matches where inn = $inn and entry_id = $entry",
+        "from marts.screening_matches where party_key = $inn and entry_id = $entry",
         {"inn": counterparty.inn, "entry": str(counterparty.ofac_ent_num)},
     )
     assert len(rows) == 1
@@ -223,11 +223,11 @@ def test_every_automatic_name_match_left_in_the_demo_was_reviewed(
 ) -> None:
     unreviewed = _rows(
         warehouse,
-        "select inn, entry_id from marts.screening_matches "
+        "select party_key, entry_id from marts.screening_matches "
         "where automatic_decision = 'match' and not reviewed",
     )
     assert unreviewed == []
     assert _rows(
         warehouse,
         "select count(*) from marts.screening_matches where final_decision = 'false_positive'",
-    ) == [(4,)]
+    ) == [(6,)]

@@ -21,8 +21,11 @@ _LIST_PARTS = {
 }
 
 _SCHEMA = {
+    "party_type": pl.String,
+    "party_key": pl.String,
     "inn": pl.String,
-    "company_name": pl.String,
+    "party_name": pl.String,
+    "party_country": pl.String,
     "list_id": pl.String,
     "list_version": pl.String,
     "entry_id": pl.String,
@@ -35,6 +38,20 @@ _SCHEMA = {
 }
 
 
+# Who is screened: Russian companies by INN, and foreign exporters by name and country.
+_PARTIES = """
+select 'company' as party_type, inn as party_key, inn, coalesce(customs_name, name_ru) as name,
+       'RU' as country
+from core.companies
+where coalesce(customs_name, name_ru) is not null
+union all
+select distinct 'exporter' as party_type, exporter_name || '|' || exporter_country as party_key,
+       null as inn, exporter_name as name, exporter_country as country
+from staging.customs_declarations
+order by party_type, party_key
+"""
+
+
 def load_config() -> MatchConfig:
     return MatchConfig.from_mapping(yaml.safe_load(CONFIG.read_text(encoding="utf-8")) or {})
 
@@ -43,6 +60,7 @@ def load_config() -> MatchConfig:
     key=["core", "entity_matches"],
     deps=[
         dg.AssetKey(["core", "companies"]),
+        dg.AssetKey(["staging", "customs_declarations"]),
         dg.AssetKey(["core", "sanctions_snapshots"]),
         dg.AssetKey(["staging", "sanctions_entries"]),
         dg.AssetKey(["staging", "sanctions_aliases"]),
@@ -52,14 +70,11 @@ def load_config() -> MatchConfig:
     kinds={"duckdb", "rapidfuzz"},
 )
 def entity_matches(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
-    """Candidate matches of every company with list entries: score, decision and why."""
+    """Candidate matches of companies and exporters with list entries: score, decision, why."""
     config = load_config()
     frames = [pl.DataFrame(schema=_SCHEMA)]
     with warehouse.connect() as con:
-        companies = con.sql(
-            "select inn, coalesce(customs_name, name_ru) as name, 'RU' as country "
-            "from core.companies where coalesce(customs_name, name_ru) is not null order by inn"
-        ).pl()
+        parties = con.sql(_PARTIES).pl()
         latest = con.execute(
             "select list_id, max(snapshot_date) from core.sanctions_snapshots "
             "group by list_id order by list_id"
@@ -75,23 +90,32 @@ def entity_matches(context: dg.AssetExecutionContext, warehouse: Warehouse) -> d
             matcher = Matcher(
                 parts["entries"], parts["aliases"], parts["identifiers"], config, list_id=list_id
             )
-            found = matcher.screen(companies.select("name", "inn", "country"))
-            rows = companies.with_row_index("query_row").with_columns(
+            found = matcher.screen(parties.select("name", "inn", "country"))
+            rows = parties.with_row_index("query_row").with_columns(
                 pl.col("query_row").cast(pl.Int64)
             )
             frames.append(
                 found.filter(pl.col("decision") != "no_match")
                 .join(
-                    rows.select("query_row", "inn", pl.col("name").alias("company_name")),
+                    rows.select(
+                        "query_row",
+                        "party_type",
+                        "party_key",
+                        "inn",
+                        pl.col("name").alias("party_name"),
+                        pl.col("country").alias("party_country"),
+                    ),
                     on="query_row",
                 )
                 .with_columns(pl.lit(f"{list_id}@{day}").alias("list_version"))
                 .select(list(_SCHEMA))
             )
-            context.log.info(f"screened {companies.height} companies against {list_id}@{day}")
-        matches = pl.concat(frames).sort("inn", "list_id", "score", descending=[False, False, True])
+            context.log.info(f"screened {parties.height} parties against {list_id}@{day}")
+        matches = pl.concat(frames).sort(
+            "party_key", "list_id", "score", "entry_id", descending=[False, False, True, False]
+        )
         rows_written = replace_table(con, "core", "entity_matches", matches)
-        log_step(con, context, rows_received=companies.height, rows_written=rows_written)
+        log_step(con, context, rows_received=parties.height, rows_written=rows_written)
     return dg.MaterializeResult(
         metadata={
             "candidates": rows_written,

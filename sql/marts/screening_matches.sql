@@ -1,8 +1,8 @@
 -- marts.screening_matches
--- Grain: one row per company and candidate list entry the screening kept (match or possible).
--- Keys: inn, list_id, entry_id.
+-- Grain: one row per screened party (a Russian company, or a foreign exporter) and candidate list
+-- entry the screening kept (match or possible). Keys: party_key, list_id, entry_id.
 -- The analyst's reviewed decision, when there is one, overrides the automatic one and survives
--- every rebuild and list change (it is keyed by INN and the list's own entry id).
+-- every rebuild and list change (it is keyed by the party and the list's own entry id).
 with candidates as (
     select * from core.entity_matches
 ),
@@ -11,18 +11,28 @@ reviews as (
     select * from staging.match_decisions
 ),
 
-imports as (
+trade as (
     select
-        importer_inn,
+        importer_inn as party_key,
         count(*) as shipments,
-        round(sum(statistical_value_usd), 2) as imports_usd
+        round(sum(statistical_value_usd), 2) as value_usd
     from core.shipments
     group by importer_inn
+    union all
+    select
+        exporter_name || '|' || exporter_country as party_key,
+        count(*) as shipments,
+        round(sum(statistical_value_usd), 2) as value_usd
+    from core.shipments
+    group by exporter_name, exporter_country
 )
 
 select
+    candidates.party_type,
+    candidates.party_key,
     candidates.inn,
-    candidates.company_name,
+    candidates.party_name,
+    candidates.party_country,
     candidates.list_id,
     candidates.list_version,
     candidates.entry_id,
@@ -37,12 +47,12 @@ select
     coalesce(reviews.decision, candidates.decision) as final_decision,
     reviews.decision is not null as reviewed,
     candidates.explanation,
-    coalesce(imports.shipments, 0) as shipments,
-    coalesce(imports.imports_usd, 0) as imports_usd
+    coalesce(trade.shipments, 0) as shipments,
+    coalesce(trade.value_usd, 0) as shipments_usd
 from candidates
 left join reviews
     on
-        candidates.inn = reviews.inn
+        candidates.party_key = reviews.party_key
         and candidates.list_id = reviews.list_id
         and candidates.entry_id = reviews.entry_id
-left join imports on candidates.inn = imports.importer_inn
+left join trade on candidates.party_key = trade.party_key

@@ -1,12 +1,12 @@
 -- staging.match_decisions
--- Grain: one row per reviewed pair. Keys: inn, list_id, entry_id.
+-- Grain: one row per reviewed pair. Keys: party_key, list_id, entry_id.
 -- Input: `validated`, the contract-typed rows of raw.match_decisions.
 with validated_rows as (
     select * from validated
 )
 
 select
-    inn,
+    party_key,
     list_id,
     entry_id,
     decision,

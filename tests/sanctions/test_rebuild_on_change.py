@@ -127,7 +127,7 @@ def test_landing_the_real_2024_02_23_snapshot_flips_the_counterparty(tmp_path: P
         # The analyst's decision on the pair, made in the decisions file, applies to the new list.
         review = con.execute(
             "select final_decision, reviewer from marts.screening_matches "
-            "where inn = $inn and entry_id = '47497'",
+            "where party_key = $inn and entry_id = '47497'",
             {"inn": spec.SANCTIONED_COUNTERPARTY.inn},
         ).fetchall()
         assert review == [("confirmed", "analyst-demo")]
