@@ -33,18 +33,17 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
 
 import polars as pl
 import pycountry
-from stdnum import imo, lei
-from stdnum.cn import uscc
-from stdnum.ru import inn, ogrn
+from stdnum.ru import inn
 
 from assets.sanctions.countries import to_iso2
+from assets.sanctions.identifiers import VALIDATORS
 from assets.sanctions.model import (
     ADDRESS_SCHEMA,
     ALIAS_SCHEMA,
@@ -117,13 +116,6 @@ LABEL_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
          "REGISTRATION_NUMBER"),
     )
 )  # fmt: skip
-VALIDATORS: dict[str, Callable[[str], bool]] = {
-    "RU_INN": inn.is_valid,
-    "RU_OGRN": ogrn.is_valid,
-    "IMO": imo.is_valid,
-    "LEI": lei.is_valid,
-    "CN_USCC": uscc.is_valid,
-}
 DIGIT_SCHEMES = ("RU_INN", "RU_OGRN", "RU_KPP", "RU_OKPO", "IMO")
 
 # Nationalities as the annexes write them.

@@ -10,14 +10,12 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import polars as pl
-from stdnum import imo, lei
-from stdnum.cn import uscc
-from stdnum.ru import inn, ogrn
 
 from assets.sanctions.countries import to_iso2
+from assets.sanctions.identifiers import VALIDATORS as IDENTIFIER_VALIDATORS
 from assets.sanctions.model import (
     ADDRESS_SCHEMA,
     ALIAS_SCHEMA,
@@ -88,13 +86,6 @@ IDENTIFIER_LABELS: dict[str, str] = {
     "Identification Number": "IDENTIFICATION_NUMBER",
 }
 
-IDENTIFIER_VALIDATORS: dict[str, Callable[[str], bool]] = {
-    "RU_INN": inn.is_valid,
-    "RU_OGRN": ogrn.is_valid,
-    "LEI": lei.is_valid,
-    "IMO": imo.is_valid,
-    "CN_USCC": uscc.is_valid,
-}
 
 # Longest label first: the regex alternation takes the first label that matches.
 _LABEL_PATTERN = "|".join(re.escape(label) for label in sorted(IDENTIFIER_LABELS, key=len)[::-1])

@@ -30,17 +30,16 @@ import csv
 import io
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import polars as pl
 import pycountry
-from stdnum import imo, lei
-from stdnum.ru import inn, ogrn
 
 from assets.sanctions.countries import to_iso2
+from assets.sanctions.identifiers import VALIDATORS
 from assets.sanctions.model import (
     ADDRESS_SCHEMA,
     ALIAS_SCHEMA,
@@ -107,12 +106,6 @@ IDENTIFIER_PROPERTIES: dict[str, str] = {
     "idNumber": "NATIONAL_ID",
 }
 COUNTRY_PROPERTIES = ("country", "jurisdiction", "nationality", "citizenship")
-VALIDATORS: dict[str, Callable[[str], bool]] = {
-    "RU_INN": inn.is_valid,
-    "RU_OGRN": ogrn.is_valid,
-    "IMO": imo.is_valid,
-    "LEI": lei.is_valid,
-}
 DELTA_OPS = ("ADD", "MOD", "DEL")
 DELTA_SCHEMA: dict[str, pl.DataType] = {
     "op": pl.String(),

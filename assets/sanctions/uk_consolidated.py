@@ -17,14 +17,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import date, datetime
 
 import polars as pl
-from stdnum import imo
-from stdnum.ru import inn, ogrn
 
 from assets.sanctions.countries import to_iso2
+from assets.sanctions.identifiers import check_digits
 from assets.sanctions.model import (
     ADDRESS_SCHEMA,
     ALIAS_SCHEMA,
@@ -65,11 +64,6 @@ ALIAS_QUALITIES: dict[str, str | None] = {
 PRIMARY_NAME = "primary name"
 ORIGINAL_SCRIPT = "original_script"
 
-VALIDATORS: dict[str, Callable[[str], bool]] = {
-    "RU_INN": inn.is_valid,
-    "RU_OGRN": ogrn.is_valid,
-    "IMO": imo.is_valid,
-}
 
 # Russian identifiers in free text: "INN 7704730655", "Tax ID No. 7704730655 (Russia)",
 # "OGRN: 1027700132195", "TIN (Taxpayer Identification Number) ...", "7704730655 (Tax ID/INN)".
@@ -99,12 +93,6 @@ def decode_text(data: bytes) -> str:
         except UnicodeDecodeError:
             continue
     return data.decode("latin-1")
-
-
-def check_digits(scheme: str, value: str) -> bool | None:
-    """python-stdnum's verdict for schemes with a check digit, None for the rest."""
-    validator = VALIDATORS.get(scheme)
-    return validator(value) if validator is not None else None
 
 
 def find_russian_ids(text: str | None) -> list[tuple[str, str]]:
