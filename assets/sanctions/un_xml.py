@@ -12,13 +12,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from datetime import date
-from xml.etree.ElementTree import Element, ParseError
+from xml.etree.ElementTree import Element
 
-import defusedxml
-import defusedxml.ElementTree as safe_etree
 import polars as pl
 from stdnum import imo
 
+from assets.common.xml import parse_root
 from assets.sanctions.countries import to_iso2
 from assets.sanctions.model import (
     ADDRESS_SCHEMA,
@@ -161,21 +160,7 @@ def country_code(name: str | None) -> str | None:
 
 
 def _read_root(data: bytes) -> Element:
-    if data[:2] == b"\x1f\x8b":
-        raise SnapshotFormatError("input is gzip-compressed; decompress it before parsing")
-    if not data.strip():
-        raise SnapshotFormatError("empty input: the file holds no XML")
-    try:
-        root: Element = safe_etree.fromstring(data, forbid_dtd=True)
-    except defusedxml.DefusedXmlException as exc:
-        raise SnapshotFormatError(
-            f"refusing XML with a DTD or entity declaration ({exc!r}); the UN list has none"
-        ) from exc
-    except ParseError as exc:
-        raise SnapshotFormatError(f"input is not well-formed XML: {exc}") from exc
-    if root.tag != ROOT_TAG:
-        raise SnapshotFormatError(f"root element is <{root.tag}>, expected <{ROOT_TAG}>")
-    return root
+    return parse_root(data, root_tag=ROOT_TAG, error=SnapshotFormatError, source="the UN list's")
 
 
 def _records(root: Element) -> Iterable[tuple[Element, str, str]]:

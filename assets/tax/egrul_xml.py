@@ -22,13 +22,13 @@ import codecs
 import re
 from collections.abc import Iterable
 from datetime import date
-from xml.etree.ElementTree import Element, ParseError
+from xml.etree.ElementTree import Element
 
-import defusedxml
-import defusedxml.ElementTree as safe_etree
 import polars as pl
 from stdnum.ru import inn as ru_inn
 from stdnum.ru import ogrn as ru_ogrn
+
+from assets.common.xml import parse_root
 
 PARSER_VERSION = "egrul-xml/1"
 
@@ -136,18 +136,7 @@ def _read_root(data: bytes) -> Element:
         raise RegistryFormatError("input is gzip-compressed; decompress it before parsing")
     if not data.strip():
         raise RegistryFormatError("empty input: the file holds no XML")
-    text = _decode(data)
-    try:
-        root: Element = safe_etree.fromstring(text, forbid_dtd=True)
-    except defusedxml.DefusedXmlException as exc:
-        raise RegistryFormatError(
-            f"refusing XML with a DTD or entity declaration ({exc!r}); EGRUL files have none"
-        ) from exc
-    except ParseError as exc:
-        raise RegistryFormatError(f"input is not well-formed XML: {exc}") from exc
-    if root.tag != ROOT_TAG:
-        raise RegistryFormatError(f"root element is <{root.tag}>, expected <{ROOT_TAG}>")
-    return root
+    return parse_root(_decode(data), root_tag=ROOT_TAG, error=RegistryFormatError, source="EGRUL")
 
 
 def _decode(data: bytes) -> str:
