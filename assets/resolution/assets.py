@@ -82,7 +82,7 @@ def entity_matches(context: dg.AssetExecutionContext, warehouse: Warehouse) -> d
         for list_id, day in latest:
             parts = {
                 name: con.sql(
-                    query + " where list_id = $list and snapshot_date = $day",
+                    query + " where list_id = $list and snapshot_date = $day order by all",
                     params={"list": list_id, "day": day},
                 ).pl()
                 for name, query in _LIST_PARTS.items()

@@ -503,7 +503,8 @@ class Matcher:
             qkeys.unique()
             .join(self._keys, on="key")
             .group_by("qid", "name_id")
-            .agg(pl.col("kw").sum().alias("prescore"))
+            # rounded: a float sum depends on the order of its terms, which must not pick winners
+            .agg(pl.col("kw").sum().round(9).alias("prescore"))
             # ties broken by name_id so that every run keeps the same candidates
             .sort(["qid", "prescore", "name_id"], descending=[False, True, False])
             .group_by("qid", maintain_order=True)
