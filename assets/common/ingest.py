@@ -25,6 +25,12 @@ from assets.common.warehouse import Warehouse, log_step, replace_partition, repl
 
 PARTITION_COLUMN = "partition_month"
 
+_FILE_LOADS_DDL = """
+create table if not exists audit.file_loads (
+    dataset varchar, file varchar, sha256 varchar, rows bigint, loaded_at timestamp with time zone
+)
+"""
+
 _CHECKERS = {"ru_inn": ru_inn.is_valid, "ru_ogrn": ru_ogrn.is_valid}
 
 
@@ -114,6 +120,17 @@ def csv_source_assets(
                     )
                 files.append(
                     {"file": landed.relative, "sha256": landed.sha256, "rows": frame.height}
+                )
+                con.execute(_FILE_LOADS_DDL)
+                con.execute(
+                    "insert into audit.file_loads values ($dataset, $file, $sha256, $rows, $at)",
+                    {
+                        "dataset": contract_id,
+                        "file": landed.relative,
+                        "sha256": landed.sha256,
+                        "rows": frame.height,
+                        "at": datetime.now(UTC),
+                    },
                 )
                 del frame
             log_step(con, context, rows_received=written, rows_written=written)
@@ -214,4 +231,28 @@ def csv_source_assets(
             metadata={"received": received, "staged": staged, "quarantined": quarantined},
         )
 
-    return [raw_asset, staging_asset, conservation_check]
+    @dg.asset_check(asset=raw_key, name="volume_within_bounds")
+    def volume_check(warehouse: Warehouse) -> dg.AssetCheckResult:
+        """Rows received (per month for monthly sources) stay within the contract's bounds."""
+        bounds = contract.custom.get("volume", {})
+        low = bounds.get("min_rows_per_partition", bounds.get("min_rows", 0))
+        high = bounds.get("max_rows_per_partition", bounds.get("max_rows"))
+        with warehouse.connect() as con:
+            con.execute(_FILE_LOADS_DDL)
+            counts = [  # the latest load of each file of the dataset
+                int(row[0])
+                for row in con.execute(
+                    "select arg_max(rows, loaded_at) from audit.file_loads "
+                    "where dataset = $dataset group by file",
+                    {"dataset": contract_id},
+                ).fetchall()
+            ]
+        outside = [n for n in counts if n < low or (high is not None and n > high)]
+        return dg.AssetCheckResult(
+            passed=not outside,
+            severity=dg.AssetCheckSeverity.WARN,
+            description=f"{len(outside)} of {len(counts)} loads outside {low}..{high} rows",
+            metadata={"smallest": min(counts, default=0), "largest": max(counts, default=0)},
+        )
+
+    return [raw_asset, staging_asset, conservation_check, volume_check]

@@ -65,3 +65,36 @@ def test_a_header_that_differs_from_the_contract_is_refused(tmp_path: Path) -> N
     path.write_text("declaration_id,surprise\n1,2\n", encoding="utf-8")
     with pytest.raises(LandingFileError, match=r"missing: .*unexpected: \['surprise'\]"):
         read_as_received(land(path, tmp_path), COLUMNS, ENCODINGS)
+
+
+def test_a_month_outside_the_contract_volume_bounds_is_reported(tmp_path: Path) -> None:
+    import dagster as dg
+
+    import assets.customs
+    from assets.common.landing import LandingArea
+    from assets.common.warehouse import Warehouse
+
+    landing = tmp_path / "landing"
+    (landing / "customs").mkdir(parents=True)
+    (landing / "customs" / "declarations_2023-03.csv").write_text(
+        ",".join(COLUMNS) + "\n", encoding="utf-8"
+    )  # a delivery with a header and no rows
+    result = dg.materialize(
+        [d for d in assets.customs.defs if not isinstance(d, dg.AssetChecksDefinition)]
+        + [d for d in assets.customs.defs if isinstance(d, dg.AssetChecksDefinition)],
+        resources={
+            "warehouse": Warehouse(
+                build_path=str(tmp_path / "w.build.duckdb"), published_path=str(tmp_path / "w")
+            ),
+            "landing": LandingArea(path=str(landing)),
+        },
+        partition_key="2023-03-01",
+        selection=[dg.AssetKey(["raw", "customs_declarations"])],
+        raise_on_error=False,
+    )
+    volume = [
+        e for e in result.get_asset_check_evaluations() if e.check_name == "volume_within_bounds"
+    ]
+    assert len(volume) == 1
+    assert not volume[0].passed
+    assert "1 of 1 loads outside 1..2000000 rows" in (volume[0].description or "")
