@@ -43,7 +43,7 @@ import pycountry
 from stdnum.ru import inn
 
 from assets.sanctions.countries import to_iso2
-from assets.sanctions.identifiers import VALIDATORS
+from assets.sanctions.identifiers import FTM_IDENTIFIER_PROPERTIES, VALIDATORS
 from assets.sanctions.model import (
     ADDRESS_SCHEMA,
     ALIAS_SCHEMA,
@@ -78,19 +78,11 @@ COUNTRY_COLUMNS = ("country", "nationality", "jurisdiction", "flag")
 GENERIC_TAX = "GENERIC_TAX"  # a tax number of unstated country: RU_INN in a Russian context
 EU_TAX_INN = "EU_TAX_INN"  # the EU's `Tax ID/INN`: also RU_INN elsewhere when the INN check passes
 # Column -> scheme of a value without a label.
-IDENTIFIER_COLUMNS: dict[str, str] = {
-    "registrationNumber": "REGISTRATION_NUMBER",
+# The transcriptions use FollowTheMoney property names; VAT is not among their columns, and
+# their taxNumber holds every country's tax numbers (narrowed to RU_INN where it is Russian).
+IDENTIFIER_COLUMNS = {
+    **{k: v for k, v in FTM_IDENTIFIER_PROPERTIES.items() if k != "vatCode"},
     "taxNumber": GENERIC_TAX,
-    "innCode": "RU_INN",
-    "ogrnCode": "RU_OGRN",
-    "kppCode": "RU_KPP",
-    "okpoCode": "RU_OKPO",
-    "imoNumber": "IMO",
-    "mmsi": "MMSI",
-    "leiCode": "LEI",
-    "swiftBic": "SWIFT_BIC",
-    "idNumber": "NATIONAL_ID",
-    "passportNumber": "PASSPORT",
 }
 # Columns whose unlabelled Russian-looking numbers are read as INN / OGRN.
 RUSSIAN_SHAPE_COLUMNS = ("registrationNumber", "taxNumber")

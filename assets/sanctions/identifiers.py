@@ -20,3 +20,22 @@ def check_digits(scheme: str, value: str) -> bool | None:
     """The check-digit verdict for a scheme that has one, else None."""
     validator = VALIDATORS.get(scheme)
     return validator(value) if validator is not None else None
+
+
+# FollowTheMoney property names (OpenSanctions' data, including its EU Official Journal
+# transcriptions) and the schemes they hold.
+FTM_IDENTIFIER_PROPERTIES: dict[str, str] = {
+    "innCode": "RU_INN",
+    "ogrnCode": "RU_OGRN",
+    "kppCode": "RU_KPP",
+    "okpoCode": "RU_OKPO",
+    "imoNumber": "IMO",
+    "mmsi": "MMSI",
+    "leiCode": "LEI",
+    "swiftBic": "SWIFT_BIC",
+    "vatCode": "VAT_NUMBER",
+    "taxNumber": "TAX_ID",
+    "registrationNumber": "REGISTRATION_NUMBER",
+    "passportNumber": "PASSPORT",
+    "idNumber": "NATIONAL_ID",
+}

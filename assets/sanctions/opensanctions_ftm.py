@@ -39,7 +39,7 @@ import polars as pl
 import pycountry
 
 from assets.sanctions.countries import to_iso2
-from assets.sanctions.identifiers import VALIDATORS
+from assets.sanctions.identifiers import FTM_IDENTIFIER_PROPERTIES, VALIDATORS
 from assets.sanctions.model import (
     ADDRESS_SCHEMA,
     ALIAS_SCHEMA,
@@ -90,21 +90,7 @@ NON_TARGET_SCHEMAS = frozenset(
         "Documentation",
     }
 )
-IDENTIFIER_PROPERTIES: dict[str, str] = {
-    "innCode": "RU_INN",
-    "ogrnCode": "RU_OGRN",
-    "kppCode": "RU_KPP",
-    "okpoCode": "RU_OKPO",
-    "imoNumber": "IMO",
-    "mmsi": "MMSI",
-    "leiCode": "LEI",
-    "swiftBic": "SWIFT_BIC",
-    "vatCode": "VAT_NUMBER",
-    "taxNumber": "TAX_ID",
-    "registrationNumber": "REGISTRATION_NUMBER",
-    "passportNumber": "PASSPORT",
-    "idNumber": "NATIONAL_ID",
-}
+IDENTIFIER_PROPERTIES = FTM_IDENTIFIER_PROPERTIES
 COUNTRY_PROPERTIES = ("country", "jurisdiction", "nationality", "citizenship")
 DELTA_OPS = ("ADD", "MOD", "DEL")
 DELTA_SCHEMA: dict[str, pl.DataType] = {
