@@ -31,7 +31,7 @@ def seed_landing(settings: Settings) -> list[str]:
     """Copy the bundled demo inputs into the landing area; files already there are kept."""
     sources = [
         (DEMO_BUNDLE_DIR / folder, settings.landing_dir / folder)
-        for folder in ("customs", "trade_statistics", "tax")
+        for folder in ("customs", "trade_statistics", "tax", "reference")
     ]
     sources.append((REFERENCE_DIR / "sanctions", settings.landing_dir / "sanctions"))
     sources.append((DEMO_BUNDLE_DIR.parent / "decisions", settings.landing_dir / "decisions"))

@@ -217,3 +217,27 @@ def test_every_mart_matches_its_contract(warehouse: duckdb.DuckDBPyConnection) -
             {"t": table},
         )
         assert built == [(c.name, c.physical_type) for c in contract.columns], table
+
+
+def test_invoice_values_are_converted_with_the_monthly_fx_table(
+    warehouse: duckdb.DuckDBPyConnection,
+) -> None:
+    planted = {
+        s.declaration_id: spec.to_usd(s.invoice_value, s.invoice_currency, s.month)
+        for s in spec.planted_cnc_shipments()
+    }
+    converted = dict(
+        _rows(
+            warehouse,
+            "select declaration_id, invoice_value_usd from core.shipments "
+            "where declaration_id in (select unnest($ids))",
+            {"ids": list(planted)},
+        )
+    )
+    assert converted == planted
+    # the demo's customs values were declared with the same rates: they agree everywhere
+    assert _rows(
+        warehouse,
+        "select count(*) filter (invoice_value_usd is null or "
+        "invoice_value_usd <> statistical_value_usd::decimal(18, 2)) from core.shipments",
+    ) == [(0,)]

@@ -1,9 +1,14 @@
 -- core.shipments
 -- Grain: one row per import declaration. Key: declaration_id.
 -- Adds the importer's sanctions status on two clocks (on the declaration date, and now) from an
--- exact join on a valid INN; an INN that fails its check digits is never joined.
+-- exact join on a valid INN; an INN that fails its check digits is never joined. The invoice
+-- value is converted to USD with the month's rate (null when no rate was delivered).
 with declarations as (
     select * from staging.customs_declarations
+),
+
+fx as (
+    select * from staging.fx_rates
 ),
 
 listed_inns as (
@@ -55,6 +60,20 @@ select
     declarations.hs6,
     declarations.goods_description,
     declarations.statistical_value_usd,
+    declarations.invoice_value,
+    declarations.invoice_currency,
+    case
+        when declarations.invoice_currency = 'USD' then 1
+        else fx.usd_per_unit
+    end as fx_usd_per_unit,
+    round(
+        declarations.invoice_value::decimal(18, 2)
+        * case
+            when declarations.invoice_currency = 'USD' then 1
+            else fx.usd_per_unit
+        end,
+        2
+    ) as invoice_value_usd,
     declarations.net_weight_kg,
     declarations.quantity,
     declarations.quantity_unit,
@@ -66,3 +85,7 @@ select
 from declarations
 left join importer_listing
     on declarations.declaration_id = importer_listing.declaration_id
+left join fx
+    on
+        declarations.invoice_currency = fx.currency
+        and declarations.declaration_month = fx.month_start
