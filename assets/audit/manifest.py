@@ -9,6 +9,7 @@ import duckdb
 
 from assets.common.paths import REPO_ROOT
 from assets.common.sql import quote_ident, table_ref
+from assets.common.warehouse import table_exists
 
 CHECKSUMMED_LAYERS = ("raw", "staging", "core", "marts", "quarantine")
 # Columns that record when something happened, not what the data is: left out of checksums.
@@ -30,14 +31,6 @@ order by 1
 """
 
 
-def _exists(con: duckdb.DuckDBPyConnection, layer: str, table: str) -> bool:
-    rows = con.execute(
-        "select count(*) from duckdb_tables() where schema_name = $s and table_name = $t",
-        {"s": layer, "t": table},
-    ).fetchall()
-    return bool(rows[0][0])
-
-
 def inputs(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """Every landed file in `raw`: sha256, rows received, staged and quarantined."""
     found: list[dict[str, Any]] = []
@@ -49,7 +42,7 @@ def inputs(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
         ).fetchall()
         per_layer: dict[str, dict[str, int]] = {}
         for layer in ("staging", "quarantine"):
-            if _exists(con, layer, table):
+            if table_exists(con, layer, table):
                 per_layer[layer] = dict(
                     con.execute(
                         f"select source_file, count(*) from {table_ref(layer, table)} "  # noqa: S608
@@ -119,7 +112,7 @@ def code_version() -> dict[str, Any]:
 def list_versions(con: duckdb.DuckDBPyConnection) -> dict[str, list[dict[str, Any]]]:
     """Sanctions snapshots and control measures the run was built from."""
     out: dict[str, list[dict[str, Any]]] = {"sanctions": [], "control_lists": []}
-    if _exists(con, "core", "sanctions_snapshots"):
+    if table_exists(con, "core", "sanctions_snapshots"):
         for list_id, day, sha256, parser, entries in con.execute(
             "select list_id, snapshot_date::varchar, source_sha256, parser_version, entries "
             "from core.sanctions_snapshots order by list_id, snapshot_date"
@@ -133,7 +126,7 @@ def list_versions(con: duckdb.DuckDBPyConnection) -> dict[str, list[dict[str, An
                     "entries": entries,
                 }
             )
-    if _exists(con, "core", "control_list_items"):
+    if table_exists(con, "core", "control_list_items"):
         for measure, announced, effective, codes in con.execute(
             "select measure_id, announced_on::varchar, effective_from::varchar, count(*) "
             "from core.control_list_items group by all order by 3, 1"
@@ -174,7 +167,7 @@ def check_results(context: dg.AssetExecutionContext) -> list[dict[str, Any]]:
 
 def expectation_results(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """Great Expectations results on the marts (from audit.mart_quality), when it ran."""
-    if not _exists(con, "audit", "mart_quality"):
+    if not table_exists(con, "audit", "mart_quality"):
         return []
     rows = con.execute(
         "select dataset, expectation, target_column, success, unexpected "

@@ -35,7 +35,7 @@ class ContractViolation(ValueError):
     """A whole file breaks its contract (e.g. a missing column): nothing from it can be staged."""
 
 
-def _reference_set(name: str) -> list[str]:
+def reference_set(name: str) -> list[str]:
     if name == "iso3166_alpha2":
         return [*sorted(country.alpha_2 for country in pycountry.countries), "XK"]
     if name == "iso4217":
@@ -70,7 +70,7 @@ class Column:
         if self.valid_values is not None:
             return list(self.valid_values)
         if self.reference_set is not None:
-            return _reference_set(self.reference_set)
+            return reference_set(self.reference_set)
         return None
 
 

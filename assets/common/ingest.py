@@ -106,6 +106,7 @@ def csv_source_assets(
         files, written = [], 0
         root = REFERENCE_DIR if source.get("root") == "reference" else landing.root
         with warehouse.connect() as con:
+            con.execute(_FILE_LOADS_DDL)
             # One month at a time, so that memory stays bounded by the largest month.
             for month, relative in _landing_paths(contract, months):
                 path = _present(root / relative, formats)
@@ -121,7 +122,6 @@ def csv_source_assets(
                 files.append(
                     {"file": landed.relative, "sha256": landed.sha256, "rows": frame.height}
                 )
-                con.execute(_FILE_LOADS_DDL)
                 con.execute(
                     "insert into audit.file_loads values ($dataset, $file, $sha256, $rows, $at)",
                     {

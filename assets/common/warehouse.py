@@ -166,3 +166,14 @@ def scalar(
     """
     rows = con.execute(query, params or {}).fetchall()
     return rows[0][0] if rows else None
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, layer: str, table: str) -> bool:
+    """Whether `layer.table` exists in the database."""
+    return bool(
+        scalar(
+            con,
+            "select count(*) from duckdb_tables() where schema_name = $s and table_name = $t",
+            {"s": layer, "t": table},
+        )
+    )

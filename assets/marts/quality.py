@@ -15,7 +15,7 @@ import dagster as dg
 import duckdb
 import pandas as pd
 
-from assets.common.contracts import Contract, _reference_set, contract_for_table
+from assets.common.contracts import Contract, contract_for_table, reference_set
 from assets.common.reports import Reports
 from assets.common.sql import table_ref
 from assets.common.warehouse import Warehouse, log_step
@@ -88,7 +88,7 @@ def _expectations(contract: Contract, hs6_codes: list[str]) -> list[Any]:
             values = (
                 hs6_codes
                 if column.reference_set == "hs2022_hs6"
-                else _reference_set(column.reference_set)
+                else reference_set(column.reference_set)
             )
             found.append(
                 gx.expectations.ExpectColumnValuesToBeInSet(column=column.name, value_set=values)

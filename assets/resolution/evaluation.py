@@ -160,6 +160,24 @@ def eval_matcher(shared_dir: Path, config: MatchConfig | None = None) -> Matcher
     return Matcher(load_eval_list(shared_dir), config=config, list_id="eval")
 
 
+def _negative(
+    query: tuple[str, str, str, str, str], target: tuple[Any, ...], kind: str
+) -> dict[str, Any]:
+    """One negative pair: a query (source, entity, name, entity_type, split) and a list entry."""
+    source, entity, name, entity_type, split = query
+    return {
+        "source": source,
+        "query_entity": entity,
+        "name": name,
+        "entry_id": target[0],
+        "target_name": target[1],
+        "entity_type": entity_type,
+        "label": False,
+        "pair_kind": kind,
+        "split": split,
+    }
+
+
 def _negatives(
     queries: list[tuple[str, str, str, str, str]],
     targets: pl.DataFrame,
@@ -204,43 +222,17 @@ def _negatives(
             for i in pool
             if is_variant(tokens, target_tokens[i]) or is_variant(own_tokens, target_tokens[i])
         ]
+        query = (source, entity, name, entity_type, split)
         if namesakes:
-            i = rng.choice(namesakes)
-            out.append(
-                {
-                    "source": source,
-                    "query_entity": entity,
-                    "name": name,
-                    "entry_id": target_rows[i][0],
-                    "target_name": target_rows[i][1],
-                    "entity_type": entity_type,
-                    "label": False,
-                    "pair_kind": "namesake",
-                    "split": split,
-                }
-            )
-        pool = [i for i in pool if i not in set(namesakes)]
+            out.append(_negative(query, target_rows[rng.choice(namesakes)], "namesake"))
+        excluded = set(namesakes)
+        pool = [i for i in pool if i not in excluded]
         if not pool:
             continue
         most = max(shared[i] for i in pool)
-        picks = {
-            "random_negative": rng.choice(pool),
-            "hard_negative": rng.choice([i for i in pool if shared[i] == most]),
-        }
-        for kind, i in picks.items():
-            out.append(
-                {
-                    "source": source,
-                    "query_entity": entity,
-                    "name": name,
-                    "entry_id": target_rows[i][0],
-                    "target_name": target_rows[i][1],
-                    "entity_type": entity_type,
-                    "label": False,
-                    "pair_kind": kind,
-                    "split": split,
-                }
-            )
+        hardest = [i for i in pool if shared[i] == most]
+        out.append(_negative(query, target_rows[rng.choice(pool)], "random_negative"))
+        out.append(_negative(query, target_rows[rng.choice(hardest)], "hard_negative"))
     return out
 
 

@@ -15,7 +15,7 @@ import duckdb
 import polars as pl
 
 from assets.common.landing import LandingArea
-from assets.common.warehouse import Warehouse, log_step, replace_table
+from assets.common.warehouse import Warehouse, log_step, replace_table, table_exists
 from assets.sanctions import guard
 from assets.sanctions.model import ParsedList
 from assets.sanctions.registry import landed_snapshots, list_specs, parse_parts, parser_version
@@ -181,11 +181,7 @@ def _parser_changes(con: duckdb.DuckDBPyConnection, new: pl.DataFrame) -> pl.Dat
     Compares the staged rows of each snapshot (built by an older parser version) with the rows the
     current parser produced from the same bytes; the publisher changed nothing in between.
     """
-    exists = con.execute(
-        "select count(*) from information_schema.tables "
-        "where table_schema = 'staging' and table_name = 'sanctions_entries'"
-    ).fetchall()[0][0]
-    if not exists:
+    if not table_exists(con, "staging", "sanctions_entries"):
         return pl.DataFrame()
     keys = ["list_id", "snapshot_date", "entry_id"]
     old = con.sql(
