@@ -11,17 +11,27 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import polars as pl
 from stdnum.ru import inn as ru_inn
 from stdnum.ru import ogrn as ru_ogrn
 
 from assets.common import sql
-from assets.common.contracts import REASONS_COLUMN, Contract, load_contract, validate
+from assets.common.contract_sql import checked_rows_query
+from assets.common.contracts import Contract, load_contract
 from assets.common.landing import LandingArea
 from assets.common.partitions import MONTHLY, SINGLE_RUN, months_of
 from assets.common.paths import REFERENCE_DIR
-from assets.common.raw import PROVENANCE_COLUMNS, LandingFileError, land, read_as_received
-from assets.common.warehouse import Warehouse, log_step, replace_partition, replace_table, scalar
+from assets.common.raw import (
+    PROVENANCE_COLUMNS,
+    RECEIVED,
+    LandedFile,
+    LandingFileError,
+    land,
+    receive,
+    received_columns,
+)
+from assets.common.warehouse import Warehouse, log_step, scalar
 
 PARTITION_COLUMN = "partition_month"
 
@@ -32,22 +42,171 @@ create table if not exists audit.file_loads (
 """
 
 _CHECKERS = {"ru_inn": ru_inn.is_valid, "ru_ogrn": ru_ogrn.is_valid}
+_CHECKED = "_checked"
 
 
-def identifier_validity(frame: pl.DataFrame, contract: Contract) -> pl.DataFrame:
-    """Add `<column>_valid` for each column the contract marks with an identifier scheme."""
+def _months_filter(months: Sequence[str] | None) -> str:
+    if months is None:
+        return ""
+    return f" where {PARTITION_COLUMN} in (select unnest($months))"
+
+
+def _store_raw(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    landed: LandedFile,
+    encoding: str,
+    month: str | None,
+) -> int:
+    """Append `_received` to `raw.<dataset>` with its provenance, replacing the file's month."""
+    target = sql.table_ref("raw", contract.id)
+    select = (
+        f"select {received_columns(contract.column_names)}, $file as source_file, "  # noqa: S608
+        "$sha256 as source_sha256, $encoding as source_encoding, $at as loaded_at"
+        + (f", $month as {PARTITION_COLUMN}" if month is not None else "")
+        + f" from {RECEIVED}"
+    )
+    params: dict[str, object] = {
+        "file": landed.relative,
+        "sha256": landed.sha256,
+        "encoding": encoding,
+        "at": datetime.now(UTC),
+        **({"month": month} if month is not None else {}),
+    }
+    ordered = (
+        f"select {', '.join(map(sql.quote_ident, contract.column_names))}, "  # noqa: S608
+        f"{', '.join(PROVENANCE_COLUMNS)}"
+        + (f", {PARTITION_COLUMN}" if month is not None else "")
+        + f" from ({select})"
+    )
+    con.execute("begin transaction")
+    try:
+        if month is None:
+            con.execute(f"create or replace table {target} as {ordered}", params)
+        else:
+            con.execute(f"create table if not exists {target} as {ordered} limit 0", params)
+            con.execute(
+                f"delete from {target} where {PARTITION_COLUMN} = $month",  # noqa: S608
+                {"month": month},
+            )
+            con.execute(f"insert into {target} by name {select}", params)
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    rows = scalar(con, f"select count(*) from {RECEIVED}")  # noqa: S608
+    con.execute(f"drop table {RECEIVED}")
+    return int(rows)  # type: ignore[call-overload]
+
+
+def _check(
+    con: duckdb.DuckDBPyConnection, contract: Contract, months: Sequence[str] | None
+) -> tuple[int, int]:
+    """Type and check the run's raw rows into `_checked`; return (rows, rows with reasons)."""
+    keep = [*PROVENANCE_COLUMNS, *([PARTITION_COLUMN] if months is not None else [])]
+    source = f"(select * from {sql.table_ref('raw', contract.id)}{_months_filter(months)})"  # noqa: S608
+    query, params = checked_rows_query(
+        contract,
+        source,
+        keep,
+        key_scope=[PARTITION_COLUMN] if months is not None else None,
+        params={"months": list(months)} if months is not None else None,
+    )
+    con.execute(f"create or replace temporary table {_CHECKED} as {query}", params)
+    counts = con.execute(
+        f"select count(*), count(*) filter (where len(reasons) > 0) from {_CHECKED}"  # noqa: S608
+    ).fetchall()
+    return int(counts[0][0]), int(counts[0][1])
+
+
+def _identifier_validity(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
+    """`_valid_<column>`: the check-digit verdict for each identifier among the valid rows."""
     for column in contract.columns:
         scheme = column.identifier_scheme
         if scheme is None:
             continue
+        name = sql.quote_ident(column.name)
+        values = [
+            row[0]
+            for row in con.execute(
+                f"select distinct {name} from {_CHECKED} "  # noqa: S608
+                f"where len(reasons) = 0 and {name} is not null"
+            ).fetchall()
+        ]
         checker = _CHECKERS[scheme]
-        values = frame.get_column(column.name).drop_nulls().unique()
         verdicts = pl.DataFrame(
-            {column.name: values, f"{column.name}_valid": [checker(v) for v in values]},
-            schema={column.name: pl.String, f"{column.name}_valid": pl.Boolean},
+            {"value": values, "valid": [checker(v) for v in values]},
+            schema={"value": pl.String, "valid": pl.Boolean},
         )
-        frame = frame.join(verdicts, on=column.name, how="left", nulls_equal=False)
-    return frame
+        con.register("_verdicts", verdicts.to_arrow())
+        con.execute(
+            f"create or replace temporary table {sql.quote_ident('_valid_' + column.name)} "  # noqa: S608
+            "as select * from _verdicts"
+        )
+        con.unregister("_verdicts")
+
+
+def _validated_select(contract: Contract) -> str:
+    """The valid rows of `_checked`, with `<column>_valid` for each identifier column."""
+    identifiers = [c.name for c in contract.columns if c.identifier_scheme is not None]
+    columns = ", ".join(
+        f"{sql.quote_ident('_valid_' + c)}.valid as {sql.quote_ident(c + '_valid')}"
+        for c in identifiers
+    )
+    joins = " ".join(
+        f"left join {sql.quote_ident('_valid_' + c)} "
+        f"on _c.{sql.quote_ident(c)} = {sql.quote_ident('_valid_' + c)}.value"
+        for c in identifiers
+    )
+    return (
+        f"select _c.* exclude (reasons){', ' + columns if columns else ''} "  # noqa: S608
+        f"from {_CHECKED} as _c {joins} where len(_c.reasons) = 0"
+    )
+
+
+def _quarantine_select(contract: Contract) -> str:
+    """The rows with reasons, every value as received, with their reasons."""
+    return (
+        f"select _r.*, _c.reasons, now() as quarantined_at "  # noqa: S608
+        f"from {sql.table_ref('raw', contract.id)} as _r "
+        f"join (select source_file, source_row_number, reasons from {_CHECKED} "
+        "where len(reasons) > 0) as _c using (source_file, source_row_number)"
+    )
+
+
+def _replace(
+    con: duckdb.DuckDBPyConnection,
+    layer: str,
+    table: str,
+    select: str,
+    params: dict[str, object],
+    months: Sequence[str] | None,
+) -> int:
+    """Replace `layer.table` (or the run's months of it) with the rows of `select`."""
+    target = sql.table_ref(layer, table)
+    con.execute("begin transaction")
+    try:
+        if months is None:
+            con.execute(f"create or replace table {target} as {select}", params)
+        else:
+            con.execute(f"create table if not exists {target} as {select} limit 0", params)
+            con.execute(
+                f"delete from {target}{_months_filter(months)}",  # noqa: S608
+                {"months": list(months)},
+            )
+            con.execute(f"insert into {target} by name {select}", params)
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    filter_ = _months_filter(months)
+    return int(
+        scalar(  # type: ignore[call-overload]
+            con,
+            f"select count(*) from {target}{filter_}",  # noqa: S608
+            {"months": list(months)} if months is not None else None,
+        )
+    )
 
 
 def _landing_paths(
@@ -69,11 +228,11 @@ def _present(path: Path, formats: list[str]) -> Path:
     return found[0] if found else path
 
 
-def _markdown_counts(frame: pl.DataFrame) -> str:
-    if frame.height == 0:
+def _markdown_counts(rows: list[tuple[str, int]]) -> str:
+    if not rows:
         return "none"
     lines = ["| reason | rows |", "| --- | --- |"]
-    lines += [f"| {reason} | {count} |" for reason, count in frame.rows()]
+    lines += [f"| {reason} | {count} |" for reason, count in rows]
     return "\n".join(lines)
 
 
@@ -107,32 +266,24 @@ def csv_source_assets(
         root = REFERENCE_DIR if source.get("root") == "reference" else landing.root
         with warehouse.connect() as con:
             con.execute(_FILE_LOADS_DDL)
-            # One month at a time, so that memory stays bounded by the largest month.
+            # One file at a time: DuckDB scans it into the warehouse, Python never holds it.
             for month, relative in _landing_paths(contract, months):
                 path = _present(root / relative, formats)
                 landed = land(path, root.parent if root == REFERENCE_DIR else root)
-                frame = read_as_received(landed, contract.column_names, encodings)
-                if month is None:
-                    written += replace_table(con, "raw", contract_id, frame)
-                else:
-                    frame = frame.with_columns(pl.lit(month).alias(PARTITION_COLUMN))
-                    written += replace_partition(
-                        con, "raw", contract_id, frame, PARTITION_COLUMN, [month]
-                    )
-                files.append(
-                    {"file": landed.relative, "sha256": landed.sha256, "rows": frame.height}
-                )
+                encoding = receive(con, landed, contract.column_names, encodings)
+                rows = _store_raw(con, contract, landed, encoding, month)
+                written += rows
+                files.append({"file": landed.relative, "sha256": landed.sha256, "rows": rows})
                 con.execute(
                     "insert into audit.file_loads values ($dataset, $file, $sha256, $rows, $at)",
                     {
                         "dataset": contract_id,
                         "file": landed.relative,
                         "sha256": landed.sha256,
-                        "rows": frame.height,
+                        "rows": rows,
                         "at": datetime.now(UTC),
                     },
                 )
-                del frame
             log_step(con, context, rows_received=written, rows_written=written)
         return dg.MaterializeResult(
             metadata={
@@ -147,71 +298,48 @@ def csv_source_assets(
         deps=[raw_key],
         group_name=group,
         description=f"{contract.name}, typed and checked against the data contract.",
-        kinds={"duckdb", "pandera"},
+        kinds={"duckdb", "sql"},
         partitions_def=partitions_def,
         backfill_policy=backfill_policy,
     )
     def staging_asset(
         context: dg.AssetExecutionContext, warehouse: Warehouse
     ) -> dg.MaterializeResult:
-        months = months_of(context) if partitioned else None
-        keep = [*PROVENANCE_COLUMNS, *([PARTITION_COLUMN] if partitioned else [])]
-        received = staged_rows = 0
-        quarantined_parts = []
+        months = list(months_of(context)) if partitioned else None
         with warehouse.connect() as con:
-            for month in months if months is not None else [None]:
-                query = f"select * from {sql.table_ref('raw', contract_id)}"  # noqa: S608
-                params: dict[str, object] = {}
-                if month is not None:
-                    query += f" where {PARTITION_COLUMN} = $month"
-                    params["month"] = month
-                batch = con.sql(query, params=params).pl()
-                checked = validate(batch, contract, keep=keep)
-                valid = identifier_validity(checked.valid, contract)
-                con.register("validated", valid.to_arrow())
-                staged = con.sql(
-                    sql.load("staging", contract_id), params=source.get("sql_parameters", {})
-                ).pl()
-                con.unregister("validated")
-                quarantined = checked.quarantined.with_columns(
-                    pl.lit(datetime.now(UTC)).alias("quarantined_at")
-                )
-                if month is None:
-                    replace_table(con, "staging", contract_id, staged)
-                else:
-                    replace_partition(
-                        con, "staging", contract_id, staged, PARTITION_COLUMN, [month]
-                    )
-                received += batch.height
-                staged_rows += staged.height
-                quarantined_parts.append(quarantined)
-                del batch, checked, valid, staged
-            # Quarantine is small: one write for the whole run, not one per month.
-            quarantined = pl.concat(quarantined_parts)
-            if months is None:
-                replace_table(con, "quarantine", contract_id, quarantined)
-            else:
-                replace_partition(
-                    con, "quarantine", contract_id, quarantined, PARTITION_COLUMN, list(months)
-                )
+            received, quarantined = _check(con, contract, months)
+            _identifier_validity(con, contract)
+            con.execute(
+                "create or replace temporary view validated as " + _validated_select(contract)
+            )
+            staged = _replace(
+                con,
+                "staging",
+                contract_id,
+                sql.load("staging", contract_id),
+                source.get("sql_parameters", {}),
+                months,
+            )
+            _replace(con, "quarantine", contract_id, _quarantine_select(contract), {}, months)
+            reasons = con.execute(
+                "select regexp_extract(reason, '^([^:]+: \\S+(?: \\S+)?)', 1) as reason, "
+                "count(*) as n from (select unnest(reasons) as reason from _checked "
+                "where len(reasons) > 0) group by all order by n desc, reason"
+            ).fetchall()
             log_step(
                 con,
                 context,
                 rows_received=received,
-                rows_written=staged_rows,
-                rows_quarantined=quarantined.height,
+                rows_written=staged,
+                rows_quarantined=quarantined,
             )
-        reasons = (
-            quarantined.explode(REASONS_COLUMN)
-            .group_by(pl.col(REASONS_COLUMN).str.extract(r"^([^:]+: \S+(?: \S+)?)"))
-            .len()
-            .sort("len", descending=True)
-        )
+            con.execute("drop view validated")
+            con.execute("drop table _checked")
         return dg.MaterializeResult(
             metadata={
                 "rows_received": received,
-                "rows_staged": staged_rows,
-                "rows_quarantined": quarantined.height,
+                "rows_staged": staged,
+                "rows_quarantined": quarantined,
                 "quarantine_reasons": dg.MetadataValue.md(_markdown_counts(reasons)),
             }
         )

@@ -1,12 +1,23 @@
-"""Read landing files as received: every value a string, every row with its provenance."""
+"""Read landing files as received: every value text, every row with its provenance.
+
+CSV files are scanned by DuckDB straight into the warehouse (after a streaming pass that hashes
+the file and finds its encoding), so a multi-GB delivery never passes through Python. XLSX files
+are read with polars, every cell as text. Either way the rows land in the temporary table
+`_received` with the contract's columns and `source_row_number`, the record's position in the file
+(1 = the first record after the header).
+"""
 
 from __future__ import annotations
 
+import codecs
+import csv
 import hashlib
+import io
+import tempfile
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import polars as pl
 
 PROVENANCE_COLUMNS = [
@@ -17,6 +28,9 @@ PROVENANCE_COLUMNS = [
     "loaded_at",
 ]
 
+RECEIVED = "_received"
+_BLOCK = 1 << 23
+
 
 class LandingFileError(ValueError):
     """A landing file is missing or cannot be read in its declared layout."""
@@ -25,7 +39,7 @@ class LandingFileError(ValueError):
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
+        for block in iter(lambda: handle.read(_BLOCK), b""):
             digest.update(block)
     return digest.hexdigest()
 
@@ -45,53 +59,116 @@ def land(path: Path, landing_dir: Path) -> LandedFile:
     return LandedFile(path, path.relative_to(landing_dir).as_posix(), sha256_file(path))
 
 
-def _decode(landed: LandedFile, encodings: list[str]) -> tuple[bytes, str]:
-    """UTF-8 bytes of a text file and the encoding it was in: the first declared one that fits.
+def _fits(path: Path, encoding: str) -> str | None:
+    """None if the whole file decodes strictly in `encoding`, else where it first fails."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    offset = 0
+    try:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(_BLOCK), b""):
+                decoder.decode(block)
+                offset += len(block)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError as error:
+        return f"{error.reason} at byte {offset + error.start}"
+    return None
+
+
+def detect_encoding(landed: LandedFile, encodings: list[str]) -> str:
+    """The first declared encoding the whole file decodes in; never a silent guess.
 
     UTF-8 is strict, so a windows-1251 file is never mistaken for it; the encoding found is
-    returned so that it is recorded with every row, not guessed silently.
+    recorded with every row.
     """
-    data = landed.path.read_bytes()
     tried = []
     for encoding in encodings:
-        try:
-            if encoding in ("utf-8", "utf-8-sig"):
-                data.decode("utf-8")
-                return data.removeprefix(b"\xef\xbb\xbf"), "utf-8"
-            return data.decode(encoding).encode("utf-8"), encoding
-        except UnicodeDecodeError as error:
-            tried.append(f"{encoding} ({error.reason} at byte {error.start})")
+        name = "utf-8" if encoding in ("utf-8", "utf-8-sig") else encoding
+        failure = _fits(landed.path, name)
+        if failure is None:
+            return name
+        tried.append(f"{encoding} ({failure})")
     raise LandingFileError(f"{landed.relative}: not in a declared encoding: {'; '.join(tried)}")
 
 
-def read_as_received(
-    landed: LandedFile, columns: list[str], encodings: list[str] | None = None
-) -> pl.DataFrame:
-    """All declared columns as strings plus provenance; the header must name exactly `columns`.
+def _header(path: Path, encoding: str) -> list[str]:
+    with open(path, encoding=encoding, newline="") as handle:
+        line = handle.readline().removeprefix("\ufeff")
+    return next(csv.reader(io.StringIO(line)), [])
 
-    CSV files are decoded with the first of `encodings` that fits; XLSX files are read from
-    their first sheet with every cell as text.
-    """
-    encoding = "xlsx"
-    try:
-        if landed.path.suffix.lower() == ".xlsx":
-            frame = pl.read_excel(landed.path, infer_schema_length=0)
-        else:
-            data, encoding = _decode(landed, encodings or ["utf-8"])
-            frame = pl.read_csv(data, infer_schema=False)
-    except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as error:
-        raise LandingFileError(f"{landed.relative}: cannot read: {error}") from error
-    missing = [c for c in columns if c not in frame.columns]
-    extra = [c for c in frame.columns if c not in columns]
-    if missing or extra:
+
+def _check_header(landed: LandedFile, found: list[str], columns: list[str]) -> None:
+    missing = [c for c in columns if c not in found]
+    extra = [c for c in found if c not in columns]
+    if missing or extra or len(set(found)) != len(found):
         raise LandingFileError(
             f"{landed.relative}: header does not match the contract "
             f"(missing: {missing or 'none'}; unexpected: {extra or 'none'})"
         )
-    return frame.select(pl.col(c).cast(pl.String) for c in columns).with_columns(
-        pl.lit(landed.relative).alias("source_file"),
-        pl.lit(landed.sha256).alias("source_sha256"),
-        pl.lit(encoding).alias("source_encoding"),
-        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("source_row_number"),
-        pl.lit(datetime.now(UTC)).alias("loaded_at"),
-    )
+
+
+def _transcoded(landed: LandedFile, encoding: str, workdir: Path) -> Path:
+    """A UTF-8 copy of a file in another encoding, written block by block."""
+    target = workdir / "utf8.csv"
+    with (
+        open(landed.path, encoding=encoding, newline="") as source,
+        open(target, "w", encoding="utf-8", newline="") as sink,
+    ):
+        for block in iter(lambda: source.read(_BLOCK), ""):
+            sink.write(block)
+    return target
+
+
+def receive(
+    con: duckdb.DuckDBPyConnection,
+    landed: LandedFile,
+    columns: list[str],
+    encodings: list[str] | None = None,
+) -> str:
+    """Load a landing file into the temporary table `_received`; return the encoding found.
+
+    The header must name exactly `columns` (in any order). Every value is kept as text, exactly
+    as received; a record that does not fit the layout (too many or too few fields, an unclosed
+    quote) makes the whole file an error, since no row of it can then be trusted.
+    """
+    if landed.path.suffix.lower() == ".xlsx":
+        _receive_xlsx(con, landed, columns)
+        return "xlsx"
+    encoding = detect_encoding(landed, encodings or ["utf-8"])
+    found = _header(landed.path, encoding)
+    _check_header(landed, found, columns)
+    with tempfile.TemporaryDirectory() as workdir:
+        path = landed.path if encoding == "utf-8" else _transcoded(landed, encoding, Path(workdir))
+        # Insertion order is kept, so the temporary table's rowid is the record's position.
+        con.execute("set preserve_insertion_order = true")
+        try:
+            con.execute(
+                f"create or replace temporary table {RECEIVED} as select * from read_csv($path, "  # noqa: S608
+                "header = true, auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
+                "strict_mode = true, columns = $columns)",
+                {"path": str(path), "columns": {name: "VARCHAR" for name in found}},
+            )
+        except duckdb.Error as error:
+            raise LandingFileError(f"{landed.relative}: cannot read: {error}") from error
+        finally:
+            con.execute("reset preserve_insertion_order")
+    return encoding
+
+
+def received_columns(columns: list[str]) -> str:
+    """The select list that reads `_received`: the columns by name and each record's position."""
+    return ", ".join([*(f'"{c}"' for c in columns), "rowid + 1 as source_row_number"])
+
+
+def _receive_xlsx(con: duckdb.DuckDBPyConnection, landed: LandedFile, columns: list[str]) -> None:
+    try:
+        frame = pl.read_excel(landed.path, infer_schema_length=0)
+    except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as error:
+        raise LandingFileError(f"{landed.relative}: cannot read: {error}") from error
+    _check_header(landed, frame.columns, columns)
+    con.register("_xlsx", frame.select(pl.col(c).cast(pl.String) for c in columns).to_arrow())
+    con.execute("set preserve_insertion_order = true")
+    try:
+        con.execute(f"create or replace temporary table {RECEIVED} as select * from _xlsx")  # noqa: S608
+    finally:
+        con.execute("reset preserve_insertion_order")
+        con.unregister("_xlsx")

@@ -2,12 +2,13 @@
 
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 
 from assets.common.contracts import load_contract
 from assets.common.ingest import _present
-from assets.common.raw import LandingFileError, land, read_as_received
+from assets.common.raw import LandingFileError, land, receive, received_columns
 
 COLUMNS = load_contract("customs_declarations").column_names
 ROW = [
@@ -21,6 +22,14 @@ def _csv(path: Path, encoding: str) -> Path:
     text = ",".join(COLUMNS) + "\n" + ",".join(f'"{v}"' for v in ROW) + "\n"
     path.write_bytes(text.encode(encoding))
     return path
+
+
+def read_as_received(landed: object, columns: list[str], encodings: list[str]) -> pl.DataFrame:
+    """What `receive` loads, as a frame with the encoding it found."""
+    con = duckdb.connect()
+    encoding = receive(con, landed, columns, encodings)  # type: ignore[arg-type]
+    frame = con.sql(f"select {received_columns(columns)} from _received order by rowid").pl()  # noqa: S608
+    return frame.with_columns(pl.lit(encoding).alias("source_encoding"))
 
 
 def test_utf8_is_read_and_recorded(tmp_path: Path) -> None:
@@ -98,3 +107,42 @@ def test_a_month_outside_the_contract_volume_bounds_is_reported(tmp_path: Path) 
     assert len(volume) == 1
     assert not volume[0].passed
     assert "1 of 1 loads outside 1..2000000 rows" in (volume[0].description or "")
+
+
+def test_row_numbers_follow_the_file_order_across_parallel_scans(tmp_path: Path) -> None:
+    """A file large enough for DuckDB to scan in parallel still numbers records in file order."""
+    path = tmp_path / "big.csv"
+    rows = 300_000  # about 25 MB: several scan chunks
+    frame = pl.DataFrame({c: [f"{c}-{i}" for i in range(rows)] for c in COLUMNS[:4]})
+    frame = frame.with_columns(pl.lit("x" * 20).alias(c) for c in COLUMNS[4:]).with_columns(
+        pl.int_range(1, rows + 1).cast(pl.String).alias("declaration_id")
+    )
+    frame.write_csv(path)
+    con = duckdb.connect(config={"threads": 4})
+    receive(con, land(path, tmp_path), COLUMNS, ENCODINGS)
+    mismatched = con.execute(
+        f"select count(*) from (select {received_columns(COLUMNS)} from _received) "  # noqa: S608
+        "where declaration_id::bigint <> source_row_number"
+    ).fetchall()[0][0]
+    assert con.execute("select count(*) from _received").fetchall()[0][0] == rows
+    assert mismatched == 0
+
+
+def test_a_ragged_record_rejects_the_file_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "e.csv"
+    good = ",".join(f'"{v}"' for v in ROW)
+    path.write_text(",".join(COLUMNS) + f"\n{good}\n{good},extra\n", encoding="utf-8")
+    with pytest.raises(LandingFileError, match=r"e.csv: cannot read.*Line: 3"):
+        read_as_received(land(path, tmp_path), COLUMNS, ENCODINGS)
+
+
+def test_columns_in_another_order_are_read_by_name(tmp_path: Path) -> None:
+    path = tmp_path / "f.csv"
+    order = list(reversed(COLUMNS))
+    values = dict(zip(COLUMNS, ROW, strict=True))
+    path.write_text(
+        ",".join(order) + "\n" + ",".join(f'"{values[c]}"' for c in order) + "\n",
+        encoding="utf-8",
+    )
+    frame = read_as_received(land(path, tmp_path), COLUMNS, ENCODINGS)
+    assert frame.select(COLUMNS).row(0) == tuple(ROW)
