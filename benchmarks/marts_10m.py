@@ -37,21 +37,25 @@ def write_inputs(landing: Path, rows: int) -> int:
     months = sorted((DEMO_BUNDLE_DIR / "customs").glob("declarations_*.csv"))
     base = sum(p.read_bytes().count(b"\n") - 1 for p in months)
     copies = max(1, round(rows / base))
+    if copies > 1000:
+        raise SystemExit(f"{rows:,} rows need {copies} copies of the demo; at most 1000 fit")
     total = 0
     for path in months:
         frame = pl.read_csv(path, infer_schema=False)
+        # Copy k gets customs post code <first 5 digits><k as 3 digits>: every copy keeps the
+        # pattern NNNNNNNN/DDMMYY/NNNNNNN, ids stay unique within a month, and the demo's planted
+        # defects (a repeated id, a missing id) are repeated in each copy.
         parts = [
             frame.with_columns(
-                pl.when(pl.col("declaration_id").is_not_null())
-                .then(pl.col("declaration_id").str.slice(0, 15) + pl.lit(f"{copy:07d}"))
-                .alias("declaration_id")
+                (
+                    pl.col("declaration_id").str.slice(0, 5)
+                    + pl.lit(f"{copy:03d}")
+                    + pl.col("declaration_id").str.slice(8)
+                ).alias("declaration_id")
             )
-            if copy
-            else frame
             for copy in range(copies)
         ]
         inflated = pl.concat(parts)
-        # keep ids unique within a month: the serial part gets the copy number
         inflated.write_csv(target / path.name)
         total += inflated.height
     return total

@@ -41,12 +41,19 @@ class _Query:
 
 
 def _text(column: Column) -> str:
-    """The received text, trimmed, with an empty value read as missing."""
-    return f"nullif(trim({quote_ident(column.name)}, $ws), '')"
+    """The received text, trimmed, with an empty value read as missing.
+
+    Trimming by a set of characters is slow in DuckDB, so it runs only for values that do not
+    both start and end with a printable ASCII character (nearly all values do).
+    """
+    name = quote_ident(column.name)
+    clean = f"ascii({name}) between 33 and 126 and ascii(right({name}, 1)) between 33 and 126"
+    return f"nullif(case when {clean} then {name} else trim({name}, $ws) end, '')"
 
 
-def _typed(column: Column, query: _Query) -> str:
-    text = f"_t.{quote_ident(column.name)}"
+def _typed(column: Column, query: _Query, relation: str = "_t") -> str:
+    """The typed value of the column's (trimmed) text in `relation`; null if it cannot be read."""
+    text = f"{relation}.{quote_ident(column.name)}"
     kind = column.logical_type
     if kind == "string":
         return text
@@ -66,27 +73,34 @@ def _typed(column: Column, query: _Query) -> str:
     raise ValueError(f"{column.name}: no SQL typing for logical type {kind!r}")
 
 
-def _reasons(column: Column, query: _Query) -> list[str]:
-    """One `case` per rule of the column; each is a reason text when the rule fails, else null."""
+@dataclass(frozen=True)
+class _Rule:
+    """A broken rule: when `broken` is true for a row, `reason` says what is wrong with it."""
+
+    broken: str
+    reason: str
+
+
+def _rules(column: Column, query: _Query) -> list[_Rule]:
+    """The column's rules as SQL over `typed` (typed value, received text in `_t_<name>`)."""
     name = column.name
     value, text = f"_v.{quote_ident(name)}", f"_v.{quote_ident('_t_' + name)}"
-    cases: list[str] = []
+    rules: list[_Rule] = []
 
     def rule(suffix: str, broken: str, reason: str, *, got: bool = True) -> None:
         said = query.bind(f"{name}__{suffix}_reason", f"{name}: {reason}")
         shown = f"concat({said}, ' (got ', left({value}::varchar, 40), ')')" if got else said
-        cases.append(f"case when {broken} then {shown} end")
+        rules.append(_Rule(broken, shown))
 
     cast_failed = "false"
     if column.logical_type != "string":
         cast_failed = f"({text} is not null and {value} is null)"
         said = query.bind(f"{name}__cast_reason", f"{name}: cannot read ")
         kind = query.bind(f"{name}__cast_type", f" as {column.logical_type}")
-        cases.append(f"case when {cast_failed} then concat({said}, left({text}, 40), {kind}) end")
+        rules.append(_Rule(cast_failed, f"concat({said}, left({text}, 40), {kind})"))
     if column.required:
-        rule(
-            "required", f"{value} is null and not {cast_failed}", "is required but empty", got=False
-        )
+        broken = f"{value} is null and not {cast_failed}"
+        rule("required", broken, "is required but empty", got=False)
     if column.pattern is not None:
         pattern = column.pattern if column.pattern.startswith("^") else f"^{column.pattern}"
         bound = query.bind(f"{name}__pattern", pattern)
@@ -97,14 +111,20 @@ def _reasons(column: Column, query: _Query) -> list[str]:
     if column.maximum is not None:
         bound = query.bind(f"{name}__maximum", column.maximum)
         rule("maximum", f"{value} > {bound}", f"must be <= {column.maximum}")
+    if column.allowed_values() is not None:
+        label = column.reference_set or ", ".join(column.allowed_values() or [])
+        rule("allowed", f"not _v.{quote_ident('_in_' + name)}", f"must be one of {label}")
+    return rules
+
+
+def _membership(column: Column, query: _Query) -> str | None:
+    """`_in_<name>`: whether the typed value is one of the column's valid values (a hash join)."""
     allowed = column.allowed_values()
-    if allowed is not None:
-        members = query.bind(f"{name}__allowed", allowed)
-        label = column.reference_set or ", ".join(allowed)
-        rule(
-            "allowed", f"not list_contains({members}, {value}::varchar)", f"must be one of {label}"
-        )
-    return cases
+    if allowed is None:
+        return None
+    members = query.bind(f"{column.name}__allowed", allowed)
+    value = f"{quote_ident(column.name)}::varchar"
+    return f"{value} in (select unnest({members})) as {quote_ident('_in_' + column.name)}"
 
 
 def _key_sets(contract: Contract) -> list[tuple[str, ...]]:
@@ -114,6 +134,43 @@ def _key_sets(contract: Contract) -> list[tuple[str, ...]]:
     return keys
 
 
+def _repeated_keys(
+    contract: Contract, keys: tuple[str, ...], source: str, scope: list[str], query: _Query
+) -> str:
+    """The keys repeated within a scope, with the row number of their first occurrence."""
+    by_name = {c.name: c for c in contract.columns}
+    carried = ", ".join(quote_ident(k) for k in [*scope, ROW_ORDER_COLUMN])
+    texts = ", ".join(f"{_text(by_name[k])} as {quote_ident(k)}" for k in keys)
+    typed = ", ".join(f"{_typed(by_name[k], query, '_s')} as {quote_ident(k)}" for k in keys)
+    grouped = ", ".join(quote_ident(k) for k in [*scope, *keys])
+    present = " and ".join(f"{quote_ident(k)} is not null" for k in keys)
+    return (
+        f"select {grouped}, min({ROW_ORDER_COLUMN}) as _first "  # noqa: S608
+        f"from (select {carried}, {typed} from (select {carried}, {texts} from {source}) as _s) "
+        f"where {present} group by {grouped} having count(*) > 1"
+    )
+
+
+def repeated_keys_queries(
+    contract: Contract,
+    source: str,
+    *,
+    key_scope: list[str] | None = None,
+    params: dict[str, Any] | None = None,
+) -> list[tuple[str, dict[str, Any]]]:
+    """One query per unique key of the contract: its repeated values (see `checked_rows_query`).
+
+    Materialise them (they are small) and pass the tables to `checked_rows_query` to check a
+    large source without a second pass of it inside one statement.
+    """
+    found = []
+    for keys in _key_sets(contract):
+        query = _Query(params={**(params or {}), "ws": _WHITESPACE})
+        statement = _repeated_keys(contract, keys, source, list(key_scope or []), query)
+        found.append((statement, query.params))
+    return found
+
+
 def checked_rows_query(
     contract: Contract,
     source: str,
@@ -121,13 +178,16 @@ def checked_rows_query(
     *,
     key_scope: list[str] | None = None,
     params: dict[str, Any] | None = None,
+    repeated: list[str] | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """A query over the relation `source` (as received): `keep` columns, typed columns, `reasons`.
 
     `source` must hold the contract's columns as text and `source_row_number`; `reasons` is the
-    sorted list of everything wrong with the row (empty when the row is valid). A key repeated
-    within one `key_scope` (e.g. one monthly file) quarantines every occurrence after the first,
-    naming the first's row number. `params` are the parameters `source` itself uses.
+    sorted list of everything wrong with the row, null when the row is valid (it is built only
+    for the rows that break a rule). A key repeated within one `key_scope` (e.g. one monthly
+    file) quarantines every occurrence after the first, naming the first's row number.
+    `params` are the parameters `source` itself uses. `repeated` names tables made from
+    `repeated_keys_queries`, one per key; without it they are computed inside the query.
     """
     query = _Query()
     query.params.update(params or {})
@@ -141,6 +201,7 @@ def checked_rows_query(
         for c in contract.columns
         if c.logical_type != "string"
     )
+    memberships = [m for c in contract.columns if (m := _membership(c, query)) is not None]
     ctes = [
         f"received as (select {carry}, {texts} from {source})",  # noqa: S608
         "typed as (select "  # noqa: S608
@@ -148,33 +209,43 @@ def checked_rows_query(
         + f", {typed}"
         + (f", {raw_texts}" if raw_texts else "")
         + " from received as _t)",
+        "judged as (select *"  # noqa: S608
+        + "".join(f", {m}" for m in memberships)
+        + " from typed)",
     ]
-    reasons = [case for column in contract.columns for case in _reasons(column, query)]
+    rules = [rule for column in contract.columns for rule in _rules(column, query)]
     joins = []
-    for number, keys in enumerate(_key_sets(contract)):
+    key_sets = _key_sets(contract)
+    if repeated is not None and len(repeated) != len(key_sets):
+        raise ValueError(f"{contract.id}: {len(key_sets)} keys, {len(repeated)} tables given")
+    for number, keys in enumerate(key_sets):
         alias = f"_k{number}"
-        cols = ", ".join(quote_ident(k) for k in [*scope, *keys])
-        present = " and ".join(f"{quote_ident(k)} is not null" for k in keys)
-        ctes.append(
-            f"{alias} as (select {cols}, min({ROW_ORDER_COLUMN}) as _first from typed "  # noqa: S608
-            f"where {present} group by {cols} having count(*) > 1)"
-        )
+        if repeated is None:
+            ctes.append(f"{alias} as ({_repeated_keys(contract, keys, source, scope, query)})")
+            relation = alias
+        else:
+            relation = f"{quote_ident(repeated[number])} as {alias}"
         on = " and ".join(
             f"_v.{quote_ident(k)} = {alias}.{quote_ident(k)}" for k in [*scope, *keys]
         )
-        joins.append(f"left join {alias} on {on}")
-        label = query.bind(f"_key{number}__label", " + ".join(keys))
-        reasons.append(
-            f"case when _v.{ROW_ORDER_COLUMN} <> {alias}._first "
-            f"then concat({label}, ': repeats the key of row ', {alias}._first) end"
+        joins.append(f"left join {relation} on {on}")
+        label = query.bind(f"_key{number}__label", f"{' + '.join(keys)}: repeats the key of row ")
+        rules.append(
+            _Rule(
+                f"_v.{ROW_ORDER_COLUMN} <> {alias}._first",
+                f"concat({label}, {alias}._first)",
+            )
         )
     outputs = [f"_v.{quote_ident(c)}" for c in keep]
     outputs += [f"_v.{quote_ident(c.name)}" for c in contract.columns]
-    reasons_list = f"list_sort(list_distinct([{', '.join(reasons)}]::varchar[]))"
+    # Most rows break nothing: the reasons list is built only for the rows that do.
+    broken = " or ".join(f"coalesce({r.broken}, false)" for r in rules) or "false"
+    cases = ", ".join(f"case when {r.broken} then {r.reason} end" for r in rules)
+    reasons = f"case when {broken} then list_sort(list_distinct([{cases}]::varchar[])) end"
     statement = (
         "with "
         + ",\n".join(ctes)
-        + f"\nselect {', '.join(outputs)}, {reasons_list} as reasons\nfrom typed as _v\n"
+        + f"\nselect {', '.join(outputs)}, {reasons} as reasons\nfrom judged as _v\n"
         + "\n".join(joins)
     )
     return statement, query.params

@@ -17,7 +17,7 @@ from stdnum.ru import inn as ru_inn
 from stdnum.ru import ogrn as ru_ogrn
 
 from assets.common import sql
-from assets.common.contract_sql import checked_rows_query
+from assets.common.contract_sql import checked_rows_query, repeated_keys_queries
 from assets.common.contracts import Contract, load_contract
 from assets.common.landing import LandingArea
 from assets.common.partitions import MONTHLY, SINGLE_RUN, months_of
@@ -42,7 +42,7 @@ create table if not exists audit.file_loads (
 """
 
 _CHECKERS = {"ru_inn": ru_inn.is_valid, "ru_ogrn": ru_ogrn.is_valid}
-_CHECKED = "_checked"
+_BAD = "_unstaged"
 
 
 def _months_filter(months: Sequence[str] | None) -> str:
@@ -99,40 +99,58 @@ def _store_raw(
     return int(rows)  # type: ignore[call-overload]
 
 
-def _check(
-    con: duckdb.DuckDBPyConnection, contract: Contract, months: Sequence[str] | None
-) -> tuple[int, int]:
-    """Type and check the run's raw rows into `_checked`; return (rows, rows with reasons)."""
-    keep = [*PROVENANCE_COLUMNS, *([PARTITION_COLUMN] if months is not None else [])]
-    source = f"(select * from {sql.table_ref('raw', contract.id)}{_months_filter(months)})"  # noqa: S608
-    query, params = checked_rows_query(
+def _raw_rows(contract: Contract, months: Sequence[str] | None) -> str:
+    """The run's rows of `raw.<dataset>`."""
+    return f"(select * from {sql.table_ref('raw', contract.id)}{_months_filter(months)})"  # noqa: S608
+
+
+def _checked(
+    contract: Contract, months: Sequence[str] | None, repeated: list[str], source: str
+) -> tuple[str, dict[str, object]]:
+    return checked_rows_query(
         contract,
         source,
-        keep,
+        [*PROVENANCE_COLUMNS, *([PARTITION_COLUMN] if months is not None else [])],
+        key_scope=[PARTITION_COLUMN] if months is not None else None,
+        params={"months": list(months)} if months is not None and "$months" in source else None,
+        repeated=repeated,
+    )
+
+
+def _repeated_keys(
+    con: duckdb.DuckDBPyConnection, contract: Contract, months: Sequence[str] | None
+) -> list[str]:
+    """Materialise the run's repeated keys (small tables); return their names."""
+    names = []
+    queries = repeated_keys_queries(
+        contract,
+        _raw_rows(contract, months),
         key_scope=[PARTITION_COLUMN] if months is not None else None,
         params={"months": list(months)} if months is not None else None,
     )
-    con.execute(f"create or replace temporary table {_CHECKED} as {query}", params)
-    counts = con.execute(
-        f"select count(*), count(*) filter (where len(reasons) > 0) from {_CHECKED}"  # noqa: S608
-    ).fetchall()
-    return int(counts[0][0]), int(counts[0][1])
+    for number, (query, params) in enumerate(queries):
+        name = f"_repeated_{number}"
+        con.execute(f"create or replace temporary table {name} as {query}", params)
+        names.append(name)
+    return names
 
 
-def _identifier_validity(con: duckdb.DuckDBPyConnection, contract: Contract) -> None:
-    """`_valid_<column>`: the check-digit verdict for each identifier among the valid rows."""
+def _identifier_validity(
+    con: duckdb.DuckDBPyConnection, contract: Contract, months: Sequence[str] | None
+) -> list[str]:
+    """`_valid_<column>`: the check-digit verdict of each identifier received; their columns."""
+    found = []
     for column in contract.columns:
         scheme = column.identifier_scheme
         if scheme is None:
             continue
         name = sql.quote_ident(column.name)
-        values = [
-            row[0]
-            for row in con.execute(
-                f"select distinct {name} from {_CHECKED} "  # noqa: S608
-                f"where len(reasons) = 0 and {name} is not null"
-            ).fetchall()
-        ]
+        received = con.execute(
+            f"select distinct {name} from {_raw_rows(contract, months)} "  # noqa: S608
+            f"where {name} is not null",
+            {"months": list(months)} if months is not None else {},
+        ).fetchall()
+        values = sorted({row[0].strip() for row in received} - {""})
         checker = _CHECKERS[scheme]
         verdicts = pl.DataFrame(
             {"value": values, "valid": [checker(v) for v in values]},
@@ -144,33 +162,64 @@ def _identifier_validity(con: duckdb.DuckDBPyConnection, contract: Contract) -> 
             "as select * from _verdicts"
         )
         con.unregister("_verdicts")
+        found.append(column.name)
+    return found
 
 
-def _validated_select(contract: Contract) -> str:
-    """The valid rows of `_checked`, with `<column>_valid` for each identifier column."""
-    identifiers = [c.name for c in contract.columns if c.identifier_scheme is not None]
-    columns = ", ".join(
-        f"{sql.quote_ident('_valid_' + c)}.valid as {sql.quote_ident(c + '_valid')}"
+def _staging_select(
+    contract: Contract,
+    months: Sequence[str] | None,
+    repeated: list[str],
+    identifiers: list[str],
+    sql_parameters: dict[str, object],
+) -> tuple[str, dict[str, object]]:
+    """The staging SQL file over `validated`: the rows that break no rule, with verdicts."""
+    checked, params = _checked(contract, months, repeated, _raw_rows(contract, months))
+    columns = "".join(
+        f", {sql.quote_ident('_valid_' + c)}.valid as {sql.quote_ident(c + '_valid')}"
         for c in identifiers
     )
-    joins = " ".join(
-        f"left join {sql.quote_ident('_valid_' + c)} "
+    joins = "".join(
+        f" left join {sql.quote_ident('_valid_' + c)} "
         f"on _c.{sql.quote_ident(c)} = {sql.quote_ident('_valid_' + c)}.value"
         for c in identifiers
     )
-    return (
-        f"select _c.* exclude (reasons){', ' + columns if columns else ''} "  # noqa: S608
-        f"from {_CHECKED} as _c {joins} where len(_c.reasons) = 0"
+    validated = (
+        f"select _c.* exclude (reasons){columns} from ({checked}) as _c{joins} "  # noqa: S608
+        "where _c.reasons is null"
     )
+    statement = (
+        f"with validated as ({validated}) select * from ({sql.load('staging', contract.id)})"  # noqa: S608
+    )
+    return statement, {**params, **sql_parameters}
 
 
-def _quarantine_select(contract: Contract) -> str:
-    """The rows with reasons, every value as received, with their reasons."""
-    return (
-        f"select _r.*, _c.reasons, now() as quarantined_at "  # noqa: S608
-        f"from {sql.table_ref('raw', contract.id)} as _r "
-        f"join (select source_file, source_row_number, reasons from {_CHECKED} "
-        "where len(reasons) > 0) as _c using (source_file, source_row_number)"
+def _quarantine_select(
+    contract: Contract, months: Sequence[str] | None, repeated: list[str]
+) -> tuple[str, dict[str, object]]:
+    """The rows that were not staged, every value as received, with their reasons."""
+    checked, params = _checked(contract, months, repeated, _BAD)
+    statement = (
+        f"select _r.*, _c.reasons, now() as quarantined_at from {_BAD} as _r "  # noqa: S608
+        f"join ({checked}) as _c using (source_file, source_row_number) "
+        "where _c.reasons is not null"
+    )
+    return statement, params
+
+
+def _find_unstaged(
+    con: duckdb.DuckDBPyConnection, contract: Contract, months: Sequence[str] | None
+) -> None:
+    """`_unstaged`: every received row of the run that staging left out, as received."""
+    staged = (
+        f"(select source_file, source_row_number "  # noqa: S608
+        f"from {sql.table_ref('staging', contract.id)}{_months_filter(months)})"
+    )
+    con.execute(
+        f"create or replace temporary table {_BAD} as "  # noqa: S608
+        f"select * from {_raw_rows(contract, months)} "
+        f"anti join {staged} using (source_file, source_row_number)",
+        {"months": list(months)} if months is not None else {},
     )
 
 
@@ -307,24 +356,29 @@ def csv_source_assets(
     ) -> dg.MaterializeResult:
         months = list(months_of(context)) if partitioned else None
         with warehouse.connect() as con:
-            received, quarantined = _check(con, contract, months)
-            _identifier_validity(con, contract)
-            con.execute(
-                "create or replace temporary view validated as " + _validated_select(contract)
+            # Typed and checked in one pass that writes staging; only the rows it left out
+            # are checked again to say why, and quarantined with their values as received.
+            repeated = _repeated_keys(con, contract, months)
+            identifiers = _identifier_validity(con, contract, months)
+            staging_sql, staging_params = _staging_select(
+                contract, months, repeated, identifiers, source.get("sql_parameters", {})
             )
-            staged = _replace(
-                con,
-                "staging",
-                contract_id,
-                sql.load("staging", contract_id),
-                source.get("sql_parameters", {}),
-                months,
+            staged = _replace(con, "staging", contract_id, staging_sql, staging_params, months)
+            _find_unstaged(con, contract, months)
+            quarantine_sql, quarantine_params = _quarantine_select(contract, months, repeated)
+            quarantined = _replace(
+                con, "quarantine", contract_id, quarantine_sql, quarantine_params, months
             )
-            _replace(con, "quarantine", contract_id, _quarantine_select(contract), {}, months)
+            params: dict[str, object] = {"months": months} if months is not None else {}
+            received = int(
+                scalar(con, f"select count(*) from {_raw_rows(contract, months)}", params)  # type: ignore[call-overload]  # noqa: S608
+            )
             reasons = con.execute(
-                "select regexp_extract(reason, '^([^:]+: \\S+(?: \\S+)?)', 1) as reason, "
-                "count(*) as n from (select unnest(reasons) as reason from _checked "
-                "where len(reasons) > 0) group by all order by n desc, reason"
+                "select regexp_extract(reason, '^([^:]+: \\S+(?: \\S+)?)', 1) as reason, "  # noqa: S608
+                "count(*) as n from (select unnest(reasons) as reason from "
+                f"{sql.table_ref('quarantine', contract_id)}{_months_filter(months)}) "
+                "group by all order by n desc, reason",
+                params,
             ).fetchall()
             log_step(
                 con,
@@ -333,8 +387,8 @@ def csv_source_assets(
                 rows_written=staged,
                 rows_quarantined=quarantined,
             )
-            con.execute("drop view validated")
-            con.execute("drop table _checked")
+            for name in [*repeated, *(f"_valid_{c}" for c in identifiers), _BAD]:
+                con.execute(f"drop table if exists {sql.quote_ident(name)}")
         return dg.MaterializeResult(
             metadata={
                 "rows_received": received,

@@ -30,28 +30,28 @@ MARTS = (
     "screening_matches",
 )
 
-# (name, mart-side total, staging-side total): each pair must agree to the cent.
+# (name, mart-side values, staging-side values): their totals must agree to the cent.
 RECONCILIATIONS = (
     (
         "importer_profile imports = staged customs value",
-        "select sum(total_imports_usd) from marts.importer_profile",
-        "select sum(statistical_value_usd) from staging.customs_declarations",
+        "select total_imports_usd from marts.importer_profile",
+        "select statistical_value_usd from staging.customs_declarations",
     ),
     (
         "mirror importer side = staged customs value",
-        "select sum(importer_reported_usd) from marts.mirror_trade_monthly",
-        "select sum(statistical_value_usd) from staging.customs_declarations",
+        "select importer_reported_usd from marts.mirror_trade_monthly",
+        "select statistical_value_usd from staging.customs_declarations",
     ),
     (
         "mirror exporter side = staged exports to the same destinations",
-        "select sum(exporter_reported_usd) from marts.mirror_trade_monthly",
-        "select sum(value_usd) from staging.trade_statistics where flow = 'X' and "
+        "select exporter_reported_usd from marts.mirror_trade_monthly",
+        "select value_usd from staging.trade_statistics where flow = 'X' and "
         "partner_country in (select distinct importer_country from staging.customs_declarations)",
     ),
     (
         "CHPL-4B trade = staged customs value of CHPL-4B codes",
-        "select sum(value_usd) from marts.dual_use_trade_monthly where control_tag = 'CHPL-4B'",
-        "select sum(statistical_value_usd) from staging.customs_declarations where hs6 in "
+        "select value_usd from marts.dual_use_trade_monthly where control_tag = 'CHPL-4B'",
+        "select statistical_value_usd from staging.customs_declarations where hs6 in "
         "(select hs6 from staging.control_measures where control_tag = 'CHPL-4B')",
     ),
 )
@@ -103,6 +103,16 @@ def _offline(docs: Path) -> None:
         page.write_text(html.replace("</head>", _OFFLINE_STYLE + "</head>", 1), encoding="utf-8")
 
 
+def _total_to_the_cent(con: duckdb.DuckDBPyConnection, values_sql: str) -> float:
+    """The total of a one-column query, exact to the cent: each value is rounded to a decimal
+    first, so that the order in which millions of doubles are added cannot move it by a cent."""
+    total = con.execute(
+        "select coalesce(sum(round(_v.value, 2)::decimal(38, 2)), 0)::double "  # noqa: S608
+        f"from ({values_sql}) as _v(value)"
+    ).fetchall()[0][0]
+    return float(total)
+
+
 def run_suites(con: duckdb.DuckDBPyConnection, docs: Path) -> list[dict[str, Any]]:
     """Validate every mart and the reconciliations; build offline Data Docs in `docs`."""
     import great_expectations as gx
@@ -144,8 +154,8 @@ def run_suites(con: duckdb.DuckDBPyConnection, docs: Path) -> list[dict[str, Any
     totals = [
         {
             "reconciliation": name,
-            "mart_total": round(float(con.execute(mart_sql).fetchall()[0][0] or 0), 2),
-            "staging_total": round(float(con.execute(staging_sql).fetchall()[0][0] or 0), 2),
+            "mart_total": _total_to_the_cent(con, mart_sql),
+            "staging_total": _total_to_the_cent(con, staging_sql),
         }
         for name, mart_sql, staging_sql in RECONCILIATIONS
     ]

@@ -16,12 +16,12 @@ select
     count(*) as invoices,
     count(distinct invoices.buyer_inn) as buyers,
     count(distinct defence.inn) as defence_buyers,
-    round(sum(invoices.amount_rub), 2) as sales_rub,
-    round(coalesce(sum(invoices.amount_rub) filter (defence.inn is not null), 0), 2)
+    round(fsum(invoices.amount_rub), 2) as sales_rub,
+    round(coalesce(fsum(invoices.amount_rub) filter (defence.inn is not null), 0), 2)
         as defence_sales_rub,
     round(
-        coalesce(sum(invoices.amount_rub) filter (defence.inn is not null), 0)
-        / sum(invoices.amount_rub),
+        coalesce(fsum(invoices.amount_rub) filter (defence.inn is not null), 0)
+        / fsum(invoices.amount_rub),
         6
     ) as defence_sales_share
 from invoices

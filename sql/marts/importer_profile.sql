@@ -44,9 +44,9 @@ yearly as (
         any_value(names.importer_name) as importer_name,
         bool_and(shipments.importer_inn_valid) as importer_inn_valid,
         count(*) as shipments,
-        round(sum(shipments.statistical_value_usd), 2) as total_imports_usd,
+        round(fsum(shipments.statistical_value_usd), 2) as total_imports_usd,
         round(
-            coalesce(sum(shipments.statistical_value_usd) filter (chpl.chpl_tag is not null), 0),
+            coalesce(fsum(shipments.statistical_value_usd) filter (chpl.chpl_tag is not null), 0),
             2
         ) as dual_use_imports_usd,
         count(*) filter (shipments.routed_via_third_country) as shipments_via_third_country,
@@ -65,7 +65,7 @@ by_origin as (
         importer_inn,
         year,
         origin_country,
-        sum(statistical_value_usd) as value_usd
+        fsum(statistical_value_usd) as value_usd
     from shipments
     group by importer_inn, year, origin_country
 ),
@@ -92,10 +92,10 @@ by_supplier as (
         importer_inn,
         year,
         exporter_name,
-        sum(statistical_value_usd) as value_usd,
+        fsum(statistical_value_usd) as value_usd,
         row_number() over (
             partition by importer_inn, year
-            order by sum(statistical_value_usd) desc, exporter_name asc
+            order by fsum(statistical_value_usd) desc, exporter_name asc
         ) as supplier_rank
     from shipments
     group by importer_inn, year, exporter_name
@@ -107,10 +107,10 @@ by_dual_use_flow as (
         shipments.year,
         shipments.origin_country,
         chpl.chpl_tag,
-        sum(shipments.statistical_value_usd) as value_usd,
+        fsum(shipments.statistical_value_usd) as value_usd,
         row_number() over (
             partition by shipments.importer_inn, shipments.year
-            order by sum(shipments.statistical_value_usd) desc, shipments.origin_country asc
+            order by fsum(shipments.statistical_value_usd) desc, shipments.origin_country asc
         ) as flow_rank
     from shipments
     inner join chpl on shipments.declaration_id = chpl.declaration_id

@@ -10,7 +10,7 @@ with importer_reported as (
         importer_country,
         declaration_month as month,
         hs6,
-        sum(statistical_value_usd) as importer_reported_usd,
+        fsum(statistical_value_usd) as importer_reported_usd,
         count(*) as shipments
     from core.shipments
     group by origin_country, importer_country, declaration_month, hs6
@@ -22,7 +22,7 @@ exporter_reported as (
         partner_country as importer_country,
         period_month as month,
         hs6,
-        sum(value_usd) as exporter_reported_usd
+        fsum(value_usd) as exporter_reported_usd
     from staging.trade_statistics
     where flow = 'X'
     group by reporter_country, partner_country, period_month, hs6

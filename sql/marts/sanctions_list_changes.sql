@@ -20,7 +20,7 @@ importer_shipments as (
     select
         importer_inn,
         count(*) as shipments,
-        sum(statistical_value_usd) as value_usd
+        fsum(statistical_value_usd) as value_usd
     from core.shipments
     where importer_inn_valid
     group by importer_inn
@@ -32,7 +32,7 @@ effects as (
         entry_inns.entry_id,
         list_sort(list(distinct entry_inns.inn)) as matched_importer_inns,
         sum(importer_shipments.shipments) as shipments,
-        sum(importer_shipments.value_usd) as value_usd
+        fsum(importer_shipments.value_usd) as value_usd
     from entry_inns
     inner join importer_shipments on entry_inns.inn = importer_shipments.importer_inn
     group by entry_inns.list_id, entry_inns.entry_id

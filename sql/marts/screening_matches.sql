@@ -15,14 +15,14 @@ trade as (
     select
         importer_inn as party_key,
         count(*) as shipments,
-        round(sum(statistical_value_usd), 2) as value_usd
+        round(fsum(statistical_value_usd), 2) as value_usd
     from core.shipments
     group by importer_inn
     union all
     select
         exporter_name || '|' || exporter_country as party_key,
         count(*) as shipments,
-        round(sum(statistical_value_usd), 2) as value_usd
+        round(fsum(statistical_value_usd), 2) as value_usd
     from core.shipments
     group by exporter_name, exporter_country
 )

@@ -22,7 +22,7 @@ select
     shipments.declaration_month as month,
     shipments.hs6,
     controlled.control_tags,
-    round(sum(shipments.statistical_value_usd), 2) as value_usd,
+    round(fsum(shipments.statistical_value_usd), 2) as value_usd,
     count(*) as shipments,
     count(distinct shipments.importer_inn) as importers,
     count(distinct shipments.exporter_name) as exporters,

@@ -31,8 +31,9 @@ def sql_validate(frame: pl.DataFrame, contract: Contract) -> tuple[pl.DataFrame,
     con.register("received", frame.to_arrow())
     query, params = checked_rows_query(contract, "received", KEEP)
     checked = con.sql(query, params=params).pl()
-    valid = checked.filter(pl.col(REASONS_COLUMN).list.len() == 0).drop(REASONS_COLUMN)
-    bad = checked.filter(pl.col(REASONS_COLUMN).list.len() > 0).select(KEEP[0], REASONS_COLUMN)
+    valid = checked.filter(pl.col(REASONS_COLUMN).is_null()).drop(REASONS_COLUMN)
+    bad = checked.filter(pl.col(REASONS_COLUMN).is_not_null()).select(KEEP[0], REASONS_COLUMN)
+    assert bad.filter(pl.col(REASONS_COLUMN).list.len() == 0).is_empty()
     return valid.sort(KEEP), bad.sort(KEEP)
 
 
