@@ -117,7 +117,7 @@ def render(manifest: dict[str, Any]) -> str:
             [
                 [
                     escape(v["measure"]),
-                    escape(v["announced_on"]),
+                    escape(v["announced_on"] or "not known"),
                     escape(v["effective_from"]),
                     v["hs6_codes"],
                 ]

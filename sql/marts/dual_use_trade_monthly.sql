@@ -4,6 +4,8 @@
 -- Only goods on a control list; a code under several measures appears once per tag.
 -- value_after_control_effective counts shipments made on or after the measure took effect,
 -- where the measure binds the goods' origin country (or is a joint list such as the CHPL).
+-- control_coverage 'specification' marks a step that controls goods by technical specification:
+-- its values are of goods that may, not must, have been controlled.
 with shipments as (
     select * from core.shipments
 ),
@@ -31,23 +33,24 @@ select
     shipments.declaration_month as month,
     shipments.hs6,
     controls.control_tag,
-    round(sum(shipments.statistical_value_usd), 2) as value_usd,
-    round(sum(shipments.net_weight_kg), 2) as net_weight_kg,
+    controls.coverage as control_coverage,
+    round(fsum(shipments.statistical_value_usd), 2) as value_usd,
+    round(fsum(shipments.net_weight_kg), 2) as net_weight_kg,
     count(*) as shipments,
     count(distinct shipments.importer_inn) as importers,
     count(distinct shipments.exporter_name) as exporters,
     round(
         coalesce(
-            sum(shipments.statistical_value_usd) filter (shipments.importer_listed_on_date), 0
+            fsum(shipments.statistical_value_usd) filter (shipments.importer_listed_on_date), 0
         ),
         2
     ) as value_to_importers_listed_on_date,
     round(
-        coalesce(sum(shipments.statistical_value_usd) filter (shipments.importer_listed_now), 0), 2
+        coalesce(fsum(shipments.statistical_value_usd) filter (shipments.importer_listed_now), 0), 2
     ) as value_to_importers_listed_now,
     round(
         coalesce(
-            sum(shipments.statistical_value_usd) filter (
+            fsum(shipments.statistical_value_usd) filter (
                 controls.applies_to_origin and controls.after_effective
             ),
             0
@@ -63,4 +66,5 @@ group by
     shipments.importer_country,
     shipments.declaration_month,
     shipments.hs6,
-    controls.control_tag
+    controls.control_tag,
+    controls.coverage

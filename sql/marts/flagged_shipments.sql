@@ -2,7 +2,8 @@
 -- Grain: one row per shipment and reason. Keys: declaration_id, reason.
 -- Reasons: listed_at_shipment (importer on a sanctions list on the declaration date),
 -- listed_later (listed now but not then), controlled_after_effective (an export control of the
--- goods' origin country or a joint list covered the HS-6 and had taken effect),
+-- goods' origin country or a joint list covered the HS-6 and had taken effect; a measure that
+-- controls by technical specification is not enough),
 -- defence_end_user (controlled goods bought by an importer that sold at least half of that
 -- year's sales to defence-register companies), routed_via_third_country (controlled goods whose
 -- origin differs from the dispatch country). evidence says what to check.
@@ -20,7 +21,9 @@ controls as (
         string_agg(
             distinct measure_id || ' (effective ' || effective_from || ')', '; '
             order by measure_id || ' (effective ' || effective_from || ')'
-        ) filter (applies_to_origin and after_effective) as measures_in_force
+        ) filter (
+            applies_to_origin and after_effective and coverage = 'hs_code'
+        ) as measures_in_force
     from core.shipment_controls
     group by declaration_id
 ),

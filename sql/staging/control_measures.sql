@@ -15,6 +15,7 @@ select
     hs_edition,
     control_tag,
     source,
+    coverage,
     source_file,
     source_sha256,
     source_row_number,
