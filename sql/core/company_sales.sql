@@ -2,7 +2,7 @@
 -- Grain: one row per selling company and year. Keys: seller_inn, year.
 -- Share of sales to defence buyers (companies on the defence-industry register), the measure
 -- the investigation used. Amounts in roubles from sales invoices.
-with invoices as (
+with invoices as not materialized (
     select * from staging.sales_invoices
 ),
 

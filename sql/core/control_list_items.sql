@@ -5,7 +5,7 @@
 -- staging.hs_concordance: it covers every HS 2022 code that holds (some of) its goods, and
 -- hs6_as_listed keeps the code(s) the list gave. An HS 2017 code the concordance lacks keeps a null
 -- hs6 (the asset's blocking check fails on it) rather than being dropped.
-with measures as (
+with measures as not materialized (
     select * from staging.control_measures
 ),
 

@@ -12,7 +12,7 @@ with shipments as (
     from core.shipments
 ),
 
-controls as (
+controls as not materialized (
     select * from core.control_list_items
 )
 

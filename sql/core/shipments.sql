@@ -3,11 +3,11 @@
 -- Adds the importer's sanctions status on two clocks (on the declaration date, and now) from an
 -- exact join on a valid INN; an INN that fails its check digits is never joined. The invoice
 -- value is converted to USD with the month's rate (null when no rate was delivered).
-with declarations as (
+with declarations as not materialized (
     select * from staging.customs_declarations
 ),
 
-fx as (
+fx as not materialized (
     select * from staging.fx_rates
 ),
 

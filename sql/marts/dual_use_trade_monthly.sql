@@ -6,11 +6,11 @@
 -- where the measure binds the goods' origin country (or is a joint list such as the CHPL).
 -- control_coverage 'specification' marks a step that controls goods by technical specification:
 -- its values are of goods that may, not must, have been controlled.
-with shipments as (
+with shipments as not materialized (
     select * from core.shipments
 ),
 
-controls as (
+controls as not materialized (
     select * from core.shipment_controls
 ),
 

@@ -7,7 +7,7 @@
 -- defence_end_user (controlled goods bought by an importer that sold at least half of that
 -- year's sales to defence-register companies), routed_via_third_country (controlled goods whose
 -- origin differs from the dispatch country). evidence says what to check.
-with shipments as (
+with shipments as not materialized (
     select
         *,
         year(declaration_date) as year
@@ -28,7 +28,7 @@ controls as (
     group by declaration_id
 ),
 
-sales as (
+sales as not materialized (
     select * from core.company_sales
 ),
 

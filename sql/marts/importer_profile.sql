@@ -3,7 +3,7 @@
 -- The risk view: what an importer buys, from where, whether it was listed, and whom it sells to.
 -- risk_score = main_dual_use_share x defence_sales_share x log10(1 + dual-use imports in USD),
 --   plus 1 when the importer is listed now; risk_rank orders importers within a year (1 = top).
-with shipments as (
+with shipments as not materialized (
     select
         *,
         year(declaration_date) as year

@@ -3,7 +3,7 @@
 -- snapshots). Keys: list_id, to_snapshot, entry_id.
 -- Effect: the importers matched to the entry by a valid INN, and their shipments whose
 -- "listed now" flag the change turned on (ADDED) or off (REMOVED).
-with deltas as (
+with deltas as not materialized (
     select * from core.sanctions_list_deltas
 ),
 

@@ -3,11 +3,11 @@
 -- entry the screening kept (match or possible). Keys: party_key, list_id, entry_id.
 -- The analyst's reviewed decision, when there is one, overrides the automatic one and survives
 -- every rebuild and list change (it is keyed by the party and the list's own entry id).
-with candidates as (
+with candidates as not materialized (
     select * from core.entity_matches
 ),
 
-reviews as (
+reviews as not materialized (
     select * from staging.match_decisions
 ),
 

@@ -1,7 +1,7 @@
 -- staging.chpl_items
 -- Grain: one row per HS-6 code on the Common High Priority List. Key: hs6.
 -- Input: `validated`, the contract-typed rows of raw.chpl_items.
-with validated_rows as (
+with validated_rows as not materialized (
     select * from validated
 )
 

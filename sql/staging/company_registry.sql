@@ -1,7 +1,7 @@
 -- staging.company_registry
 -- Grain: one row per company. Key: inn.
 -- Input: `validated`, the contract-typed rows of raw.company_registry.
-with validated_rows as (
+with validated_rows as not materialized (
     select * from validated
 )
 

@@ -1,7 +1,7 @@
 -- staging.control_measures
 -- Grain: one row per control measure (list step) and HS-6 code. Keys: measure_id, hs6.
 -- Input: `validated`, the contract-typed rows of raw.control_measures.
-with validated_rows as (
+with validated_rows as not materialized (
     select * from validated
 )
 

@@ -2,7 +2,7 @@
 -- Grain: one row per import declaration that passed its contract.
 -- Key: declaration_id (unique within a monthly file; across files see core.shipments).
 -- Input: `validated`, the contract-typed rows of raw.customs_declarations for the run's months.
-with validated_rows as (
+with validated_rows as not materialized (
     select * from validated
 ),
 

@@ -1,7 +1,7 @@
 -- staging.defence_register
 -- Grain: one row per company and register. Keys: inn, register.
 -- Input: `validated`, the contract-typed rows of raw.defence_register.
-with validated_rows as (
+with validated_rows as not materialized (
     select * from validated
 )
 

@@ -1,7 +1,7 @@
 -- staging.financial_statements
 -- Grain: one row per company, year and statement line. Keys: inn, year, line_code.
 -- Input: `validated`, the contract-typed rows of raw.financial_statements.
-with validated_rows as (
+with validated_rows as not materialized (
     select * from validated
 )
 

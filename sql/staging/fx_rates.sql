@@ -1,7 +1,7 @@
 -- staging.fx_rates
 -- Grain: one row per currency and month. Keys: currency, month_start.
 -- Input: `validated`, the contract-typed rows of raw.fx_rates. USD itself needs no row.
-with validated_rows as (
+with validated_rows as not materialized (
     select * from validated
 )
 

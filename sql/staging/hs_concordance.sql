@@ -2,7 +2,7 @@
 -- Grain: one row per HS 2017 code and HS 2022 code holding (some of) its goods.
 -- Keys: hs2017, hs2022.
 -- Input: `validated`, the contract-typed rows of raw.hs_concordance.
-with validated_rows as (
+with validated_rows as not materialized (
     select * from validated
 )
 

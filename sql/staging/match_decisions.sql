@@ -1,7 +1,7 @@
 -- staging.match_decisions
 -- Grain: one row per reviewed pair. Keys: party_key, list_id, entry_id.
 -- Input: `validated`, the contract-typed rows of raw.match_decisions.
-with validated_rows as (
+with validated_rows as not materialized (
     select * from validated
 )
 

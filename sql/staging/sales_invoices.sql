@@ -1,7 +1,7 @@
 -- staging.sales_invoices
 -- Grain: one row per invoice. Key: invoice_id.
 -- Input: `validated`, the contract-typed rows of raw.sales_invoices.
-with validated_rows as (
+with validated_rows as not materialized (
     select * from validated
 )
 

@@ -2,7 +2,7 @@
 -- Grain: reporter_country x partner_country x flow x month x hs6, as the reporter published it.
 -- Keys: reporter_country, partner_country, flow, period_month, hs6.
 -- Input: `validated`, the contract-typed rows of raw.trade_statistics for the run's months.
-with validated_rows as (
+with validated_rows as not materialized (
     select * from validated
 ),
 
