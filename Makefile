@@ -43,6 +43,7 @@ bundle: .venv/.synced ## Regenerate the synthetic demo bundle (deterministic)
 
 benchmark: .venv/.synced ## Speed benchmarks (not run by `make test` or CI); prints figures
 	$(RUN) python benchmarks/sanctions_snapshot.py
+	$(RUN) python benchmarks/marts_10m.py
 
 clean: ## Remove the built warehouse, landing copies and Dagster state
 	rm -rf data
