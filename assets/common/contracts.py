@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandera.polars as pa
 import polars as pl
 import pycountry
 import yaml
-from pandera.errors import SchemaErrors
 
 from assets.common.paths import CONTRACTS_DIR
+
+if TYPE_CHECKING:
+    import pandera.polars as pa
 
 _DTYPES: dict[str, type[pl.DataType]] = {
     "string": pl.String,
@@ -158,6 +159,8 @@ def contract_for_table(layer: str, table: str) -> Contract | None:
 
 def pandera_schema(contract: Contract) -> pa.DataFrameSchema:
     """The pandera model of the contract's typed rows (uniqueness is checked separately)."""
+    import pandera.polars as pa  # imported when used: the ingest itself runs in SQL
+
     columns: dict[str, pa.Column] = {}
     for column in contract.columns:
         checks: list[pa.Check] = []
@@ -246,6 +249,8 @@ def validate(frame: pl.DataFrame, contract: Contract, keep: list[str] | None = N
     empty = pl.DataFrame(schema={"_idx": pl.UInt32, "_column": pl.String, "reason": pl.String})
     cast_failed = pl.concat(reasons) if reasons else empty
     reasons = [cast_failed]
+    from pandera.errors import SchemaErrors
+
     try:
         pandera_schema(contract).validate(typed, lazy=True)
     except SchemaErrors as errors:

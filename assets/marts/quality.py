@@ -9,16 +9,18 @@ check that mart totals equal the staging totals for the same filter. GX runs on 
 import re
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 import duckdb
-import pandas as pd
 
 from assets.common.contracts import Contract, contract_for_table, reference_set
 from assets.common.reports import Reports
 from assets.common.sql import quote_ident, table_ref
 from assets.common.warehouse import Warehouse, log_step
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MARTS = (
     "dual_use_trade_monthly",
@@ -103,7 +105,7 @@ def _offline(docs: Path) -> None:
         page.write_text(html.replace("</head>", _OFFLINE_STYLE + "</head>", 1), encoding="utf-8")
 
 
-def _frame(con: duckdb.DuckDBPyConnection, mart: str) -> pd.DataFrame:
+def _frame(con: duckdb.DuckDBPyConnection, mart: str) -> "pd.DataFrame":
     """The mart as a pandas frame, nested values (lists, structs) as their text.
 
     Great Expectations fingerprints each batch with `pd.util.hash_pandas_object`, which cannot
@@ -137,6 +139,7 @@ def _total_to_the_cent(con: duckdb.DuckDBPyConnection, values_sql: str) -> float
 def run_suites(con: duckdb.DuckDBPyConnection, docs: Path) -> list[dict[str, Any]]:
     """Validate every mart and the reconciliations; build offline Data Docs in `docs`."""
     import great_expectations as gx
+    import pandas as pd
 
     context = gx.get_context(mode="ephemeral")
     shutil.rmtree(docs, ignore_errors=True)
