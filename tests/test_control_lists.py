@@ -139,6 +139,7 @@ def test_an_hs2017_code_without_concordance_is_kept_and_fails_the_check(tmp_path
         ).fetchall() == [(1,)]
     warehouse = Warehouse(build_path=str(path), published_path=str(tmp_path / "p.duckdb"))
     result = every_code_in_hs2022(dg.build_asset_check_context(), warehouse=warehouse)
+    assert isinstance(result, dg.AssetCheckResult)
     assert not result.passed
     assert "OLD 999999 (HS2017)" in (result.description or "")
 

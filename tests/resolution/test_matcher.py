@@ -156,9 +156,10 @@ def test_weak_alias_only_supports_another_name() -> None:
 
 
 def test_short_generic_name_does_not_outrank_a_distinctive_one() -> None:
-    generic = [(str(i), f"{word} TRADING LLC", []) for i, word in enumerate(
-        ["ALPHA", "DELTA", "OMEGA", "NOVA", "STAR", "PRIME", "UNITED", "EURO", "ASIA", "NORD"]
-    )]  # fmt: skip
+    words = ["ALPHA", "DELTA", "OMEGA", "NOVA", "STAR", "PRIME", "UNITED", "EURO", "ASIA", "NORD"]
+    generic: list[tuple[str, str, list[str]]] = [
+        (str(i), f"{word} TRADING LLC", []) for i, word in enumerate(words)
+    ]
     generic += [(str(20 + i), f"GLOBAL {word} GROUP", []) for i, word in enumerate(
         ["ENERGY", "METALS", "SHIPPING", "PETROLEUM", "FINANCE", "SUPPLY"]
     )]  # fmt: skip

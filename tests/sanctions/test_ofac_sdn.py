@@ -129,20 +129,20 @@ def test_normalize_sdn_types_and_values() -> None:
 
     assert sdn.schema == pl.Schema(
         {
-            "ent_num": pl.Int64,
-            "name": pl.String,
-            "entity_type": pl.String,
+            "ent_num": pl.Int64(),
+            "name": pl.String(),
+            "entity_type": pl.String(),
             "programs": pl.List(pl.String),
-            "title": pl.String,
-            "call_sign": pl.String,
-            "vessel_type": pl.String,
-            "tonnage": pl.String,
-            "grt": pl.String,
-            "vessel_flag": pl.String,
-            "vessel_owner": pl.String,
-            "remarks": pl.String,
-            "secondary_sanctions_risk": pl.Boolean,
-            "listing_date": pl.Date,
+            "title": pl.String(),
+            "call_sign": pl.String(),
+            "vessel_type": pl.String(),
+            "tonnage": pl.String(),
+            "grt": pl.String(),
+            "vessel_flag": pl.String(),
+            "vessel_owner": pl.String(),
+            "remarks": pl.String(),
+            "secondary_sanctions_risk": pl.Boolean(),
+            "listing_date": pl.Date(),
         }
     )
     rows = {r["ent_num"]: r for r in sdn.iter_rows(named=True)}

@@ -44,7 +44,7 @@ def test_sensor_requests_one_run_per_new_snapshot(tmp_path: Path) -> None:
     _land(tmp_path, "sdn_2024-02-20.csv")
     with dg.instance_for_test() as instance:
         first = _tick(instance, tmp_path, None)
-        assert len(first.run_requests or []) == 1
+        assert first.run_requests is not None and len(first.run_requests) == 1
         assert first.run_requests[0].tags[LIST_VERSION_TAG] == "ofac_sdn@2024-02-20"
 
         quiet = _tick(instance, tmp_path, first.cursor)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -14,7 +15,7 @@ from assets.trade_statistics.formats import parser_for
 from assets.trade_statistics.formats._common import SCHEMA
 
 
-def _convert(published: pl.DataFrame) -> list[dict[str, object]]:
+def _convert(published: pl.DataFrame) -> list[dict[str, Any]]:
     """Build the core table over `published` (parser output) and the bundled concordance."""
     con = duckdb.connect()
     for layer in ("staging", "core"):
@@ -89,7 +90,7 @@ def test_real_taiwan_extract_keeps_every_row_and_converts_2017_to_2021() -> None
     assert sum(r["value_usd"] or 0 for r in out) == parsed["value_usd"].fill_null(0).sum()
     by_year: dict[int, set[object]] = {}
     for r in out:
-        by_year.setdefault(r["period_start"].year, set()).add(r["hs_conversion"])  # type: ignore[union-attr]
+        by_year.setdefault(r["period_start"].year, set()).add(r["hs_conversion"])
     assert all(by_year[y] == {"no concordance from HS2012"} for y in range(2013, 2017))
     assert all(by_year[y] == {"converted from HS 2017"} for y in range(2017, 2022))
     assert all(by_year[y] == {"already HS 2022"} for y in range(2022, 2026))
