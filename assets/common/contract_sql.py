@@ -40,6 +40,14 @@ class _Query:
         return f"${name}"
 
 
+def received_text(column: Column) -> tuple[str, dict[str, Any]]:
+    """SQL for the column's received text as the contract reads it (trimmed, empty = missing).
+
+    For queries outside `checked_rows_query` that must see values exactly as the checks do.
+    """
+    return _text(column), {"ws": _WHITESPACE}
+
+
 def _text(column: Column) -> str:
     """The received text, trimmed, with an empty value read as missing.
 
@@ -160,8 +168,8 @@ def repeated_keys_queries(
 ) -> list[tuple[str, dict[str, Any]]]:
     """One query per unique key of the contract: its repeated values (see `checked_rows_query`).
 
-    Materialise them (they are small) and pass the tables to `checked_rows_query` to check a
-    large source without a second pass of it inside one statement.
+    Materialise them (they are small) and pass the tables to `checked_rows_query`, so that a
+    large source is not grouped again inside every statement that checks it.
     """
     found = []
     for keys in _key_sets(contract):
@@ -178,7 +186,7 @@ def checked_rows_query(
     *,
     key_scope: list[str] | None = None,
     params: dict[str, Any] | None = None,
-    repeated: list[str] | None = None,
+    repeated: list[str],
 ) -> tuple[str, dict[str, Any]]:
     """A query over the relation `source` (as received): `keep` columns, typed columns, `reasons`.
 
@@ -186,8 +194,8 @@ def checked_rows_query(
     sorted list of everything wrong with the row, null when the row is valid (it is built only
     for the rows that break a rule). A key repeated within one `key_scope` (e.g. one monthly
     file) quarantines every occurrence after the first, naming the first's row number.
-    `params` are the parameters `source` itself uses. `repeated` names tables made from
-    `repeated_keys_queries`, one per key; without it they are computed inside the query.
+    `params` are the parameters `source` itself uses. `repeated` names the tables made from
+    `repeated_keys_queries` over the same rows, one per key.
     """
     query = _Query()
     query.params.update(params or {})
@@ -216,15 +224,11 @@ def checked_rows_query(
     rules = [rule for column in contract.columns for rule in _rules(column, query)]
     joins = []
     key_sets = _key_sets(contract)
-    if repeated is not None and len(repeated) != len(key_sets):
+    if len(repeated) != len(key_sets):
         raise ValueError(f"{contract.id}: {len(key_sets)} keys, {len(repeated)} tables given")
     for number, keys in enumerate(key_sets):
         alias = f"_k{number}"
-        if repeated is None:
-            ctes.append(f"{alias} as ({_repeated_keys(contract, keys, source, scope, query)})")
-            relation = alias
-        else:
-            relation = f"{quote_ident(repeated[number])} as {alias}"
+        relation = f"{quote_ident(repeated[number])} as {alias}"
         on = " and ".join(
             f"_v.{quote_ident(k)} = {alias}.{quote_ident(k)}" for k in [*scope, *keys]
         )

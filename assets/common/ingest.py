@@ -17,7 +17,7 @@ from stdnum.ru import inn as ru_inn
 from stdnum.ru import ogrn as ru_ogrn
 
 from assets.common import sql
-from assets.common.contract_sql import checked_rows_query, repeated_keys_queries
+from assets.common.contract_sql import checked_rows_query, received_text, repeated_keys_queries
 from assets.common.contracts import Contract, load_contract
 from assets.common.landing import LandingArea
 from assets.common.partitions import MONTHLY, SINGLE_RUN, months_of
@@ -42,13 +42,18 @@ create table if not exists audit.file_loads (
 """
 
 _CHECKERS = {"ru_inn": ru_inn.is_valid, "ru_ogrn": ru_ogrn.is_valid}
-_BAD = "_unstaged"
+_UNSTAGED = "_unstaged"
 
 
 def _months_filter(months: Sequence[str] | None) -> str:
     if months is None:
         return ""
     return f" where {PARTITION_COLUMN} in (select unnest($months))"
+
+
+def _months_params(months: Sequence[str] | None) -> dict[str, object]:
+    """The parameters `_months_filter` needs."""
+    return {"months": list(months)} if months is not None else {}
 
 
 def _store_raw(
@@ -105,14 +110,19 @@ def _raw_rows(contract: Contract, months: Sequence[str] | None) -> str:
 
 
 def _checked(
-    contract: Contract, months: Sequence[str] | None, repeated: list[str], source: str
+    contract: Contract,
+    months: Sequence[str] | None,
+    repeated: list[str],
+    source: str,
+    source_params: dict[str, object],
 ) -> tuple[str, dict[str, object]]:
+    """The contract's checks over `source` (the run's rows as received; it uses `source_params`)."""
     return checked_rows_query(
         contract,
         source,
         [*PROVENANCE_COLUMNS, *([PARTITION_COLUMN] if months is not None else [])],
         key_scope=[PARTITION_COLUMN] if months is not None else None,
-        params={"months": list(months)} if months is not None and "$months" in source else None,
+        params=source_params,
         repeated=repeated,
     )
 
@@ -126,7 +136,7 @@ def _repeated_keys(
         contract,
         _raw_rows(contract, months),
         key_scope=[PARTITION_COLUMN] if months is not None else None,
-        params={"months": list(months)} if months is not None else None,
+        params=_months_params(months),
     )
     for number, (query, params) in enumerate(queries):
         name = f"_repeated_{number}"
@@ -144,13 +154,13 @@ def _identifier_validity(
         scheme = column.identifier_scheme
         if scheme is None:
             continue
-        name = sql.quote_ident(column.name)
+        text, text_params = received_text(column)
         received = con.execute(
-            f"select distinct {name} from {_raw_rows(contract, months)} "  # noqa: S608
-            f"where {name} is not null",
-            {"months": list(months)} if months is not None else {},
+            f"select distinct {text} as value from {_raw_rows(contract, months)} "  # noqa: S608
+            "where value is not null order by value",
+            {**_months_params(months), **text_params},
         ).fetchall()
-        values = sorted({row[0].strip() for row in received} - {""})
+        values = [row[0] for row in received]
         checker = _CHECKERS[scheme]
         verdicts = pl.DataFrame(
             {"value": values, "valid": [checker(v) for v in values]},
@@ -174,7 +184,9 @@ def _staging_select(
     sql_parameters: dict[str, object],
 ) -> tuple[str, dict[str, object]]:
     """The staging SQL file over `validated`: the rows that break no rule, with verdicts."""
-    checked, params = _checked(contract, months, repeated, _raw_rows(contract, months))
+    checked, params = _checked(
+        contract, months, repeated, _raw_rows(contract, months), _months_params(months)
+    )
     columns = "".join(
         f", {sql.quote_ident('_valid_' + c)}.valid as {sql.quote_ident(c + '_valid')}"
         for c in identifiers
@@ -198,9 +210,9 @@ def _quarantine_select(
     contract: Contract, months: Sequence[str] | None, repeated: list[str]
 ) -> tuple[str, dict[str, object]]:
     """The rows that were not staged, every value as received, with their reasons."""
-    checked, params = _checked(contract, months, repeated, _BAD)
+    checked, params = _checked(contract, months, repeated, _UNSTAGED, {})
     statement = (
-        f"select _r.*, _c.reasons, now() as quarantined_at from {_BAD} as _r "  # noqa: S608
+        f"select _r.*, _c.reasons, now() as quarantined_at from {_UNSTAGED} as _r "  # noqa: S608
         f"join ({checked}) as _c using (source_file, source_row_number) "
         "where _c.reasons is not null"
     )
@@ -216,10 +228,10 @@ def _find_unstaged(
         f"from {sql.table_ref('staging', contract.id)}{_months_filter(months)})"
     )
     con.execute(
-        f"create or replace temporary table {_BAD} as "  # noqa: S608
+        f"create or replace temporary table {_UNSTAGED} as "  # noqa: S608
         f"select * from {_raw_rows(contract, months)} "
         f"anti join {staged} using (source_file, source_row_number)",
-        {"months": list(months)} if months is not None else {},
+        _months_params(months),
     )
 
 
@@ -241,7 +253,7 @@ def _replace(
             con.execute(f"create table if not exists {target} as {select} limit 0", params)
             con.execute(
                 f"delete from {target}{_months_filter(months)}",  # noqa: S608
-                {"months": list(months)},
+                _months_params(months),
             )
             con.execute(f"insert into {target} by name {select}", params)
         con.execute("commit")
@@ -253,7 +265,7 @@ def _replace(
         scalar(  # type: ignore[call-overload]
             con,
             f"select count(*) from {target}{filter_}",  # noqa: S608
-            {"months": list(months)} if months is not None else None,
+            _months_params(months),
         )
     )
 
@@ -369,7 +381,7 @@ def csv_source_assets(
             quarantined = _replace(
                 con, "quarantine", contract_id, quarantine_sql, quarantine_params, months
             )
-            params: dict[str, object] = {"months": months} if months is not None else {}
+            params = _months_params(months)
             received = int(
                 scalar(con, f"select count(*) from {_raw_rows(contract, months)}", params)  # type: ignore[call-overload]  # noqa: S608
             )
@@ -387,7 +399,7 @@ def csv_source_assets(
                 rows_written=staged,
                 rows_quarantined=quarantined,
             )
-            for name in [*repeated, *(f"_valid_{c}" for c in identifiers), _BAD]:
+            for name in [*repeated, *(f"_valid_{c}" for c in identifiers), _UNSTAGED]:
                 con.execute(f"drop table if exists {sql.quote_ident(name)}")
         return dg.MaterializeResult(
             metadata={

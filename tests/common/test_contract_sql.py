@@ -12,7 +12,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from assets.common.contract_sql import checked_rows_query
+from assets.common.contract_sql import checked_rows_query, repeated_keys_queries
 from assets.common.contracts import (
     REASONS_COLUMN,
     Contract,
@@ -29,7 +29,11 @@ def sql_validate(frame: pl.DataFrame, contract: Contract) -> tuple[pl.DataFrame,
     """(valid, quarantined) as the ingest's SQL gives them, for a frame of received text."""
     con = duckdb.connect()
     con.register("received", frame.to_arrow())
-    query, params = checked_rows_query(contract, "received", KEEP)
+    repeated = []
+    for number, (keys_sql, keys_params) in enumerate(repeated_keys_queries(contract, "received")):
+        con.execute(f"create table _repeated_{number} as {keys_sql}", keys_params)
+        repeated.append(f"_repeated_{number}")
+    query, params = checked_rows_query(contract, "received", KEEP, repeated=repeated)
     checked = con.sql(query, params=params).pl()
     valid = checked.filter(pl.col(REASONS_COLUMN).is_null()).drop(REASONS_COLUMN)
     bad = checked.filter(pl.col(REASONS_COLUMN).is_not_null()).select(KEEP[0], REASONS_COLUMN)
