@@ -1,7 +1,14 @@
-"""The auditor's report: one self-contained HTML page per run (no scripts, fonts or CDN assets)."""
+"""The auditor's report: one self-contained HTML page per run (no scripts, fonts or CDN assets).
+
+Every value from the manifest is escaped, and text a spreadsheet would run as a formula is
+neutralized (`assets.common.safe_output`), since auditors paste these tables into spreadsheets.
+Table cells take plain values; markup is built only by the helpers here, as `_Html`.
+"""
 
 from html import escape
 from typing import Any
+
+from assets.common.safe_output import neutralize
 
 _STYLE = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:72rem;
@@ -18,13 +25,28 @@ pre{background:#f4f6f8;padding:.7rem;overflow-x:auto}
 """
 
 
+class _Html(str):
+    """Markup made by this module from escaped, neutralized values; a table cell takes it as is."""
+
+
+def _text(value: Any) -> str:
+    """A value as HTML text: escaped, and neutralized unless it is a number."""
+    if isinstance(value, int | float):
+        return escape(str(value))
+    return escape(neutralize(str(value)))
+
+
+def _cell(value: Any) -> str:
+    return value if isinstance(value, _Html) else _text(value)
+
+
 def _table(headers: list[str], rows: list[list[Any]], numeric: set[int] | None = None) -> str:
     numeric = numeric or set()
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
     body = "".join(
         "<tr>"
         + "".join(
-            f'<td class="n">{escape(str(v))}</td>' if i in numeric else f"<td>{v}</td>"
+            f'<td class="n">{_cell(v)}</td>' if i in numeric else f"<td>{_cell(v)}</td>"
             for i, v in enumerate(row)
         )
         + "</tr>"
@@ -33,15 +55,21 @@ def _table(headers: list[str], rows: list[list[Any]], numeric: set[int] | None =
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _code(value: Any) -> str:
-    return f"<code>{escape(str(value))}</code>"
+def _code(value: Any) -> _Html:
+    return _Html(f"<code>{_text(value)}</code>")
 
 
-def _outcome(check: dict[str, Any]) -> str:
+def _outcome(check: dict[str, Any]) -> _Html:
     if check["passed"]:
-        return '<span class="pass">passed</span>'
+        return _Html('<span class="pass">passed</span>')
     css = "warn" if check["severity"] == "WARN" else "fail"
-    return f'<span class="{css}">failed ({escape(check["severity"])})</span>'
+    return _Html(f'<span class="{css}">failed ({_text(check["severity"])})</span>')
+
+
+def _met(success: bool) -> _Html:
+    return _Html(
+        '<span class="pass">met</span>' if success else '<span class="fail">not met</span>'
+    )
 
 
 def render(manifest: dict[str, Any]) -> str:
@@ -52,7 +80,7 @@ def render(manifest: dict[str, Any]) -> str:
     inputs = manifest["inputs"]
     sections = [
         f"<h1>Chokepoint run report</h1><p class=muted>run {_code(manifest['run_id'])} · "
-        f"published {escape(manifest['published_at'])}</p>",
+        f"published {_text(manifest['published_at'])}</p>",
         "<p>"
         + (
             f'<span class="pass">All {len(checks)} checks passed.</span>'
@@ -67,7 +95,7 @@ def render(manifest: dict[str, Any]) -> str:
             [
                 [
                     _code(code["git_commit"]),
-                    escape(str(code["git_dirty"])),
+                    code["git_dirty"],
                     _code(code["uv_lock_sha256"]),
                 ]
             ],
@@ -85,7 +113,7 @@ def render(manifest: dict[str, Any]) -> str:
             ["dataset", "file", "sha256", "rows", "staged", "quarantined"],
             [
                 [
-                    escape(i["dataset"]),
+                    i["dataset"],
                     _code(i["file"]),
                     _code(i["sha256"][:16] + "…"),
                     i["rows"],
@@ -101,8 +129,8 @@ def render(manifest: dict[str, Any]) -> str:
             ["list", "snapshot", "sha256", "parser", "entries"],
             [
                 [
-                    escape(v["list"]),
-                    escape(v["snapshot"]),
+                    v["list"],
+                    v["snapshot"],
                     _code(v["sha256"][:16] + "…"),
                     _code(v["parser"]),
                     v["entries"],
@@ -116,9 +144,9 @@ def render(manifest: dict[str, Any]) -> str:
             ["measure", "announced", "effective", "HS-6 codes"],
             [
                 [
-                    escape(v["measure"]),
-                    escape(v["announced_on"] or "not known"),
-                    escape(v["effective_from"]),
+                    v["measure"],
+                    v["announced_on"] or "not known",
+                    v["effective_from"],
                     v["hs6_codes"],
                 ]
                 for v in manifest["versions"]["control_lists"]
@@ -128,10 +156,7 @@ def render(manifest: dict[str, Any]) -> str:
         "<h2>Checks</h2>"
         + _table(
             ["asset", "check", "result", "detail"],
-            [
-                [_code(c["asset"]), escape(c["check"]), _outcome(c), escape(c["description"])]
-                for c in checks
-            ],
+            [[_code(c["asset"]), c["check"], _outcome(c), c["description"]] for c in checks],
         ),
         "<h2>Great Expectations on the marts</h2><p>"
         + escape(
@@ -143,12 +168,10 @@ def render(manifest: dict[str, Any]) -> str:
             ["dataset", "expectation", "column", "result", "unexpected"],
             [
                 [
-                    escape(e["dataset"]),
-                    escape(e["expectation"]),
+                    e["dataset"],
+                    e["expectation"],
                     _code(e["column"]),
-                    '<span class="pass">met</span>'
-                    if e["success"]
-                    else '<span class="fail">not met</span>',
+                    _met(e["success"]),
                     e["unexpected"],
                 ]
                 for e in manifest["expectations"]
