@@ -14,6 +14,11 @@ the FSF `schema_1_1.xsd` (attribute names).
 
 The public CSV column lists show no `NameAlias_Strong`: without that column CSV aliases get a
 null quality (prefer the XML for weak aliases); with it both layouts give the same `ParsedList`.
+
+Completeness (`check_complete`): XML, the root `<export>` carries `generationDate` and the file
+ends with the closing `</export>`; CSV, the `fileGenerationDate` column is present and holds one
+date on every row. Neither layout has a record count: a CSV cut at a line boundary, or an XML
+cut at an entity boundary and closed again, cannot be told from a whole file.
 """
 
 from __future__ import annotations
@@ -22,16 +27,17 @@ import csv
 import io
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TypeVar
 from xml.etree.ElementTree import Element, ParseError
 
-import polars as pl
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
 from assets.sanctions.countries import to_iso2
+from assets.sanctions.identifiers import check_digits, find_russian_ids
 from assets.sanctions.model import (
     ADDRESS_SCHEMA,
     ALIAS_SCHEMA,
@@ -39,13 +45,23 @@ from assets.sanctions.model import (
     IDENTIFIER_SCHEMA,
     ParsedList,
     SnapshotFormatError,
-    empty,
 )
-from assets.sanctions.uk_consolidated import check_digits, decode_text, find_russian_ids
+from assets.sanctions.parsing import (
+    IncompleteSnapshotError,
+    Row,
+    clean,
+    decode_text,
+    describe_value,
+    frame,
+    read_date,
+    require_data,
+    require_part,
+    require_xml_root,
+)
 
 PARSER_VERSION = "eu-fsf/1"
-
-Row = dict[str, object]
+PARTS: tuple[str, ...] = ("eu_fsf",)
+MAIN_PART = "eu_fsf"
 
 ROOT_TAG = "export"
 ENTITY_TAG = "sanctionEntity"
@@ -69,6 +85,8 @@ UNKNOWN_COUNTRY_NAMES = {"", "UNKNOWN"}
 
 CSV_DELIMITER = ";"
 CSV_REQUIRED = ("Entity_LogicalId", "Entity_EU_ReferenceNumber", "NameAlias_WholeName")
+CSV_GENERATION_DATE = "fileGenerationDate"
+XML_GENERATION_DATE = "generationDate"
 # Entity columns that must agree on every row of one Entity_LogicalId.
 CSV_ENTITY_COLUMNS = (
     "Entity_EU_ReferenceNumber",
@@ -78,8 +96,8 @@ CSV_ENTITY_COLUMNS = (
     "Entity_SubjectType_ClassificationCode",
 )
 
-_ISO_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[T ].*)?$")
-_DMY_DATE = re.compile(r"^(\d{2})/(\d{2})/(\d{4})$")
+_ISO_DATE = re.compile(r"^(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})(?:[T ].*)?$")
+_DMY_DATE = re.compile(r"^(?P<day>\d{2})/(?P<month>\d{2})/(?P<year>\d{4})$")
 
 
 @dataclass(frozen=True)
@@ -154,14 +172,69 @@ def _add_part(items: list[_Part], item: _Part) -> None:
         items.append(item)
 
 
+def is_xml(data: bytes) -> bool:
+    """True for the XML export, False for the CSV one (the first character tells them apart)."""
+    return data.lstrip(b"\xef\xbb\xbf \r\n\t").startswith(b"<")
+
+
+def check_complete(parts: Mapping[str, bytes]) -> None:
+    """XML: `<export generationDate>` closed at the end; CSV: one `fileGenerationDate` date."""
+    data = require_part(parts, MAIN_PART)
+    require_data(MAIN_PART, data)
+    if is_xml(data):
+        stamp = require_xml_root(MAIN_PART, data, ROOT_TAG, XML_GENERATION_DATE)
+        if _generation_date(stamp) is None:
+            raise IncompleteSnapshotError(
+                f"part {MAIN_PART}: {XML_GENERATION_DATE} {describe_value(stamp)} is not a date"
+            )
+        return
+    reader = csv.reader(io.StringIO(decode_text(data), newline=""), delimiter=CSV_DELIMITER)
+    try:
+        header = [cell.strip() for cell in next(reader, [])]
+        if CSV_GENERATION_DATE not in header:
+            raise IncompleteSnapshotError(
+                f"part {MAIN_PART}: the header has no {CSV_GENERATION_DATE} column, which the "
+                "publisher always writes"
+            )
+        column = header.index(CSV_GENERATION_DATE)
+        stamps = {
+            record[column].strip() if column < len(record) else ""
+            for record in reader
+            if any(cell.strip() for cell in record)
+        }
+    except csv.Error as exc:
+        raise SnapshotFormatError(
+            f"part {MAIN_PART}: malformed CSV at line {reader.line_num}: {exc}"
+        ) from exc
+    if len(stamps) > 1 or any(_generation_date(stamp) is None for stamp in stamps):
+        shown = ", ".join(describe_value(stamp, 12) for stamp in sorted(stamps)[:3])
+        raise IncompleteSnapshotError(
+            f"part {MAIN_PART}: {CSV_GENERATION_DATE} must be one date on every row, found {shown}"
+        )
+
+
+def parse(parts: Mapping[str, bytes]) -> ParsedList:
+    """One FSF snapshot (part `eu_fsf`, the XML or the CSV export) in the list model.
+
+    Refuses an incomplete file (`check_complete`) before reading it.
+    """
+    check_complete(parts)
+    data = parts[MAIN_PART]
+    return parse_xml(data) if is_xml(data) else parse_csv(data)
+
+
 def parse_xml(data: bytes) -> ParsedList:
-    """An FSF XML export (`<export>` of `<sanctionEntity>`) in the list model."""
+    """An FSF XML export (`<export>` of `<sanctionEntity>`) in the list model, unchecked."""
     return _to_model(_read_xml(data))
 
 
 def parse_csv(data: bytes) -> ParsedList:
-    """An FSF CSV export (`;`-separated, one row per sub-record) in the list model."""
+    """An FSF CSV export (`;`-separated, one row per sub-record) in the list model, unchecked."""
     return _to_model(_read_csv(data))
+
+
+def _generation_date(text: str) -> date | None:
+    return read_date(text, (_ISO_DATE, _DMY_DATE))
 
 
 # --- XML ------------------------------------------------------------------------------------
@@ -265,7 +338,7 @@ def _local(tag: str) -> str:
 
 
 def _attr(element: Element, name: str) -> str:
-    return " ".join((element.get(name) or "").split())
+    return clean(element.get(name)) or ""
 
 
 def _child(element: Element, name: str) -> Element | None:
@@ -281,7 +354,7 @@ def _remarks(element: Element) -> str:
 
 
 def _add_text(values: list[str], text: str | None) -> None:
-    value = " ".join((text or "").split())
+    value = clean(text)
     if value and value not in values:
         values.append(value)
 
@@ -308,7 +381,7 @@ def _read_csv(data: bytes) -> list[_Entity]:
                 raise SnapshotFormatError(
                     f"line {reader.line_num} has {len(record)} fields, the header has {len(header)}"
                 )
-            row = {name: " ".join(cell.split()) for name, cell in zip(header, record, strict=True)}
+            row = {name: clean(cell) or "" for name, cell in zip(header, record, strict=True)}
             _csv_row(entities, row, reader.line_num)
     except csv.Error as exc:
         raise SnapshotFormatError(f"malformed CSV at line {reader.line_num}: {exc}") from exc
@@ -427,10 +500,10 @@ def _to_model(entities: list[_Entity]) -> ParsedList:
             )
     chosen = list(records.values())
     return ParsedList(
-        entries=_frame([r.entry for r in chosen], ENTRY_SCHEMA),
-        aliases=_frame([a for r in chosen for a in r.aliases], ALIAS_SCHEMA),
-        identifiers=_frame([i for r in chosen for i in r.identifiers], IDENTIFIER_SCHEMA),
-        addresses=_frame([a for r in chosen for a in r.addresses], ADDRESS_SCHEMA),
+        entries=frame([r.entry for r in chosen], ENTRY_SCHEMA),
+        aliases=frame([a for r in chosen for a in r.aliases], ALIAS_SCHEMA),
+        identifiers=frame([i for r in chosen for i in r.identifiers], IDENTIFIER_SCHEMA),
+        addresses=frame([a for r in chosen for a in r.addresses], ADDRESS_SCHEMA),
     )
 
 
@@ -620,17 +693,7 @@ def _entity_type(entry_id: str, entity: _Entity) -> str:
 def _date(entry_id: str, text: str) -> date | None:
     if not text:
         return None
-    try:
-        iso = _ISO_DATE.match(text)
-        if iso:
-            return date.fromisoformat(iso.group(1))
-        dmy = _DMY_DATE.match(text)
-        if dmy:
-            return date(int(dmy.group(3)), int(dmy.group(2)), int(dmy.group(1)))
-    except ValueError:
-        pass
-    raise SnapshotFormatError(f"entry {entry_id}: designation date {text!r} is not a date")
-
-
-def _frame(rows: list[Row], schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    return pl.DataFrame(rows, schema=schema) if rows else empty(schema)
+    found = read_date(text, (_ISO_DATE, _DMY_DATE))
+    if found is None:
+        raise SnapshotFormatError(f"entry {entry_id}: designation date {text!r} is not a date")
+    return found

@@ -26,6 +26,10 @@ Choices:
   An IMO number of anything but a vessel is an IMO company number (`IMO_COMPANY`, no check).
 - Countries come from `country`, `nationality` (demonyms), `jurisdiction`, `flag` and the
   country named in each address; names that do not map to ISO alpha-2 are dropped.
+
+Completeness (`check_complete`): the file ends with a line break (the transcriptions end every
+record with CRLF), so a cut mid-line is refused even inside the last column. The format has no
+trailer or record count: a file cut at a line boundary cannot be told from a whole one.
 """
 
 from __future__ import annotations
@@ -33,12 +37,11 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
 
-import polars as pl
 import pycountry
 from stdnum.ru import inn
 
@@ -51,12 +54,22 @@ from assets.sanctions.model import (
     IDENTIFIER_SCHEMA,
     ParsedList,
     SnapshotFormatError,
-    empty,
+)
+from assets.sanctions.parsing import (
+    Row,
+    decode_utf8,
+    frame,
+    read_date,
+    refuse_gzip,
+    require_data,
+    require_final_line_break,
+    require_part,
+    unique,
 )
 
 PARSER_VERSION = "eu-journal-csv/1"
-
-Row = dict[str, object]
+PARTS: tuple[str, ...] = ("consolidated",)
+MAIN_PART = "consolidated"
 
 CONSOLIDATED_COLUMN = "celex"
 AMENDMENT_COLUMNS = ("amendedCelex", "amendmentCelex")
@@ -161,22 +174,8 @@ EXTRA_COUNTRY_NAMES: dict[str, str] = {
     "kosovo": "XK",
 }
 
-_DMY = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
-_DAY_MONTH_YEAR = re.compile(r"^(\d{1,2}) ([A-Za-z]+) (\d{4})$")
-_MONTHS = {
-    "january": 1,
-    "february": 2,
-    "march": 3,
-    "april": 4,
-    "may": 5,
-    "june": 6,
-    "july": 7,
-    "august": 8,
-    "september": 9,
-    "october": 10,
-    "november": 11,
-    "december": 12,
-}
+_DMY = re.compile(r"^(?P<day>\d{1,2})\.(?P<month>\d{1,2})\.(?P<year>\d{4})$")
+_DAY_MONTH_YEAR = re.compile(r"^(?P<day>\d{1,2}) (?P<month>[A-Za-z]+) (?P<year>\d{4})$")
 _CELEX_REGULATION = re.compile(r"^3(\d{4})R(\d{4})$")
 _TAIL = re.compile(
     r"(?:^|[\s,])(?:issued|valid|expire[sd]?|date of expiry|on \d).*$", re.IGNORECASE
@@ -205,9 +204,20 @@ class _Piece:
 # --- public API -----------------------------------------------------------------------------
 
 
-def parse(data: bytes) -> ParsedList:
-    """One consolidated or amendment transcription in the list model."""
-    header, records = _read(data)
+def check_complete(parts: Mapping[str, bytes]) -> None:
+    """The file ends with a line break: the last record was received whole."""
+    data = require_part(parts, MAIN_PART)
+    require_data(MAIN_PART, data)
+    require_final_line_break(MAIN_PART, data)
+
+
+def parse(parts: Mapping[str, bytes]) -> ParsedList:
+    """One consolidated or amendment transcription (part `consolidated`) in the list model.
+
+    Refuses a file cut mid-line (`check_complete`) before reading it.
+    """
+    check_complete(parts)
+    header, records = _read(parts[MAIN_PART])
     act_column = CONSOLIDATED_COLUMN if CONSOLIDATED_COLUMN in header else AMENDMENT_COLUMNS[0]
     entries: list[Row] = []
     aliases: list[Row] = []
@@ -246,10 +256,10 @@ def parse(data: bytes) -> ParsedList:
         identifiers += _identifiers(entry_id, row, countries, entity_type)
         addresses += address_rows
     return ParsedList(
-        entries=_frame(entries, ENTRY_SCHEMA),
-        aliases=_frame(aliases, ALIAS_SCHEMA),
-        identifiers=_frame(identifiers, IDENTIFIER_SCHEMA),
-        addresses=_frame(addresses, ADDRESS_SCHEMA),
+        entries=frame(entries, ENTRY_SCHEMA),
+        aliases=frame(aliases, ALIAS_SCHEMA),
+        identifiers=frame(identifiers, IDENTIFIER_SCHEMA),
+        addresses=frame(addresses, ADDRESS_SCHEMA),
     )
 
 
@@ -293,12 +303,8 @@ def identifiers_in(
 
 def _read(data: bytes) -> tuple[list[str], list[tuple[int, int, dict[str, str]]]]:
     """Header and (record number, line, row) for every non-blank record, cells trimmed."""
-    if data[:2] == b"\x1f\x8b":
-        raise SnapshotFormatError("input is gzip-compressed; decompress it before parsing")
-    try:
-        text = data.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise SnapshotFormatError(f"not UTF-8 at byte {exc.start}") from exc
+    refuse_gzip(data)
+    text = decode_utf8(data)
     if not text.strip():
         raise SnapshotFormatError("empty input: the file holds no records")
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
@@ -357,23 +363,16 @@ def _programs(row: dict[str, str], act_column: str) -> list[str]:
 def _date(text: str, line: int) -> date | None:
     if not text:
         return None
-    try:
-        dmy = _DMY.match(text)
-        if dmy:
-            return date(int(dmy.group(3)), int(dmy.group(2)), int(dmy.group(1)))
-        spelled = _DAY_MONTH_YEAR.match(text)
-        if spelled and spelled.group(2).lower() in _MONTHS:
-            month = _MONTHS[spelled.group(2).lower()]
-            return date(int(spelled.group(3)), month, int(spelled.group(1)))
-    except ValueError:
-        pass
-    raise SnapshotFormatError(f"line {line}: startDate {text!r} is not a date")
+    found = read_date(text, (_DMY, _DAY_MONTH_YEAR))
+    if found is None:
+        raise SnapshotFormatError(f"line {line}: startDate {text!r} is not a date")
+    return found
 
 
 def _addresses(text: str) -> list[str]:
     """The `; `-separated addresses of a cell; one address when no part has a comma (a few
     addresses use `;` between their own parts: `606007; Dzerzhinsk; ...; Russian Federation`)."""
-    parts = _unique(LIST_SEPARATOR.split(text))
+    parts = unique(LIST_SEPARATOR.split(text))
     if len(parts) > 2 and not any("," in part for part in parts):
         return [text.strip()]
     return parts
@@ -565,14 +564,3 @@ def _country_names() -> dict[str, str]:
 def _country_pattern() -> re.Pattern[str]:
     names = sorted((n for n in _country_names() if len(n) >= 4), key=len, reverse=True)
     return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(n) for n in names) + r")(?!\w)")
-
-
-# --- helpers --------------------------------------------------------------------------------
-
-
-def _unique(values: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(value.strip() for value in values if value.strip()))
-
-
-def _frame(rows: list[Row], schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    return pl.DataFrame(rows, schema=schema) if rows else empty(schema)

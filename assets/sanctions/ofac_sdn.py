@@ -1,8 +1,11 @@
 """Parser for OFAC's legacy SDN CSV files (sdn.csv, alt.csv, add.csv).
 
-`read_legacy_csv` returns a file as received: one row per record, every field a verbatim string.
-The `normalize_*` and `extract_*` functions turn that raw frame into typed tables. Bump
-`PARSER_VERSION` whenever any of their outputs changes for the same input bytes.
+`parse(parts)` reads a snapshot: `sdn`, with `alt` and `add` when received. Every part must end
+with OFAC's end-of-file byte 0x1A after its last line break (`check_complete`): a file without it
+was cut short, even at a line boundary. `read_legacy_csv` returns a file as received: one row
+per record, every field a verbatim string. The `normalize_*` and `extract_*` functions turn that
+raw frame into typed tables. Bump `PARSER_VERSION` whenever any of their outputs changes for the
+same input bytes.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import polars as pl
 
@@ -26,8 +29,19 @@ from assets.sanctions.model import (
     conform,
     empty,
 )
+from assets.sanctions.parsing import (
+    decode_text,
+    refuse_gzip,
+    require_data,
+    require_part,
+    require_trailer,
+)
 
 PARSER_VERSION = "ofac-sdn-csv/1"
+PARTS: tuple[str, ...] = ("sdn", "alt", "add")
+MAIN_PART = "sdn"
+# Every legacy file OFAC publishes ends with CRLF and then this byte (a DOS end-of-file mark).
+END_OF_FILE = b"\x1a"
 
 SDN_COLUMNS: tuple[str, ...] = (
     "ent_num",
@@ -105,13 +119,12 @@ def read_legacy_csv(data: bytes, columns: Sequence[str]) -> pl.DataFrame:
     columns = tuple(columns)
     if not columns or len(set(columns)) != len(columns):
         raise ValueError(f"columns must be non-empty and distinct, got {columns!r}")
-    if data[:2] == b"\x1f\x8b":
-        raise SnapshotFormatError("input is gzip-compressed; decompress it before parsing")
-    body = data.rstrip(b"\x1a")
+    refuse_gzip(data)
+    body = data.rstrip(END_OF_FILE)
     if not body.strip():
         raise SnapshotFormatError("empty input: the file holds no records")
 
-    text = _decode(body).rstrip("\r\n")
+    text = decode_text(body, ("cp1252",)).rstrip("\r\n")
     fields: list[list[str]] = [[] for _ in columns]
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
@@ -285,13 +298,6 @@ def normalize_add(raw: pl.DataFrame) -> pl.DataFrame:
     return add
 
 
-def _decode(data: bytes) -> str:
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
-
-
 def _text(name: str) -> pl.Expr:
     """Trimmed text with the null marker (and empty strings) as null."""
     value = pl.col(name).str.strip_chars()
@@ -345,8 +351,42 @@ def _check_unique(frame: pl.DataFrame, key: str) -> None:
 PROGRAM_RENAMES = {"RUSSIA-EO": "RUSSIA-EO14024"}
 
 
-def parse(sdn: bytes, alt: bytes | None = None, add: bytes | None = None) -> ParsedList:
-    """One SDN snapshot (sdn.csv, with alt.csv and add.csv when received) in the list model."""
+def check_complete(parts: Mapping[str, bytes]) -> None:
+    """Every part ends with a line break and then the end-of-file byte 0x1A, found only there.
+
+    The legacy format has no header, trailer record or record count: the 0x1A byte is the only
+    sign that a file was received whole. A file cut cleanly at a line boundary lacks it.
+    """
+    require_part(parts, MAIN_PART)
+    for part in PARTS:
+        if part in parts:
+            require_data(part, parts[part])
+            require_trailer(
+                part,
+                parts[part],
+                b"\n" + END_OF_FILE,
+                "the end-of-file byte 0x1A after its last line",
+            )
+
+
+def parse(
+    parts: Mapping[str, bytes] | bytes, alt: bytes | None = None, add: bytes | None = None
+) -> ParsedList:
+    """One SDN snapshot (`sdn`, with `alt` and `add` when received) in the list model.
+
+    Refuses an incomplete part (`check_complete`). `parse(sdn_bytes, alt_bytes, add_bytes)` is
+    the older call, kept for callers outside the registry; it runs the same checks.
+    """
+    if isinstance(parts, bytes):
+        given = {"sdn": parts, "alt": alt, "add": add}
+        parts = {part: data for part, data in given.items() if data is not None}
+    elif alt is not None or add is not None:
+        raise TypeError("pass alt and add inside parts, not beside them")
+    check_complete(parts)
+    return _parse(parts[MAIN_PART], parts.get("alt"), parts.get("add"))
+
+
+def _parse(sdn: bytes, alt: bytes | None, add: bytes | None) -> ParsedList:
     raw = read_legacy_csv(sdn, SDN_COLUMNS)
     entries = normalize_sdn(raw).with_columns(
         raw.get_column("row_number").alias("source_row_number")

@@ -22,6 +22,10 @@ Choices:
   on anything but a `Vessel` is an IMO company number (`IMO_COMPANY`, no check).
 - Countries are FtM codes upper-cased; a subdivision code (`ua-cri`) gives its country, codes
   that are not ISO 3166-1 (`suhh`, `zz`) are dropped.
+
+Completeness (`check_complete`, for the `entities` part the registry reads): the last line is a
+complete JSON object. FtM lines have no trailer or count (the exports may or may not end with a
+line break), so a file cut at a line boundary cannot be told from a whole one.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -49,11 +53,22 @@ from assets.sanctions.model import (
     SnapshotFormatError,
     empty,
 )
+from assets.sanctions.parsing import (
+    IncompleteSnapshotError,
+    Row,
+    decode_utf8,
+    frame,
+    refuse_gzip,
+    require_data,
+    require_part,
+    unique,
+)
 
 PARSER_VERSION = "opensanctions-ftm/1"
+PARTS: tuple[str, ...] = ("entities",)
+MAIN_PART = "entities"
 
 Entity = dict[str, Any]
-Row = dict[str, object]
 
 ENTITY_TYPES: dict[str, str] = {
     "Person": "individual",
@@ -113,8 +128,33 @@ class _Line:
 # --- public API -----------------------------------------------------------------------------
 
 
+def check_complete(parts: Mapping[str, bytes]) -> None:
+    """The last non-blank line of `entities` is a whole JSON object (not cut mid-line)."""
+    data = require_part(parts, MAIN_PART)
+    require_data(MAIN_PART, data)
+    lines = data.rstrip(b" \t\r\n").split(b"\n")
+    try:
+        last = json.loads(decode_utf8(lines[-1]))
+    except (json.JSONDecodeError, SnapshotFormatError):
+        last = None
+    if not isinstance(last, dict):
+        raise IncompleteSnapshotError(
+            f"part {MAIN_PART}: the last line ({len(lines)}) is not a complete JSON object: "
+            "the file is cut mid-line"
+        )
+
+
+def parse(parts: Mapping[str, bytes]) -> ParsedList:
+    """One OpenSanctions snapshot (part `entities`, FtM JSON lines) in the list model.
+
+    Refuses a file cut mid-line (`check_complete`) before reading it.
+    """
+    check_complete(parts)
+    return parse_entities(parts[MAIN_PART])
+
+
 def parse_entities(data: bytes) -> ParsedList:
-    """An FtM entities file (one JSON object per line) in the list model."""
+    """An FtM entities file (one JSON object per line) in the list model, unchecked."""
     lines = [_Line(number, _entity(obj, number)) for number, obj in _json_lines(data)]
     if not lines:
         raise SnapshotFormatError("empty input: the file holds no entities")
@@ -178,18 +218,18 @@ def parse_simple_csv(data: bytes) -> ParsedList:
                 "source_row_number": number,
             }
         )
-        for alias in _unique(_cell_values(row.get("aliases", ""))):
+        for alias in unique(_cell_values(row.get("aliases", ""))):
             if alias != name:
                 aliases.append(_alias(entry_id, alias, "aka", None))
-        for value in _unique(_cell_values(row.get("identifiers", ""))):
+        for value in unique(_cell_values(row.get("identifiers", ""))):
             identifiers.append(_identifier(entry_id, "OTHER", value))
-        for line in _unique(_cell_values(row.get("addresses", ""))):
+        for line in unique(_cell_values(row.get("addresses", ""))):
             addresses.append(_address_row(entry_id, line, None, None))
     return ParsedList(
-        entries=_frame(entries, ENTRY_SCHEMA),
-        aliases=_frame(aliases, ALIAS_SCHEMA),
-        identifiers=_frame(identifiers, IDENTIFIER_SCHEMA),
-        addresses=_frame(addresses, ADDRESS_SCHEMA),
+        entries=frame(entries, ENTRY_SCHEMA),
+        aliases=frame(aliases, ALIAS_SCHEMA),
+        identifiers=frame(identifiers, IDENTIFIER_SCHEMA),
+        addresses=frame(addresses, ADDRESS_SCHEMA),
     )
 
 
@@ -253,18 +293,16 @@ def apply_deltas(base: ParsedList | None, delta_files: list[bytes]) -> ParsedLis
 
 
 def _decode(data: bytes) -> str:
-    if data[:2] == b"\x1f\x8b":
-        raise SnapshotFormatError("input is gzip-compressed; decompress it before parsing")
-    try:
-        return data.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise SnapshotFormatError(f"not UTF-8 at byte {exc.start}") from exc
+    refuse_gzip(data)
+    return decode_utf8(data)
 
 
 def _json_lines(data: bytes) -> list[tuple[int, Any]]:
     """(line number, decoded object) for every non-blank line."""
     found: list[tuple[int, Any]] = []
-    for number, line in enumerate(_decode(data).splitlines(), start=1):
+    # Split on line feeds only: `splitlines` also breaks at U+2028 and other characters that
+    # JSON strings may hold unescaped.
+    for number, line in enumerate(_decode(data).split("\n"), start=1):
         if not line.strip():
             continue
         try:
@@ -364,7 +402,7 @@ def _to_model(lines: list[_Line]) -> ParsedList:
         if name is None:
             raise SnapshotFormatError(f"line {line.number}: entity {entry_id} has no name")
         countries = _countries(v for prop in COUNTRY_PROPERTIES for v in _values(entity, prop))
-        remarks = _unique([*_values(entity, "notes"), *_values(entity, "summary")])
+        remarks = unique([*_values(entity, "notes"), *_values(entity, "summary")])
         entries.append(
             {
                 "entry_id": entry_id,
@@ -392,10 +430,10 @@ def _to_model(lines: list[_Line]) -> ParsedList:
         identifiers += _entity_identifiers(entity, countries, identifications.get(entry_id, []))
         addresses += _entity_addresses(entity, by_id)
     return ParsedList(
-        entries=_frame(entries, ENTRY_SCHEMA),
-        aliases=_frame(aliases, ALIAS_SCHEMA),
-        identifiers=_frame(identifiers, IDENTIFIER_SCHEMA),
-        addresses=_frame(addresses, ADDRESS_SCHEMA),
+        entries=frame(entries, ENTRY_SCHEMA),
+        aliases=frame(aliases, ALIAS_SCHEMA),
+        identifiers=frame(identifiers, IDENTIFIER_SCHEMA),
+        addresses=frame(addresses, ADDRESS_SCHEMA),
     )
 
 
@@ -500,14 +538,6 @@ def _identifier(entry_id: str, scheme: str, value: str, country: str | None = No
 
 def _address_row(entry_id: str, line: str, city: str | None, country: str | None) -> Row:
     return {"entry_id": entry_id, "address": line, "city": city, "country": country}
-
-
-def _unique(values: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(values))
-
-
-def _frame(rows: list[Row], schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    return pl.DataFrame(rows, schema=schema) if rows else empty(schema)
 
 
 def _empty_list() -> ParsedList:

@@ -108,53 +108,30 @@ def landed_snapshots(landing_root: Path) -> list[Snapshot]:
     return found
 
 
-def _ofac(parts: dict[str, bytes]) -> ParsedList:
-    from assets.sanctions import ofac_sdn
-
-    return ofac_sdn.parse(parts["sdn"], parts.get("alt"), parts.get("add"))
-
-
-def _un(parts: dict[str, bytes]) -> ParsedList:
-    from assets.sanctions import un_xml
-
-    return un_xml.parse(parts["consolidated"])
-
-
-def _uk(parts: dict[str, bytes]) -> ParsedList:
-    from assets.sanctions import uk_consolidated
-
-    return uk_consolidated.parse(parts["conlist"])
+# format -> module holding PARSER_VERSION, PARTS, check_complete(parts) and parse(parts)
+PARSER_MODULES: dict[str, str] = {
+    "ofac_legacy_csv": "assets.sanctions.ofac_sdn",
+    "un_xml": "assets.sanctions.un_xml",
+    "uk_conlist_csv": "assets.sanctions.uk_consolidated",
+    "eu_fsf": "assets.sanctions.eu_fsf",
+    "eu_journal_csv": "assets.sanctions.eu_journal",
+    "opensanctions_ftm": "assets.sanctions.opensanctions_ftm",
+}
 
 
-def _eu_fsf(parts: dict[str, bytes]) -> ParsedList:
-    from assets.sanctions import eu_fsf
+def _lazy_parse(module: str) -> Callable[[dict[str, bytes]], ParsedList]:
+    """The module's `parse`, imported on first use (loading the definitions stays cheap)."""
 
-    data = parts["eu_fsf"]
-    if data.lstrip(b"\xef\xbb\xbf \r\n\t").startswith(b"<"):
-        return eu_fsf.parse_xml(data)
-    return eu_fsf.parse_csv(data)
+    def parse(parts: dict[str, bytes]) -> ParsedList:
+        result: ParsedList = importlib.import_module(module).parse(parts)
+        return result
 
-
-def _eu_journal(parts: dict[str, bytes]) -> ParsedList:
-    from assets.sanctions import eu_journal
-
-    return eu_journal.parse(parts["consolidated"])
-
-
-def _ftm(parts: dict[str, bytes]) -> ParsedList:
-    from assets.sanctions import opensanctions_ftm
-
-    return opensanctions_ftm.parse_entities(parts["entities"])
+    return parse
 
 
 # format -> (module holding PARSER_VERSION, function reading a snapshot's parts)
 PARSERS: dict[str, tuple[str, Callable[[dict[str, bytes]], ParsedList]]] = {
-    "ofac_legacy_csv": ("assets.sanctions.ofac_sdn", _ofac),
-    "un_xml": ("assets.sanctions.un_xml", _un),
-    "uk_conlist_csv": ("assets.sanctions.uk_consolidated", _uk),
-    "eu_fsf": ("assets.sanctions.eu_fsf", _eu_fsf),
-    "eu_journal_csv": ("assets.sanctions.eu_journal", _eu_journal),
-    "opensanctions_ftm": ("assets.sanctions.opensanctions_ftm", _ftm),
+    fmt: (module, _lazy_parse(module)) for fmt, module in PARSER_MODULES.items()
 }
 
 

@@ -10,6 +10,10 @@ opensanctions/opensanctions `opensanctions/crawlers/gb_hmt_sanctions.py` (CSV-er
 and `datasets/gb/hmt/crawler.py` (alias types `Primary name`/`Primary name variation`/`AKA`/`FKA`,
 qualities). The CSV has no registration-number column: the UK Sanctions List Ref, registration
 and tax numbers sit in `Other Information` as `(Label):value` text.
+
+Completeness (`check_complete`): the title row `Last Updated,dd/mm/yyyy` must come first. The
+format has no trailer or record count, so a file cut at a line boundary cannot be told from a
+whole one; a cut mid-line shows only when it breaks the field count or the quoting.
 """
 
 from __future__ import annotations
@@ -17,13 +21,11 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable
-from datetime import date, datetime
-
-import polars as pl
+from collections.abc import Iterable, Mapping
+from datetime import date
 
 from assets.sanctions.countries import to_iso2
-from assets.sanctions.identifiers import check_digits
+from assets.sanctions.identifiers import check_digits, find_russian_ids
 from assets.sanctions.model import (
     ADDRESS_SCHEMA,
     ALIAS_SCHEMA,
@@ -31,12 +33,22 @@ from assets.sanctions.model import (
     IDENTIFIER_SCHEMA,
     ParsedList,
     SnapshotFormatError,
-    empty,
+)
+from assets.sanctions.parsing import (
+    IncompleteSnapshotError,
+    Row,
+    decode_text,
+    describe_value,
+    frame,
+    read_date,
+    refuse_gzip,
+    require_data,
+    require_part,
 )
 
 PARSER_VERSION = "uk-conlist-csv/1"
-
-Row = dict[str, object]
+PARTS: tuple[str, ...] = ("conlist",)
+MAIN_PART = "conlist"
 
 GIVEN_NAME_COLUMNS = ("Name 1", "Name 2", "Name 3", "Name 4", "Name 5")
 NAME_COLUMNS = (*GIVEN_NAME_COLUMNS, "Name 6")
@@ -65,64 +77,11 @@ PRIMARY_NAME = "primary name"
 ORIGINAL_SCRIPT = "original_script"
 
 
-# Russian identifiers in free text: "INN 7704730655", "Tax ID No. 7704730655 (Russia)",
-# "OGRN: 1027700132195", "TIN (Taxpayer Identification Number) ...", "7704730655 (Tax ID/INN)".
-_RU_LABELS = (
-    r"OGRNIP|OGRN|INN|TIN|Tax ID(?: No\.?)?|Tax Identification Number"
-    r"|Taxpayer Identification Number|Principal State Registration Number"
-)
-_LABEL_FIRST = re.compile(
-    rf"(?<![A-Za-z])(?P<label>{_RU_LABELS})(?![A-Za-z])"
-    r"(?:\s*\([^()]{0,60}\))?\)?\s*(?:[:#№.\-–]\s*)?(?:No\.?\s*)?"
-    r"(?<!\d)(?P<value>\d{9,15})(?!\d)(?:\s*\((?P<country>[^()]{1,40})\))?"
-)
-_VALUE_FIRST = re.compile(r"(?<!\d)(?P<value>\d{9,15})\s*\((?P<label>[^()]{1,60})\)")
 _IMO = re.compile(r"(?<![A-Za-z])IMO(?: [Nn]umber)?\)?\s*[:.\-]?\s*(?P<value>\d{7})(?!\d)")
 _UK_REF = re.compile(r"\(UK Sanctions List Ref\)\s*:\s*(?P<value>[A-Z]{2,4}\d{3,5})")
 _UN_REF = re.compile(r"\(UN Ref\)\s*:\s*(?P<value>[A-Za-z]{2,4}\.\d+)")
 _NUMBERED = re.compile(r"\(\d{1,2}\)")
-_DATE = re.compile(r"^(\d{2})/(\d{2})/(\d{4})$")
-
-
-def decode_text(data: bytes) -> str:
-    """UTF-8, else cp1252, else latin-1 (a leading UTF-8 BOM dropped): bytes always decode."""
-    data = data.removeprefix(b"\xef\xbb\xbf")
-    for encoding in ("utf-8", "cp1252"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1")
-
-
-def find_russian_ids(text: str | None) -> list[tuple[str, str]]:
-    """(scheme, value) pairs for the INN / OGRN numbers labelled in free text, in text order.
-
-    `INN`, `OGRN`/`OGRNIP` labels give `RU_INN`/`RU_OGRN` whatever the length (the check digits
-    then decide validity); a generic tax label (`Tax ID`, `TIN`, ...) gives `RU_INN` only for 10
-    or 12 digits.
-    """
-    if not text:
-        return []
-    found: list[tuple[int, str, str]] = []
-    for pattern in (_LABEL_FIRST, _VALUE_FIRST):
-        for match in pattern.finditer(text):
-            country = match.groupdict().get("country")
-            scheme = _label_scheme(match.group("label"), match.group("value"), country)
-            if scheme is not None:
-                found.append((match.start("value"), scheme, match.group("value")))
-    return list(dict.fromkeys((scheme, value) for _, scheme, value in sorted(found)))
-
-
-def _label_scheme(label: str, value: str, country: str | None = None) -> str | None:
-    if re.search(r"OGRN|Principal State Registration", label):
-        return "RU_OGRN"
-    if re.search(r"(?<![A-Za-z])INN(?![A-Za-z])", label):
-        return "RU_INN"
-    foreign = country is not None and to_iso2(country) not in (None, "RU")
-    if re.search(r"Tax|TIN", label) and len(value) in (10, 12) and not foreign:
-        return "RU_INN"
-    return None
+_DATE = re.compile(r"^(?P<day>\d{2})/(?P<month>\d{2})/(?P<year>\d{4})$")
 
 
 def read_conlist(data: bytes) -> tuple[list[str], list[list[str]]]:
@@ -132,8 +91,7 @@ def read_conlist(data: bytes) -> tuple[list[str], list[list[str]]]:
     or gzip-compressed input, a missing header or required column, or a record whose number of
     fields differs from the header's.
     """
-    if data[:2] == b"\x1f\x8b":
-        raise SnapshotFormatError("input is gzip-compressed; decompress it before parsing")
+    refuse_gzip(data)
     if not data.strip():
         raise SnapshotFormatError("empty input: the file holds no records")
     reader = csv.reader(io.StringIO(decode_text(data), newline=""))
@@ -176,8 +134,30 @@ def read_conlist(data: bytes) -> tuple[list[str], list[list[str]]]:
     return header, records
 
 
-def parse(data: bytes) -> ParsedList:
-    """One ConList.csv snapshot in the list model: one entry per `Group ID`.
+def check_complete(parts: Mapping[str, bytes]) -> None:
+    """The first line is the title row `Last Updated,dd/mm/yyyy` with a real date."""
+    data = require_part(parts, MAIN_PART)
+    require_data(MAIN_PART, data)
+    first_line = decode_text(data.split(b"\n", 1)[0]).strip()
+    cells = next(csv.reader([first_line]), [])
+    label = cells[0].strip() if cells else ""
+    if label != TITLE_ROW_LABEL:
+        raise IncompleteSnapshotError(
+            f"part {MAIN_PART}: the first line is not the '{TITLE_ROW_LABEL},dd/mm/yyyy' title "
+            "row the publisher always writes: the file is incomplete or not a ConList.csv"
+        )
+    stamp = cells[1].strip() if len(cells) > 1 else ""
+    if read_date(stamp, (_DATE,)) is None:
+        raise IncompleteSnapshotError(
+            f"part {MAIN_PART}: the '{TITLE_ROW_LABEL}' title row has no dd/mm/yyyy date "
+            f"(has {describe_value(stamp)})"
+        )
+
+
+def parse(parts: Mapping[str, bytes]) -> ParsedList:
+    """One ConList.csv snapshot (part `conlist`) in the list model: one entry per `Group ID`.
+
+    Refuses a file without its title row (`check_complete`).
 
     Name: the first `Primary name` row (else the group's first row), `Name 1`..`Name 5` then
     `Name 6`; other rows become aliases typed by `Alias Type` (lower-cased) with `Alias Quality`
@@ -186,7 +166,8 @@ def parse(data: bytes) -> ParsedList:
     Identifiers: passport and national-id numbers, the UK Sanctions List Ref, the UN Ref, INN /
     OGRN and IMO numbers written in `Other Information`.
     """
-    header, records = read_conlist(data)
+    check_complete(parts)
+    header, records = read_conlist(parts[MAIN_PART])
     columns = {name: position for position, name in enumerate(header) if name}
     groups: dict[str, list[tuple[int, dict[str, str]]]] = {}
     for number, record in enumerate(records, start=1):
@@ -207,10 +188,10 @@ def parse(data: bytes) -> ParsedList:
         identifiers += group_identifiers
         addresses += group_addresses
     return ParsedList(
-        entries=_frame(entries, ENTRY_SCHEMA),
-        aliases=_frame(aliases, ALIAS_SCHEMA),
-        identifiers=_frame(identifiers, IDENTIFIER_SCHEMA),
-        addresses=_frame(addresses, ADDRESS_SCHEMA),
+        entries=frame(entries, ENTRY_SCHEMA),
+        aliases=frame(aliases, ALIAS_SCHEMA),
+        identifiers=frame(identifiers, IDENTIFIER_SCHEMA),
+        addresses=frame(addresses, ADDRESS_SCHEMA),
     )
 
 
@@ -350,15 +331,9 @@ def _address(row: dict[str, str]) -> tuple[str, str | None] | None:
 def _date(group_id: str, column: str, text: str) -> date | None:
     if not text:
         return None
-    try:
-        if not _DATE.match(text):
-            raise ValueError(text)
-        return datetime.strptime(text, "%d/%m/%Y").date()
-    except ValueError:
+    found = read_date(text, (_DATE,))
+    if found is None:
         raise SnapshotFormatError(
             f"Group ID {group_id}: {column} {text!r} is not a dd/mm/yyyy date"
-        ) from None
-
-
-def _frame(rows: list[Row], schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    return pl.DataFrame(rows, schema=schema) if rows else empty(schema)
+        )
+    return found

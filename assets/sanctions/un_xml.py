@@ -5,16 +5,19 @@ The root `CONSOLIDATED_LIST[@dateGenerated]` holds `INDIVIDUALS/INDIVIDUAL` and 
 (trimmed, inner runs of whitespace collapsed to one space, because the publisher re-wraps long
 values with indentation that changes between releases) and empty values become null. Bump
 `PARSER_VERSION` whenever the output changes for the same input bytes.
+
+Completeness (`check_complete`): the root carries `dateGenerated` (a date), both sections are
+present, and the file ends with the closing `</CONSOLIDATED_LIST>`. The list has no record
+count, so a file cut at a record boundary and closed again cannot be told from a whole one.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from xml.etree.ElementTree import Element
 
-import polars as pl
 from stdnum import imo
 
 from assets.common.xml import parse_root
@@ -27,8 +30,21 @@ from assets.sanctions.model import (
     ParsedList,
     SnapshotFormatError,
 )
+from assets.sanctions.parsing import (
+    IncompleteSnapshotError,
+    clean,
+    describe_value,
+    frame,
+    read_date,
+    require_data,
+    require_elements,
+    require_part,
+    require_xml_root,
+)
 
 PARSER_VERSION = "un-consolidated-xml/1"
+PARTS: tuple[str, ...] = ("consolidated",)
+MAIN_PART = "consolidated"
 
 ROOT_TAG = "CONSOLIDATED_LIST"
 # Section tag -> (record tag, entity_type, prefix of the record's child tags).
@@ -83,17 +99,33 @@ IDENTIFIER_VALIDATORS: dict[str, Callable[[str], bool]] = {"IMO": imo.is_valid}
 
 # "IMO 5434358", "IMO number: 5982254", "(IMO) Number: 1790183".
 _IMO = re.compile(r"\bIMO\)?(?:\s+(?i:number|no\.?))?\s*:?\s*(\d{7})\b")
-_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:T[0-9:.]+)?(?:Z|[+-]\d{2}:\d{2})?$")
+_DATE = re.compile(
+    r"^(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})(?:T[0-9:.]+)?(?:Z|[+-]\d{2}:\d{2})?$"
+)
 
 
-def parse(data: bytes) -> ParsedList:
-    """One UN consolidated list file in the normalized model.
+def check_complete(parts: Mapping[str, bytes]) -> None:
+    """Root `CONSOLIDATED_LIST` with a `dateGenerated` date, both sections, closed at the end."""
+    data = require_part(parts, MAIN_PART)
+    require_data(MAIN_PART, data)
+    generated = require_xml_root(MAIN_PART, data, ROOT_TAG, "dateGenerated")
+    if read_date(generated, (_DATE,)) is None:
+        raise IncompleteSnapshotError(
+            f"part {MAIN_PART}: dateGenerated {describe_value(generated)} is not a date"
+        )
+    require_elements(MAIN_PART, data, ROOT_TAG, SECTIONS)
 
-    Raises `SnapshotFormatError` on empty input, non-XML, a DTD or entity declaration, a root other
-    than `CONSOLIDATED_LIST`, a record without or with a duplicate `REFERENCE_NUMBER`, an
-    unparseable `LISTED_ON`, or an alias `QUALITY` not in `ALIAS_QUALITIES`.
+
+def parse(parts: Mapping[str, bytes]) -> ParsedList:
+    """One UN consolidated list snapshot (part `consolidated`) in the normalized model.
+
+    Raises `IncompleteSnapshotError` when `check_complete` fails, and `SnapshotFormatError` on
+    non-XML, a DTD or entity declaration, a record without or with a duplicate
+    `REFERENCE_NUMBER`, an unparseable `LISTED_ON`, or an alias `QUALITY` not in
+    `ALIAS_QUALITIES`.
     """
-    root = _read_root(data)
+    check_complete(parts)
+    root = _read_root(parts[MAIN_PART])
     entries: list[tuple[object, ...]] = []
     aliases: list[tuple[object, ...]] = []
     identifiers: list[tuple[object, ...]] = []
@@ -131,16 +163,16 @@ def parse(data: bytes) -> ParsedList:
         addresses.extend((entry_id, *address) for address in _addresses(record, prefix))
 
     return ParsedList(
-        entries=_frame(entries, ENTRY_SCHEMA),
-        aliases=_frame(aliases, ALIAS_SCHEMA),
-        identifiers=_frame(identifiers, IDENTIFIER_SCHEMA),
-        addresses=_frame(addresses, ADDRESS_SCHEMA),
+        entries=frame(entries, ENTRY_SCHEMA),
+        aliases=frame(aliases, ALIAS_SCHEMA),
+        identifiers=frame(identifiers, IDENTIFIER_SCHEMA),
+        addresses=frame(addresses, ADDRESS_SCHEMA),
     )
 
 
 def generated_on(data: bytes) -> date | None:
     """The list's as-of date: the date part of the root's `dateGenerated`, None when absent."""
-    value = _clean(_read_root(data).get("dateGenerated"))
+    value = clean(_read_root(data).get("dateGenerated"))
     if value is None:
         return None
     return _to_date(value, "dateGenerated")
@@ -256,29 +288,15 @@ def _addresses(record: Element, prefix: str) -> Iterable[tuple[str, str | None, 
 
 
 def _to_date(value: str, what: str) -> date:
-    match = _DATE.match(value)
-    try:
-        if match is None:
-            raise ValueError("not an ISO date")
-        return date.fromisoformat(match.group(1))
-    except ValueError as exc:
-        raise SnapshotFormatError(f"{what} {value!r} is not a date") from exc
-
-
-def _clean(value: str | None) -> str | None:
-    """Whitespace runs collapsed to one space, trimmed; empty becomes None."""
-    if value is None:
-        return None
-    return " ".join(value.split()) or None
+    found = read_date(value, (_DATE,))
+    if found is None:
+        raise SnapshotFormatError(f"{what} {value!r} is not a date")
+    return found
 
 
 def _text(element: Element | None) -> str | None:
-    return None if element is None else _clean(element.text)
+    return None if element is None else clean(element.text)
 
 
 def _texts(elements: Iterable[Element]) -> list[str]:
     return [value for value in (_text(e) for e in elements) if value is not None]
-
-
-def _frame(rows: list[tuple[object, ...]], schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    return pl.DataFrame(rows, schema=schema, orient="row")

@@ -12,7 +12,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from assets.sanctions.eu_journal import PARSER_VERSION, amended_act, identifiers_in, parse
+from assets.sanctions import eu_journal
+from assets.sanctions.eu_journal import PARSER_VERSION, amended_act, identifiers_in
 from assets.sanctions.model import (
     ADDRESS_SCHEMA,
     ALIAS_SCHEMA,
@@ -80,6 +81,11 @@ DATA_COLUMNS = [
 ]
 CONSOLIDATED_COLUMNS = ["celex", *DATA_COLUMNS]
 AMENDMENT_COLUMNS = ["amendedCelex", "amendmentCelex", *DATA_COLUMNS]
+
+
+def parse(data: bytes) -> ParsedList:
+    """The registry's call: the file as the snapshot's `consolidated` part."""
+    return eu_journal.parse({"consolidated": data})
 
 
 def write_csv(columns: list[str], rows: list[dict[str, str]]) -> bytes:
@@ -436,6 +442,15 @@ def test_blank_lines_are_skipped() -> None:
 def test_malformed_input_is_refused(data: bytes, message: str) -> None:
     with pytest.raises(SnapshotFormatError, match=re.escape(message)):
         parse(data)
+
+
+def test_a_cut_inside_the_last_column_is_refused() -> None:
+    # The last column (`notes`) cut short still gives a record with every field.
+    data = write_csv(CONSOLIDATED_COLUMNS, [{**CONSOLIDATED_ROWS[0], "notes": "Two words"}])
+    cut = data.rstrip(b"\n")[:-4]
+    with pytest.raises(SnapshotFormatError, match="part consolidated: the last record has no"):
+        parse(cut)
+    assert parse(data).entries["remarks"].to_list()[0].endswith("Two words")
 
 
 # --- real transcriptions (read from ../shared, never copied) --------------------------------

@@ -10,20 +10,18 @@ from datetime import date
 import polars as pl
 import pytest
 
+from assets.sanctions import uk_consolidated
+from assets.sanctions.identifiers import find_russian_ids
 from assets.sanctions.model import (
     ADDRESS_SCHEMA,
     ALIAS_SCHEMA,
     ENTRY_SCHEMA,
     IDENTIFIER_SCHEMA,
+    ParsedList,
     SnapshotFormatError,
 )
-from assets.sanctions.uk_consolidated import (
-    PARSER_VERSION,
-    find_russian_ids,
-    parse,
-    read_conlist,
-    split_numbered,
-)
+from assets.sanctions.parsing import IncompleteSnapshotError
+from assets.sanctions.uk_consolidated import PARSER_VERSION, read_conlist, split_numbered
 
 # The header line of the 2022-format ConList.csv: 36 columns, in file order.
 HEADER_LINE = (
@@ -141,6 +139,11 @@ FIXTURE = conlist(
         ),
     },
 ).encode("utf-8")
+
+
+def parse(data: bytes) -> ParsedList:
+    """The registry's call: the file as the snapshot's `conlist` part."""
+    return uk_consolidated.parse({"conlist": data})
 
 
 def by_entry(frame: pl.DataFrame, entry_id: str, *columns: str) -> list[tuple[object, ...]]:
@@ -304,10 +307,19 @@ def test_bytes_undefined_in_cp1252_do_not_crash() -> None:
     assert parse(data).entries["name"].to_list() == ["ODD\x81NAME"]
 
 
-def test_utf8_bom_and_missing_title_row_are_accepted() -> None:
-    data = b"\xef\xbb\xbf" + conlist({**ENTITY, "Name 6": "A"}, title="").encode()
+def test_utf8_bom_is_accepted() -> None:
+    data = b"\xef\xbb\xbf" + conlist({**ENTITY, "Name 6": "A"}).encode()
 
     assert parse(data).entries["entry_id"].to_list() == ["90001"]
+
+
+def test_missing_title_row_is_read_but_refused_as_incomplete() -> None:
+    data = conlist({**ENTITY, "Name 6": "A"}, title="").encode()
+
+    header, records = read_conlist(data)
+    assert header == HEADER and len(records) == 1
+    with pytest.raises(IncompleteSnapshotError, match="part conlist: the first line is not"):
+        parse(data)
 
 
 def test_split_numbered() -> None:
