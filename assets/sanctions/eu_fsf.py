@@ -17,8 +17,9 @@ null quality (prefer the XML for weak aliases); with it both layouts give the sa
 
 Completeness (`check_complete`): XML, the root `<export>` carries `generationDate` and the file
 ends with the closing `</export>`; CSV, the `fileGenerationDate` column is present and holds one
-date on every row. Neither layout has a record count: a CSV cut at a line boundary, or an XML
-cut at an entity boundary and closed again, cannot be told from a whole file.
+date on every row, and the file ends with a line break (assumed from the publisher's CSV writer,
+not verified on a real file). Neither layout has a record count: a CSV cut at a line boundary,
+or an XML cut at an entity boundary and closed again, cannot be told from a whole file.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ from assets.sanctions.parsing import (
     frame,
     read_date,
     require_data,
+    require_final_line_break,
     require_part,
     require_xml_root,
 )
@@ -178,7 +180,8 @@ def is_xml(data: bytes) -> bool:
 
 
 def check_complete(parts: Mapping[str, bytes]) -> None:
-    """XML: `<export generationDate>` closed at the end; CSV: one `fileGenerationDate` date."""
+    """XML: `<export generationDate>` closed at the end; CSV: one `fileGenerationDate` date on
+    every row and a line break at the end."""
     data = require_part(parts, MAIN_PART)
     require_data(MAIN_PART, data)
     if is_xml(data):
@@ -188,6 +191,7 @@ def check_complete(parts: Mapping[str, bytes]) -> None:
                 f"part {MAIN_PART}: {XML_GENERATION_DATE} {describe_value(stamp)} is not a date"
             )
         return
+    require_final_line_break(MAIN_PART, data)
     reader = csv.reader(io.StringIO(decode_text(data), newline=""), delimiter=CSV_DELIMITER)
     try:
         header = [cell.strip() for cell in next(reader, [])]

@@ -11,9 +11,10 @@ and `datasets/gb/hmt/crawler.py` (alias types `Primary name`/`Primary name varia
 qualities). The CSV has no registration-number column: the UK Sanctions List Ref, registration
 and tax numbers sit in `Other Information` as `(Label):value` text.
 
-Completeness (`check_complete`): the title row `Last Updated,dd/mm/yyyy` must come first. The
-format has no trailer or record count, so a file cut at a line boundary cannot be told from a
-whole one; a cut mid-line shows only when it breaks the field count or the quoting.
+Completeness (`check_complete`): the title row `Last Updated,dd/mm/yyyy` must come first, and
+the file must end with a line break (assumed from the publisher's CSV writer, not verified on a
+real file: a cut inside the last column, `Group ID`, would otherwise invent an entry). The format
+has no trailer or record count, so a file cut at a line boundary cannot be told from a whole one.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from assets.sanctions.parsing import (
     read_date,
     refuse_gzip,
     require_data,
+    require_final_line_break,
     require_part,
 )
 
@@ -135,9 +137,10 @@ def read_conlist(data: bytes) -> tuple[list[str], list[list[str]]]:
 
 
 def check_complete(parts: Mapping[str, bytes]) -> None:
-    """The first line is the title row `Last Updated,dd/mm/yyyy` with a real date."""
+    """Title row `Last Updated,dd/mm/yyyy` first, with a real date; a line break at the end."""
     data = require_part(parts, MAIN_PART)
     require_data(MAIN_PART, data)
+    require_final_line_break(MAIN_PART, data)
     first_line = decode_text(data.split(b"\n", 1)[0]).strip()
     cells = next(csv.reader([first_line]), [])
     label = cells[0].strip() if cells else ""
