@@ -1,6 +1,7 @@
 """Sanctions lists: received snapshots, normalized entries, history, deltas and identifiers."""
 
 from assets.common.sql_assets import sql_table_asset
+from assets.sanctions.approvals import no_pending_snapshots
 from assets.sanctions.snapshots import no_rejected_snapshots, raw_sanctions_files, staging_sanctions
 
 _CORE = {
@@ -16,6 +17,7 @@ _CORE = {
 defs = [
     raw_sanctions_files,
     no_rejected_snapshots,
+    no_pending_snapshots,
     staging_sanctions,
     *(
         definition

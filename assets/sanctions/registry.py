@@ -33,6 +33,9 @@ class ListSpec:
     min_entries: int
     max_entries: int
     max_drop_ratio: float
+    # Delisting bound: more removals than either needs a reviewer's approval row.
+    max_removals: int
+    max_removal_share: float
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,8 @@ def list_specs() -> dict[str, ListSpec]:
             min_entries=int(item["min_entries"]),
             max_entries=int(item["max_entries"]),
             max_drop_ratio=float(item["max_drop_ratio"]),
+            max_removals=int(item["max_removals"]),
+            max_removal_share=float(item["max_removal_share"]),
         )
         for list_id, item in lists.items()
     }

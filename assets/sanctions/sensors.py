@@ -1,14 +1,30 @@
-"""Notice new sanctions-list snapshots in the landing area and rebuild what depends on them."""
+"""Notice new sanctions-list snapshots (and approval rows) in the landing area and rebuild.
+
+The run's `chokepoint/list_version` tag must never name a snapshot that is not in force. The
+sensor cannot judge a new snapshot (the guard does, inside the run), so it names the latest landed
+snapshot of each list that the published warehouse does not already know as rejected or held for
+review (unless a valid approval row now releases it); the run's raw step then overwrites the tag
+with the versions it actually put in force. A snapshot judged rejected or held during the run
+therefore never remains the run's list version.
+"""
 
 import json
+from datetime import UTC, datetime
+from pathlib import Path
 
 import dagster as dg
+import duckdb
 
 from assets.common.landing import LandingArea
-from assets.sanctions.registry import landed_snapshots
+from assets.common.raw import sha256_file
+from assets.common.sql import table_ref
+from assets.common.warehouse import Warehouse, table_exists
+from assets.sanctions.approvals import approvals_path, read_approvals
+from assets.sanctions.registry import Snapshot, landed_snapshots
 
 LIST_VERSION_TAG = "chokepoint/list_version"
 NEW_SNAPSHOTS_TAG = "chokepoint/new_snapshots"
+APPROVALS_KEY = "approvals_file"
 
 # The sanctions assets and everything downstream of them; trade and tax ingest are not rebuilt.
 SANCTIONS_DOWNSTREAM = dg.AssetSelection.assets(["raw", "sanctions_files"]).downstream()
@@ -20,29 +36,77 @@ rebuild_after_list_change = dg.define_asset_job(
 )
 
 
+def known_not_in_force(published: Path) -> dict[str, str]:
+    """Fingerprints the published warehouse knows as 'rejected' or 'held' (empty if unknown)."""
+    if not published.is_file():
+        return {}
+    con = duckdb.connect(str(published), read_only=True)
+    try:
+        found: dict[str, str] = {}
+        for table, status in (("sanctions_rejections", "rejected"), ("pending_delistings", "held")):
+            if table_exists(con, "audit", table):
+                query = f"select distinct fingerprint from {table_ref('audit', table)}"  # noqa: S608
+                rows = con.execute(query).fetchall()
+                found.update((row[0], status) for row in rows)
+        return found
+    finally:
+        con.close()
+
+
+def expected_versions(
+    snapshots: list[Snapshot], not_in_force: dict[str, str], approved: set[tuple[str, str]]
+) -> str:
+    """The latest landed snapshot per list, leaving out those known rejected or still held."""
+    latest: dict[str, str] = {}
+    for snapshot in snapshots:  # oldest first per list: the last one kept is the newest
+        status = not_in_force.get(snapshot.fingerprint)
+        main_sha256 = snapshot.files[snapshot.spec.main_part].sha256
+        if status == "rejected" or (
+            status == "held" and (snapshot.spec.list_id, main_sha256) not in approved
+        ):
+            continue
+        latest[snapshot.spec.list_id] = snapshot.version
+    return ",".join(sorted(latest.values()))
+
+
 @dg.sensor(
     job=rebuild_after_list_change,
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
 def sanctions_snapshot_sensor(
-    context: dg.SensorEvaluationContext, landing: LandingArea
+    context: dg.SensorEvaluationContext, landing: LandingArea, warehouse: Warehouse
 ) -> dg.SensorResult:
-    """Launch a rebuild when a sanctions snapshot lands that this sensor has not seen."""
+    """Launch a rebuild when a snapshot or an approvals file lands that this sensor has not seen."""
     seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
     snapshots = landed_snapshots(landing.root)
     new = [s for s in snapshots if seen.get(s.version) != s.fingerprint]
-    if not new:
-        return dg.SensorResult(skip_reason="no new sanctions snapshot")
-    latest: dict[str, str] = {}
-    for snapshot in snapshots:  # oldest first per list: the last one seen is the newest
-        latest[snapshot.spec.list_id] = snapshot.version
+    approvals_file = approvals_path(landing.root)
+    approvals_sha256 = (
+        sha256_file(approvals_file)
+        if approvals_file.is_file() and not approvals_file.is_symlink()
+        else None
+    )
+    new_approvals = approvals_sha256 is not None and seen.get(APPROVALS_KEY) != approvals_sha256
+    if not new and not new_approvals:
+        return dg.SensorResult(skip_reason="no new sanctions snapshot or approval")
+    try:
+        not_in_force = known_not_in_force(Path(warehouse.published_path))
+    except duckdb.Error as error:
+        context.log.warning(f"published warehouse unreadable, outcomes unknown: {error}")
+        not_in_force = {}
+    approved = set(read_approvals(landing.root, datetime.now(UTC).date()).valid)
+    keys = sorted(s.fingerprint for s in new)
+    if new_approvals:
+        keys.append(f"{APPROVALS_KEY}:{approvals_sha256}")
     run = dg.RunRequest(
-        run_key="+".join(sorted(s.fingerprint for s in new)),
+        run_key="+".join(keys),
         tags={
-            LIST_VERSION_TAG: ",".join(sorted(latest.values())),
+            LIST_VERSION_TAG: expected_versions(snapshots, not_in_force, approved),
             NEW_SNAPSHOTS_TAG: ",".join(s.version for s in new),
         },
     )
     cursor = {s.version: s.fingerprint for s in snapshots}
+    if approvals_sha256 is not None:
+        cursor[APPROVALS_KEY] = approvals_sha256
     return dg.SensorResult(run_requests=[run], cursor=json.dumps(cursor, sort_keys=True))

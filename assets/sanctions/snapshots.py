@@ -3,12 +3,15 @@
 Delistings are not announced, so listing history comes from comparing snapshots. Every file is
 kept as received (bytes, sha256, time received); the same bytes landed twice change nothing.
 A snapshot that fails the guard is recorded in `audit.sanctions_rejections` and the previous one
-stays in force.
+stays in force. One that would delist more than its list's bound, or an entry linked to the
+warehouse, is held for review (`audit.pending_delistings`) until an approval row releases it; it
+never enters `raw.sanctions_files`, so nothing built from the accepted snapshots sees it.
 """
 
 import gzip
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -16,9 +19,17 @@ import polars as pl
 
 from assets.common.landing import LandingArea
 from assets.common.warehouse import Warehouse, log_step, replace_table, table_exists
-from assets.sanctions import guard
+from assets.sanctions import approvals, guard
 from assets.sanctions.model import ParsedList
-from assets.sanctions.registry import landed_snapshots, list_specs, parse_parts, parser_version
+from assets.sanctions.registry import (
+    ListSpec,
+    Snapshot,
+    landed_snapshots,
+    list_specs,
+    parse_parts,
+    parser_version,
+)
+from assets.sanctions.sensors import LIST_VERSION_TAG
 
 _DDL = (
     """
@@ -36,90 +47,186 @@ _DDL = (
     """,
 )
 
+# The snapshot a new one would replace: the latest accepted on or before its date.
 _IN_FORCE = """
-select entries from raw.sanctions_files
-where list_id = $list and part = $part and snapshot_date < $day
+select snapshot_date, entries from raw.sanctions_files
+where list_id = $list and part = $part and snapshot_date <= $day
 order by snapshot_date desc limit 1
 """
 
 STAGING_TABLES = ("entries", "aliases", "identifiers", "addresses")
 
 
-@dg.asset(key=["raw", "sanctions_files"], group_name="sanctions", kinds={"duckdb"})
+def _accepted(con: duckdb.DuckDBPyConnection, spec: ListSpec, day: date) -> ParsedList:
+    """Parse an accepted snapshot from the bytes kept in raw.sanctions_files."""
+    rows = con.execute(
+        "select part, content from raw.sanctions_files "
+        "where list_id = $list and snapshot_date = $day",
+        {"list": spec.list_id, "day": day},
+    ).fetchall()
+    return parse_parts(spec, {part: _content(content) for part, content in rows})
+
+
+def _reject(
+    con: duckdb.DuckDBPyConnection, snapshot: Snapshot, files: str, reason: str, at: datetime
+) -> None:
+    con.execute(
+        "insert into audit.sanctions_rejections values "
+        "($list, $day, $fingerprint, $files, $reason, $at)",
+        {
+            "list": snapshot.spec.list_id,
+            "day": snapshot.as_of,
+            "fingerprint": snapshot.fingerprint,
+            "files": files,
+            "reason": reason,
+            "at": at,
+        },
+    )
+    approvals.raise_alert(con, "ERROR", snapshot.version, f"rejected ({files}): {reason}", at)
+
+
+def _accept(
+    con: duckdb.DuckDBPyConnection,
+    snapshot: Snapshot,
+    landing_root: Path,
+    entries: int,
+    at: datetime,
+    approval: tuple[approvals.Approval, int, list[str]] | None,
+) -> None:
+    """Keep the snapshot's files as received, with the approval that released it if any."""
+    spec = snapshot.spec
+    con.execute("begin transaction")
+    con.execute(
+        "delete from raw.sanctions_files where list_id = $list and snapshot_date = $day",
+        {"list": spec.list_id, "day": snapshot.as_of},
+    )
+    for part, landed in sorted(snapshot.files.items()):
+        con.execute(
+            "insert into raw.sanctions_files values ($list, $day, $part, $fingerprint, "
+            "$file, $sha256, $size, $entries, $content, $at)",
+            {
+                "list": spec.list_id,
+                "day": snapshot.as_of,
+                "part": part,
+                "fingerprint": snapshot.fingerprint,
+                "file": landed.path.relative_to(landing_root).as_posix(),
+                "sha256": landed.sha256,
+                "size": landed.size_bytes,
+                "entries": entries if part == spec.main_part else None,
+                "content": landed.path.read_bytes(),
+                "at": at,
+            },
+        )
+    if approval is not None:
+        approvals.record_approval(con, snapshot, *approval, at)
+    con.execute("commit")
+
+
+def list_versions_in_force(con: duckdb.DuckDBPyConnection) -> str:
+    """The latest accepted snapshot of each list, as the run's list-version tag names them."""
+    rows = con.execute(
+        "select list_id || '@' || max(snapshot_date) from raw.sanctions_files "
+        "group by list_id order by 1"
+    ).fetchall()
+    return ",".join(row[0] for row in rows)
+
+
+@dg.asset(
+    key=["raw", "sanctions_files"],
+    group_name="sanctions",
+    kinds={"duckdb"},
+    check_specs=[dg.AssetCheckSpec("approval_rows_valid", asset=["raw", "sanctions_files"])],
+)
 def raw_sanctions_files(
     context: dg.AssetExecutionContext, warehouse: Warehouse, landing: LandingArea
 ) -> dg.MaterializeResult:
-    """Every sanctions-list file received, kept as received, once it passes the guard."""
+    """Every sanctions-list file received, kept as received, once it passes the guard.
+
+    A snapshot whose removals need review is held (see `approvals`) until an approval row names
+    it; it is judged again on every run, so a landed approval releases it on the next one.
+    """
     snapshots = landed_snapshots(landing.root)
-    accepted, rejected = [], []
+    now = datetime.now(UTC)
+    approval_rows = approvals.read_approvals(landing.root, now.date())
+    accepted, rejected, held = [], [], []
+    held_fingerprints: list[str] = []
     with warehouse.connect() as con:
         for statement in _DDL:
             con.execute(statement)
-        seen = {
+        approvals.create_tables(con)
+        for refused in approval_rows.refused:
+            approvals.raise_alert(
+                con, "WARN", "snapshot approvals", f"row not used: {refused}", now
+            )
+        settled = {
             row[0]
             for row in con.execute(
                 "select fingerprint from raw.sanctions_files union "
                 "select fingerprint from audit.sanctions_rejections"
             ).fetchall()
         }
-        now = datetime.now(UTC)
+        in_force_cache: dict[tuple[str, date], ParsedList] = {}
         for snapshot in snapshots:
-            if snapshot.fingerprint in seen:
+            if snapshot.fingerprint in settled:
                 continue
             spec = snapshot.spec
             in_force = con.execute(
                 _IN_FORCE, {"list": spec.list_id, "part": spec.main_part, "day": snapshot.as_of}
             ).fetchall()
-            parsed, reason = guard.check(snapshot, in_force[0][0] if in_force else None)
+            parsed, reason = guard.check(snapshot, in_force[0][1] if in_force else None)
             files = ", ".join(f.path.name for f in snapshot.files.values())
             if parsed is None:
-                con.execute(
-                    "insert into audit.sanctions_rejections values "
-                    "($list, $day, $fingerprint, $files, $reason, $at)",
-                    {
-                        "list": spec.list_id,
-                        "day": snapshot.as_of,
-                        "fingerprint": snapshot.fingerprint,
-                        "files": files,
-                        "reason": reason,
-                        "at": now,
-                    },
-                )
+                _reject(con, snapshot, files, str(reason), now)
                 rejected.append({"snapshot": snapshot.version, "files": files, "reason": reason})
                 context.log.warning(f"rejected {snapshot.version} ({files}): {reason}")
                 continue
-            con.execute("begin transaction")
-            con.execute(
-                "delete from raw.sanctions_files where list_id = $list and snapshot_date = $day",
-                {"list": spec.list_id, "day": snapshot.as_of},
-            )
-            for part, landed in sorted(snapshot.files.items()):
-                con.execute(
-                    "insert into raw.sanctions_files values ($list, $day, $part, $fingerprint, "
-                    "$file, $sha256, $size, $entries, $content, $at)",
-                    {
-                        "list": spec.list_id,
-                        "day": snapshot.as_of,
-                        "part": part,
-                        "fingerprint": snapshot.fingerprint,
-                        "file": landed.path.relative_to(landing.root).as_posix(),
-                        "sha256": landed.sha256,
-                        "size": landed.size_bytes,
-                        "entries": parsed.entries.height if part == spec.main_part else None,
-                        "content": landed.path.read_bytes(),
-                        "at": now,
-                    },
+            approval = None
+            if in_force:
+                key = (spec.list_id, in_force[0][0])
+                before = in_force_cache.get(key) or _accepted(con, spec, key[1])
+                removed = guard.removed_entries(before, parsed)
+                linked = approvals.linked_entries(con, spec.list_id, removed, before.identifiers)
+                reasons = guard.review_reasons(
+                    spec, removed.height, before.entries.height, len(linked)
                 )
-            con.execute("commit")
+                sha256 = snapshot.files[spec.main_part].sha256
+                if reasons and (spec.list_id, sha256) not in approval_rows.valid:
+                    approvals.hold(con, snapshot, removed, linked, reasons, now)
+                    held.append({"snapshot": snapshot.version, "reasons": reasons})
+                    held_fingerprints.append(snapshot.fingerprint)
+                    context.log.warning(f"held {snapshot.version} for review: {reasons}")
+                    continue
+                if reasons:
+                    approval = (
+                        approval_rows.valid[(spec.list_id, sha256)],
+                        removed.height,
+                        reasons,
+                    )
+            _accept(con, snapshot, landing.root, parsed.entries.height, now, approval)
+            in_force_cache[(spec.list_id, snapshot.as_of)] = parsed
             accepted.append(snapshot.version)
             context.log.info(f"accepted {snapshot.version}: {parsed.entries.height} entries")
+        approvals.drop_stale(con, held_fingerprints)
+        versions = list_versions_in_force(con)
         log_step(con, context, rows_received=len(snapshots), rows_written=len(accepted))
+    # The sensor names the versions it expects; this names the ones the run put in force.
+    context.instance.add_run_tags(context.run.run_id, {LIST_VERSION_TAG: versions})
     return dg.MaterializeResult(
         metadata={
             "snapshots_landed": len(snapshots),
             "accepted": dg.MetadataValue.json(accepted),
             "rejected": dg.MetadataValue.json(rejected),
-        }
+            "held_for_review": dg.MetadataValue.json(held),
+            "lists_in_force": versions,
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="approval_rows_valid",
+                passed=not approval_rows.refused,
+                severity=dg.AssetCheckSeverity.WARN,
+                description="; ".join(approval_rows.refused) or "every approval row is valid",
+            )
+        ],
     )
 
 
