@@ -1,12 +1,26 @@
-"""Command line: `python -m orchestration.cli demo` builds the warehouse from the demo data."""
+"""Command line: `python -m orchestration.cli demo` builds the warehouse from the demo data.
+
+Errors an operator can fix (a data dir that cannot be created or written, a full disk, Dagster's
+SQLite storage refusing a write, no input files) end with one line `chokepoint: error: ...` on
+stderr and exit code 1, without a traceback; a failed build names each failed step with the first
+line of its error and says whether the published warehouse changed. `demo` first checks that
+every folder it writes can be created and written. Anything else is a bug and keeps its
+traceback. `CHOKEPOINT_DEBUG=1` shows tracebacks for every error, Dagster's included.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import os
 import shutil
+import sqlite3
 import sys
 import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 from assets.common.paths import DEMO_BUNDLE_DIR, REFERENCE_DIR
 from orchestration.settings import REPO_ROOT, Settings
@@ -60,6 +74,147 @@ def landed_months(settings: Settings) -> tuple[str, str]:
     return months[0], months[-1]
 
 
+class CommandError(Exception):
+    """A failure the operator can fix; its message is the one line shown."""
+
+
+def debugging() -> bool:
+    """Whether CHOKEPOINT_DEBUG asks for tracebacks."""
+    return os.environ.get("CHOKEPOINT_DEBUG", "") not in ("", "0")
+
+
+def operational_error(error: BaseException) -> BaseException | None:
+    """The expected operational error in `error`'s chain (SQLAlchemy's `.orig` included), if any."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, CommandError | OSError | sqlite3.OperationalError):
+            return current
+        if type(current).__module__.endswith("duckdb") and type(current).__name__ == "IOException":
+            return current
+        orig = getattr(current, "orig", None)
+        nested = orig if isinstance(orig, BaseException) else None
+        current = nested or current.__cause__ or current.__context__
+    return None
+
+
+def describe(error: BaseException) -> str:
+    """One line for an operational error: what failed, on which path, what to do."""
+    if isinstance(error, OSError):
+        where = f": {error.filename}" if error.filename else ""
+        text = f"{error.strerror or error}{where}"
+        if error.errno == errno.ENOSPC:
+            return text + " (the disk is full: free space and run again)"
+        if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            return text + " (the data dir must be writable: see CHOKEPOINT_DATA_DIR)"
+        return text
+    if isinstance(error, sqlite3.OperationalError):
+        home = os.environ.get("DAGSTER_HOME", "DAGSTER_HOME")
+        return (
+            f"Dagster's storage in {home} refused a write ({error}); "
+            "check that the folder is writable and the disk has space"
+        )
+    return " ".join(str(error).split()) or type(error).__name__
+
+
+def writable_folders(settings: Settings) -> dict[Path, str]:
+    """Every folder `demo` writes, with the variable that sets it."""
+    return {
+        settings.data_dir: "CHOKEPOINT_DATA_DIR",
+        settings.dagster_home: "DAGSTER_HOME",
+        settings.landing_dir: "CHOKEPOINT_LANDING_DIR",
+        settings.warehouse_path.parent: "CHOKEPOINT_WAREHOUSE",
+        settings.reports_dir: "CHOKEPOINT_REPORTS_DIR",
+    }
+
+
+def check_writable(folders: dict[Path, str]) -> None:
+    """Create each folder and write (then remove) a probe file in it, or raise CommandError."""
+    for folder, variable in folders.items():
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except FileExistsError as error:
+            message = f"{folder} exists and is not a folder (set by {variable})"
+            raise CommandError(message) from error
+        except OSError as error:
+            raise CommandError(
+                f"cannot create {folder} (set by {variable}): {error.strerror or error}"
+            ) from error
+        probe = folder / f".chokepoint-write-probe-{os.getpid()}"
+        try:
+            fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                os.write(fd, b"probe")
+            finally:
+                os.close(fd)
+            probe.unlink()
+        except OSError as error:
+            with contextlib.suppress(OSError):
+                probe.unlink()
+            raise CommandError(
+                f"cannot write in {folder} (set by {variable}): {error.strerror or error}"
+            ) from error
+
+
+def file_state(path: Path) -> tuple[int, int, int] | None:
+    """What identifies a file's version: inode, size and modification time; None when absent."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns
+
+
+def warehouse_outcome(path: Path, before: tuple[int, int, int] | None) -> str:
+    """Whether the published warehouse changed since `before` was taken."""
+    after = file_state(path)
+    if after == before:
+        return f"the published warehouse {path} is unchanged" + ("" if after else " (none yet)")
+    return f"the published warehouse {path} was replaced by this run"
+
+
+def root_error(error: Any) -> Any:
+    """The innermost cause of a Dagster error record: the user code's own error."""
+    while getattr(error, "cause", None) is not None and error.cls_name.startswith("Dagster"):
+        error = error.cause
+    return error
+
+
+def run_failures(result: Any) -> list[str]:
+    """One line per failed step (or for the run when no step failed): step and first error line."""
+    lines = []
+    for event in result.get_step_failure_events():
+        error = root_error(event.step_failure_data.error)
+        message = error.message.strip().splitlines()[0] if error and error.message else "failed"
+        lines.append(f"step {event.step_key} failed: {message}")
+    if not lines and not result.success:
+        run_error = getattr(result.dagster_run, "failure_reason", None) or "see the Dagster logs"
+        lines.append(f"the run failed: {run_error}")
+    return lines
+
+
+def console_logger_without_tracebacks() -> Any:
+    """Dagster's console logger, with failed steps' tracebacks cut (build prints their errors)."""
+    import dagster as dg
+    from dagster._utils.log import create_console_logger
+
+    def first_paragraph(record: Any) -> bool:
+        meta = getattr(record, "dagster_meta", None)
+        event = meta.get("dagster_event") if isinstance(meta, dict) else None
+        if getattr(getattr(event, "event_specific_data", None), "error", None) is not None:
+            record.msg = str(record.msg).split("\n\n", 1)[0]
+        return True
+
+    @dg.logger(config_schema={"log_level": dg.Field(str, default_value="INFO")})
+    def console(init_context: Any) -> Any:
+        logger = create_console_logger("dagster", init_context.logger_config["log_level"])
+        logger.addFilter(first_paragraph)
+        return logger
+
+    return console
+
+
 def build(settings: Settings) -> bool:
     """Materialize every asset in one run over the landed months; True when the run succeeded."""
     import dagster as dg
@@ -71,8 +226,11 @@ def build(settings: Settings) -> bool:
     from orchestration.definitions import build_definitions
 
     first, last = landed_months(settings)
+    before = file_state(settings.warehouse_path)
     definitions = build_definitions(settings)
     job = definitions.resolve_job_def("build_everything")
+    if not debugging():
+        job = job.with_logger_defs({"console": console_logger_without_tracebacks()})
     with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(
             instance=instance,
@@ -90,16 +248,42 @@ def build(settings: Settings) -> bool:
                 f"check failed: {key.asset_key.to_user_string()} {key.name}: "
                 f"{evaluation.description or ''}"
             )
+    failures = run_failures(result)
+    for line in failures:
+        print(f"chokepoint: error: {line}", file=sys.stderr)
+    if failures or not result.success:
+        full = any("No space left" in line or "disk is full" in line for line in failures)
+        hint = "; free space and run again" if full else ""
+        print(
+            f"chokepoint: {warehouse_outcome(settings.warehouse_path, before)}{hint}",
+            file=sys.stderr,
+        )
     return result.success
 
 
 def demo(_: argparse.Namespace) -> int:
-    settings = Settings.from_env()
-    prepare_dagster_home(settings)
-    started = time.monotonic()
-    copied = seed_landing(settings)
-    print(f"landing area: {settings.landing_dir} ({len(copied)} files copied from the demo bundle)")
-    ok = build(settings)
+    """Seed the landing area with the demo data and build everything."""
+    try:
+        settings = Settings.from_env()
+    except ValueError as error:
+        raise CommandError(str(error)) from error
+    check_writable(writable_folders(settings))
+    before = file_state(settings.warehouse_path)
+    try:
+        prepare_dagster_home(settings)
+        started = time.monotonic()
+        copied = seed_landing(settings)
+        print(
+            f"landing area: {settings.landing_dir} "
+            f"({len(copied)} files copied from the demo bundle)"
+        )
+        ok = build(settings)
+    except Exception as error:
+        cause = operational_error(error)
+        if cause is None or isinstance(cause, CommandError):
+            raise
+        outcome = warehouse_outcome(settings.warehouse_path, before)
+        raise CommandError(f"{describe(cause)}; {outcome}") from error
     print(f"build {'succeeded' if ok else 'FAILED'} in {time.monotonic() - started:.0f} s")
     print(f"warehouse (read this):  {settings.warehouse_path}")
     print(f"reports:                {settings.reports_dir}")
@@ -135,7 +319,24 @@ def main(argv: list[str] | None = None) -> int:
     ):
         commands.add_parser(name, help=text).set_defaults(run=run)
     args = parser.parse_args(argv)
-    return int(args.run(args))
+    return run_reporting_errors(args.run, args)
+
+
+def run_reporting_errors(run: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    """Run a command; an operational error becomes one line on stderr and exit code 1."""
+    try:
+        return int(run(args))
+    except SystemExit as error:
+        if not isinstance(error.code, str) or debugging():
+            raise
+        message = error.code
+    except Exception as error:
+        cause = operational_error(error)
+        if cause is None or debugging():
+            raise
+        message = describe(cause)
+    print(f"chokepoint: error: {message}", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":
