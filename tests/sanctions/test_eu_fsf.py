@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from assets.sanctions.eu_fsf import PARSER_VERSION, parse_csv, parse_xml
+from assets.sanctions.eu_fsf import PARSER_VERSION, parse, parse_csv, parse_xml
 from assets.sanctions.model import (
     ADDRESS_SCHEMA,
     ALIAS_SCHEMA,
@@ -271,6 +271,14 @@ def by_entry(frame: pl.DataFrame, entry_id: str, *columns: str) -> list[tuple[ob
 
 def test_parser_version() -> None:
     assert PARSER_VERSION == "eu-fsf/1"
+
+
+def test_parse_reads_either_layout_of_the_part() -> None:
+    for data, reader in ((XML, parse_xml), (CSV, parse_csv)):
+        parsed, direct = parse({"eu_fsf": data}), reader(data)
+        for table in ("entries", "aliases", "identifiers", "addresses"):
+            assert getattr(parsed, table).equals(getattr(direct, table))
+    assert parse({"eu_fsf": XML}).entries.height == 3
 
 
 def test_xml_entries() -> None:

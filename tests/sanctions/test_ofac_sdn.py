@@ -18,6 +18,7 @@ from assets.sanctions.ofac_sdn import (
     normalize_add,
     normalize_alt,
     normalize_sdn,
+    parse,
     read_legacy_csv,
 )
 
@@ -80,6 +81,21 @@ def test_read_accepts_missing_ctrl_z_and_lf_endings() -> None:
     expected = read_legacy_csv(SDN_SMALL, SDN_COLUMNS)
     assert read_legacy_csv(records, SDN_COLUMNS).equals(expected)
     assert read_legacy_csv(records.replace(b"\r\n", b"\n"), SDN_COLUMNS).equals(expected)
+
+
+def test_parse_takes_parts_and_the_older_positional_call_alike() -> None:
+    by_parts = parse({"sdn": SDN_SMALL, "alt": ALT_SMALL, "add": ADD_SMALL})
+    positional = parse(SDN_SMALL, ALT_SMALL, ADD_SMALL)
+    for table in ("entries", "aliases", "identifiers", "addresses"):
+        assert getattr(by_parts, table).equals(getattr(positional, table))
+    assert by_parts.aliases.height > parse({"sdn": SDN_SMALL}).aliases.height
+    with pytest.raises(TypeError, match="inside parts"):
+        parse({"sdn": SDN_SMALL}, ALT_SMALL)
+
+
+def test_parse_refuses_a_part_without_its_end_of_file_byte() -> None:
+    with pytest.raises(SnapshotFormatError, match=r"part add: .*0x1A"):
+        parse({"sdn": SDN_SMALL, "add": ADD_SMALL.rstrip(b"\x1a")})
 
 
 def test_read_never_fails_on_non_ascii_bytes() -> None:

@@ -25,6 +25,7 @@ from assets.sanctions.opensanctions_ftm import (
     PARSER_VERSION,
     apply_deltas,
     delta_versions,
+    parse,
     parse_delta,
     parse_entities,
     parse_simple_csv,
@@ -163,6 +164,16 @@ def parsed() -> ParsedList:
 
 def test_version() -> None:
     assert PARSER_VERSION == "opensanctions-ftm/1"
+
+
+def test_parse_reads_the_entities_part(parsed: ParsedList) -> None:
+    assert parse({"entities": FTM}).entries.equals(parsed.entries)
+
+
+def test_a_line_separator_inside_a_json_string_is_not_a_line_break() -> None:
+    data = json.dumps({**COMPANY, "caption": "North\u2028South LLC"}, ensure_ascii=False)
+    assert "\u2028" in data
+    assert parse_entities(data.encode()).entries["name"].to_list() == ["North\u2028South LLC"]
 
 
 def test_only_targets_become_entries(parsed: ParsedList) -> None:
