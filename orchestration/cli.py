@@ -64,11 +64,10 @@ def seed_landing(settings: Settings) -> list[str]:
 
 
 def landed_months(settings: Settings) -> tuple[str, str]:
-    """First and last month with a customs file in the landing area."""
-    months = sorted(
-        path.stem.removeprefix("declarations_")
-        for path in (settings.landing_dir / "customs").glob("declarations_*.csv")
-    )
+    """First and last month with an accepted customs file in the landing area (strays ignored)."""
+    from assets.common.landing import months_delivered
+
+    months = months_delivered(settings.landing_dir, "customs_declarations")
     if not months:
         raise SystemExit(f"no customs files in {settings.landing_dir / 'customs'}")
     return months[0], months[-1]

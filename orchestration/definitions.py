@@ -8,6 +8,7 @@ import assets.audit
 import assets.control_lists
 import assets.core
 import assets.customs
+import assets.landing
 import assets.marts
 import assets.resolution.assets
 import assets.sanctions
@@ -18,6 +19,7 @@ from orchestration.resources import resources_for
 from orchestration.settings import Settings
 
 _SOURCES = [
+    assets.landing.defs,
     assets.control_lists.defs,
     assets.sanctions.defs,
     assets.customs.defs,

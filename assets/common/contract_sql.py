@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from assets.common.contracts import Column, Contract
+from assets.common.contracts import CONTROL_REASON, PRINTABLE_TEXT, Column, Contract
 from assets.common.sql import quote_ident
 
 # What polars' `str.strip_chars()` removes: Unicode White_Space.
@@ -106,6 +106,9 @@ def _rules(column: Column, query: _Query) -> list[_Rule]:
         said = query.bind(f"{name}__cast_reason", f"{name}: cannot read ")
         kind = query.bind(f"{name}__cast_type", f" as {column.logical_type}")
         rules.append(_Rule(cast_failed, f"concat({said}, left({text}, 40), {kind})"))
+    if column.logical_type == "string":
+        printable = query.bind("_printable", PRINTABLE_TEXT)
+        rule("control", f"not regexp_matches({value}, {printable})", CONTROL_REASON)
     if column.required:
         broken = f"{value} is null and not {cast_failed}"
         rule("required", broken, "is required but empty", got=False)
@@ -187,6 +190,7 @@ def checked_rows_query(
     key_scope: list[str] | None = None,
     params: dict[str, Any] | None = None,
     repeated: list[str],
+    extra_reasons: str | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """A query over the relation `source` (as received): `keep` columns, typed columns, `reasons`.
 
@@ -195,7 +199,9 @@ def checked_rows_query(
     for the rows that break a rule). A key repeated within one `key_scope` (e.g. one monthly
     file) quarantines every occurrence after the first, naming the first's row number.
     `params` are the parameters `source` itself uses. `repeated` names the tables made from
-    `repeated_keys_queries` over the same rows, one per key.
+    `repeated_keys_queries` over the same rows, one per key. `extra_reasons` names a table of
+    (source_file, source_row_number, reason) from rules beyond one file's rows (see
+    `assets.common.dataset_rules`); its reasons join the row's own.
     """
     query = _Query()
     query.params.update(params or {})
@@ -240,12 +246,24 @@ def checked_rows_query(
                 f"concat({label}, {alias}._first)",
             )
         )
+    if extra_reasons is not None:
+        joins.append(
+            "left join (select source_file, source_row_number, list(reason) as _reasons "  # noqa: S608
+            f"from {quote_ident(extra_reasons)} group by all) as _x "
+            "on _v.source_file = _x.source_file "
+            "and _v.source_row_number = _x.source_row_number"
+        )
     outputs = [f"_v.{quote_ident(c)}" for c in keep]
     outputs += [f"_v.{quote_ident(c.name)}" for c in contract.columns]
     # Most rows break nothing: the reasons list is built only for the rows that do.
     broken = " or ".join(f"coalesce({r.broken}, false)" for r in rules) or "false"
     cases = ", ".join(f"case when {r.broken} then {r.reason} end" for r in rules)
-    reasons = f"case when {broken} then list_sort(list_distinct([{cases}]::varchar[])) end"
+    if extra_reasons is not None:
+        broken = f"{broken} or _x._reasons is not null"
+        cases = f"[{cases}]::varchar[] || coalesce(_x._reasons, [])"
+    else:
+        cases = f"[{cases}]::varchar[]"
+    reasons = f"case when {broken} then list_sort(list_distinct({cases})) end"
     statement = (
         "with "
         + ",\n".join(ctes)

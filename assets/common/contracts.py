@@ -31,6 +31,15 @@ _DTYPES: dict[str, type[pl.DataType]] = {
 
 REASONS_COLUMN = "reasons"
 
+# Text without control characters: C0 (tab, LF and CR aside), DEL, C1, and the bidirectional
+# overrides that make a value read differently from what it holds. A rule for every string column.
+PRINTABLE_TEXT = (  # escapes every regex engine here reads alike (Python, Rust, RE2)
+    "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f"
+    + "\u202a-\u202e\u2066-\u2069"  # the characters themselves: no escape common to all three
+    + "]*$"
+)
+CONTROL_REASON = "contains a control character"
+
 
 class ContractViolation(ValueError):
     """A whole file breaks its contract (e.g. a missing column): nothing from it can be staged."""
@@ -41,6 +50,10 @@ def reference_set(name: str) -> list[str]:
         return [*sorted(country.alpha_2 for country in pycountry.countries), "XK"]
     if name == "iso4217":
         return sorted(currency.alpha_3 for currency in pycountry.currencies)
+    if name == "source_contracts":  # datasets delivered through the landing area
+        return sorted(c for c in list_contracts() if "source" in load_contract(c).custom)
+    if name == "sanctions_lists":  # the lists registered in data_contracts/sanctions_lists.yaml
+        return sorted(load_contract("sanctions_lists").custom["lists"])
     raise ValueError(f"unknown reference set {name!r}")
 
 
@@ -164,6 +177,8 @@ def pandera_schema(contract: Contract) -> pa.DataFrameSchema:
     columns: dict[str, pa.Column] = {}
     for column in contract.columns:
         checks: list[pa.Check] = []
+        if column.logical_type == "string":
+            checks.append(pa.Check.str_matches(PRINTABLE_TEXT, error=CONTROL_REASON))
         if column.pattern is not None:
             checks.append(
                 pa.Check.str_matches(column.pattern, error=f"must match {column.pattern}")

@@ -16,9 +16,10 @@ import polars as pl
 from stdnum.ru import inn as ru_inn
 from stdnum.ru import ogrn as ru_ogrn
 
-from assets.common import sql
+from assets.common import deliveries, sql
 from assets.common.contract_sql import checked_rows_query, received_text, repeated_keys_queries
 from assets.common.contracts import Contract, load_contract
+from assets.common.dataset_rules import materialise_reasons, tables_read
 from assets.common.landing import LandingArea
 from assets.common.partitions import MONTHLY, SINGLE_RUN, months_of
 from assets.common.paths import REFERENCE_DIR
@@ -32,6 +33,7 @@ from assets.common.raw import (
     received_columns,
 )
 from assets.common.warehouse import Warehouse, log_step, scalar
+from assets.common.warehouse import table_exists as sql_table_exists
 
 PARTITION_COLUMN = "partition_month"
 
@@ -115,6 +117,7 @@ def _checked(
     repeated: list[str],
     source: str,
     source_params: dict[str, object],
+    extra_reasons: str | None,
 ) -> tuple[str, dict[str, object]]:
     """The contract's checks over `source` (the run's rows as received; it uses `source_params`)."""
     return checked_rows_query(
@@ -124,6 +127,7 @@ def _checked(
         key_scope=[PARTITION_COLUMN] if months is not None else None,
         params=source_params,
         repeated=repeated,
+        extra_reasons=extra_reasons,
     )
 
 
@@ -182,10 +186,16 @@ def _staging_select(
     repeated: list[str],
     identifiers: list[str],
     sql_parameters: dict[str, object],
+    extra_reasons: str | None,
 ) -> tuple[str, dict[str, object]]:
     """The staging SQL file over `validated`: the rows that break no rule, with verdicts."""
     checked, params = _checked(
-        contract, months, repeated, _raw_rows(contract, months), _months_params(months)
+        contract,
+        months,
+        repeated,
+        _raw_rows(contract, months),
+        _months_params(months),
+        extra_reasons,
     )
     columns = "".join(
         f", {sql.quote_ident('_valid_' + c)}.valid as {sql.quote_ident(c + '_valid')}"
@@ -207,10 +217,13 @@ def _staging_select(
 
 
 def _quarantine_select(
-    contract: Contract, months: Sequence[str] | None, repeated: list[str]
+    contract: Contract,
+    months: Sequence[str] | None,
+    repeated: list[str],
+    extra_reasons: str | None,
 ) -> tuple[str, dict[str, object]]:
     """The rows that were not staged, every value as received, with their reasons."""
-    checked, params = _checked(contract, months, repeated, _UNSTAGED, {})
+    checked, params = _checked(contract, months, repeated, _UNSTAGED, {}, extra_reasons)
     statement = (
         f"select _r.*, _c.reasons, now() as quarantined_at from {_UNSTAGED} as _r "  # noqa: S608
         f"join ({checked}) as _c using (source_file, source_row_number) "
@@ -325,13 +338,39 @@ def csv_source_assets(
         months = months_of(context) if partitioned else None
         files, written = [], 0
         root = REFERENCE_DIR if source.get("root") == "reference" else landing.root
+        run_id = context.run.run_id
+        granted, refused_approvals = deliveries.approvals(landing.root)
+        approved = {(a.dataset, a.sha256) for a in granted}
+        for problem in refused_approvals:
+            context.log.warning(f"approval row not used: {problem}")
+        refused, held = [], []
         with warehouse.connect() as con:
             con.execute(_FILE_LOADS_DDL)
+            deliveries.create_tables(con)
             # One file at a time: DuckDB scans it into the warehouse, Python never holds it.
+            # A file that cannot be read, or would lose rows, leaves its month as it was.
             for month, relative in _landing_paths(contract, months):
-                path = _present(root / relative, formats)
-                landed = land(path, root.parent if root == REFERENCE_DIR else root)
-                encoding = receive(con, landed, contract.column_names, encodings)
+                try:
+                    path = _present(root / relative, formats)
+                    landed = land(path, root.parent if root == REFERENCE_DIR else root)
+                    encoding = receive(con, landed, contract.column_names, encodings)
+                except LandingFileError as refusal:
+                    deliveries.refuse(con, run_id, contract_id, relative, str(refusal))
+                    refused.append(str(refusal))
+                    context.log.error(f"refused: {refusal}")
+                    continue
+                delivered = int(scalar(con, f"select count(*) from {RECEIVED}"))  # type: ignore[call-overload]  # noqa: S608
+                previous = deliveries.previous_rows(con, contract, month, PARTITION_COLUMN)
+                loss = deliveries.loss_reason(contract, landed.relative, previous, delivered)
+                if loss is not None and (contract_id, landed.sha256) not in approved:
+                    con.execute(f"drop table {RECEIVED}")
+                    deliveries.hold(
+                        con, run_id, contract_id, landed.relative, landed.sha256,
+                        previous, delivered, loss,
+                    )  # fmt: skip
+                    held.append(loss)
+                    context.log.error(f"held: {loss}")
+                    continue
                 rows = _store_raw(con, contract, landed, encoding, month)
                 written += rows
                 files.append({"file": landed.relative, "sha256": landed.sha256, "rows": rows})
@@ -350,13 +389,15 @@ def csv_source_assets(
             metadata={
                 "rows": written,
                 "files": dg.MetadataValue.json(files),
+                "refused": dg.MetadataValue.json(refused),
+                "held": dg.MetadataValue.json(held),
                 "contract": f"{contract.id} v{contract.version}",
             }
         )
 
     @dg.asset(
         key=staging_key,
-        deps=[raw_key],
+        deps=[raw_key, *(dg.AssetKey([layer, table]) for layer, table in tables_read(contract))],
         group_name=group,
         description=f"{contract.name}, typed and checked against the data contract.",
         kinds={"duckdb", "sql"},
@@ -370,14 +411,23 @@ def csv_source_assets(
         with warehouse.connect() as con:
             # Typed and checked in one pass that writes staging; only the rows it left out
             # are checked again to say why, and quarantined with their values as received.
+            if not sql_table_exists(con, "raw", contract_id):
+                raise deliveries.NothingDelivered(
+                    f"{contract_id}: no delivery has been accepted yet; see audit.refused_files"
+                )
             repeated = _repeated_keys(con, contract, months)
             identifiers = _identifier_validity(con, contract, months)
+            extra = materialise_reasons(
+                con, contract, _raw_rows(contract, months), _months_params(months), months
+            )
             staging_sql, staging_params = _staging_select(
-                contract, months, repeated, identifiers, source.get("sql_parameters", {})
+                contract, months, repeated, identifiers, source.get("sql_parameters", {}), extra
             )
             staged = _replace(con, "staging", contract_id, staging_sql, staging_params, months)
             _find_unstaged(con, contract, months)
-            quarantine_sql, quarantine_params = _quarantine_select(contract, months, repeated)
+            quarantine_sql, quarantine_params = _quarantine_select(
+                contract, months, repeated, extra
+            )
             quarantined = _replace(
                 con, "quarantine", contract_id, quarantine_sql, quarantine_params, months
             )
@@ -399,7 +449,8 @@ def csv_source_assets(
                 rows_written=staged,
                 rows_quarantined=quarantined,
             )
-            for name in [*repeated, *(f"_valid_{c}" for c in identifiers), _UNSTAGED]:
+            temporary = [*repeated, *(f"_valid_{c}" for c in identifiers), _UNSTAGED]
+            for name in [*temporary, *([extra] if extra else [])]:
                 con.execute(f"drop table if exists {sql.quote_ident(name)}")
         return dg.MaterializeResult(
             metadata={
@@ -449,4 +500,38 @@ def csv_source_assets(
             metadata={"smallest": min(counts, default=0), "largest": max(counts, default=0)},
         )
 
-    return [raw_asset, staging_asset, conservation_check, volume_check]
+    @dg.asset_check(asset=raw_key, blocking=True, name="no_delivery_held")
+    def held_check(
+        context: dg.AssetCheckExecutionContext, warehouse: Warehouse
+    ) -> dg.AssetCheckResult:
+        """No delivery of this run would lose more rows than the contract allows (unapproved)."""
+        with warehouse.connect() as con:
+            found = deliveries.of_run(con, "held_deliveries", context.run.run_id, contract_id)
+        return dg.AssetCheckResult(
+            passed=not found,
+            description="; ".join(reason for _, reason in found) or "no delivery held",
+            metadata={"held": dg.MetadataValue.json([file for file, _ in found])},
+        )
+
+    @dg.asset_check(asset=raw_key, name="no_file_refused")
+    def refused_check(
+        context: dg.AssetCheckExecutionContext, warehouse: Warehouse
+    ) -> dg.AssetCheckResult:
+        """Every file the run was to read was read (a refused one leaves its rows as they were)."""
+        with warehouse.connect() as con:
+            found = deliveries.of_run(con, "refused_files", context.run.run_id, contract_id)
+        return dg.AssetCheckResult(
+            passed=not found,
+            severity=dg.AssetCheckSeverity.ERROR,
+            description="; ".join(reason for _, reason in found) or "no file refused",
+            metadata={"refused": dg.MetadataValue.json([file for file, _ in found])},
+        )
+
+    return [
+        raw_asset,
+        staging_asset,
+        conservation_check,
+        volume_check,
+        held_check,
+        refused_check,
+    ]

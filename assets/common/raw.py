@@ -13,12 +13,15 @@ import codecs
 import csv
 import hashlib
 import io
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import polars as pl
+
+from assets.common.landing import RefusedFile, inside
 
 PROVENANCE_COLUMNS = [
     "source_file",
@@ -54,9 +57,15 @@ class LandedFile:
 
 
 def land(path: Path, landing_dir: Path) -> LandedFile:
+    """A landing file's identity, once it is known to be a regular file inside the landing area."""
+    relative = path.relative_to(landing_dir).as_posix()
+    try:
+        inside(landing_dir, path)
+    except RefusedFile as refusal:
+        raise LandingFileError(str(refusal)) from None
     if not path.is_file():
-        raise LandingFileError(f"no landing file at {path}")
-    return LandedFile(path, path.relative_to(landing_dir).as_posix(), sha256_file(path))
+        raise LandingFileError(f"{relative}: no file delivered")
+    return LandedFile(path, relative, sha256_file(path))
 
 
 def _fits(path: Path, encoding: str) -> str | None:
@@ -97,13 +106,28 @@ def _header(path: Path, encoding: str) -> list[str]:
 
 
 def _check_header(landed: LandedFile, found: list[str], columns: list[str]) -> None:
+    """Refuse a header that is not the contract's; name expected columns only, never the file's."""
     missing = [c for c in columns if c not in found]
     extra = [c for c in found if c not in columns]
     if missing or extra or len(set(found)) != len(found):
         raise LandingFileError(
             f"{landed.relative}: header does not match the contract "
-            f"(missing: {missing or 'none'}; unexpected: {extra or 'none'})"
+            f"(missing: {', '.join(missing) or 'none'}; {len(extra)} unexpected column(s); "
+            f"{len(found) - len(set(found))} repeated)"
         )
+
+
+_CSV_LINE = re.compile(r"(?:on line|Line):?\s*(\d+)", re.IGNORECASE)
+
+
+def _layout_error(landed: LandedFile, error: duckdb.Error) -> LandingFileError:
+    """A reader error as a message that names the file and line, without the line's content."""
+    line = _CSV_LINE.search(str(error))
+    where = f" at line {line.group(1)}" if line else ""
+    return LandingFileError(
+        f"{landed.relative}: a record does not fit the layout{where} "
+        "(wrong number of fields or an unclosed quote)"
+    )
 
 
 def _transcoded(landed: LandedFile, encoding: str, workdir: Path) -> Path:
@@ -148,7 +172,7 @@ def receive(
                 {"path": str(path), "columns": {name: "VARCHAR" for name in found}},
             )
         except duckdb.Error as error:
-            raise LandingFileError(f"{landed.relative}: cannot read: {error}") from error
+            raise _layout_error(landed, error) from None
         finally:
             con.execute("reset preserve_insertion_order")
     return encoding
@@ -162,8 +186,8 @@ def received_columns(columns: list[str]) -> str:
 def _receive_xlsx(con: duckdb.DuckDBPyConnection, landed: LandedFile, columns: list[str]) -> None:
     try:
         frame = pl.read_excel(landed.path, infer_schema_length=0)
-    except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as error:
-        raise LandingFileError(f"{landed.relative}: cannot read: {error}") from error
+    except (pl.exceptions.ComputeError, pl.exceptions.NoDataError, OSError):
+        raise LandingFileError(f"{landed.relative}: not a readable XLSX workbook") from None
     _check_header(landed, frame.columns, columns)
     con.register("_xlsx", frame.select(pl.col(c).cast(pl.String) for c in columns).to_arrow())
     con.execute("set preserve_insertion_order = true")

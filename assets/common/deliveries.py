@@ -1,0 +1,175 @@
+"""Deliveries that may not silently rewrite history: refused files and held redeliveries.
+
+A file the landing area refuses (a link, a name or header that is not the contract's, a layout
+that cannot be read) is recorded in `audit.refused_files` with its name and the reason, and the
+rows it would have replaced stay as they were. A redelivery that would lose more rows than its
+contract allows (`volume.max_row_loss_share`), a header-only file among them, is held in
+`audit.held_deliveries`: the month keeps its previous rows and a blocking check stops the run
+from publishing, until an approval row names the file's sha256 in
+`approvals/delivery_approvals.csv` (contract `delivery_approvals`). That is also how an
+intended empty month, or a correction that removes rows, is declared.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from assets.common.contracts import Contract, load_contract, validate
+from assets.common.sql import table_ref
+from assets.common.warehouse import table_exists
+
+APPROVALS = "delivery_approvals"
+
+_DDL = (
+    """
+    create table if not exists audit.refused_files (
+        run_id varchar, dataset varchar, file varchar, reason varchar,
+        refused_at timestamp with time zone
+    )
+    """,
+    """
+    create table if not exists audit.held_deliveries (
+        run_id varchar, dataset varchar, file varchar, sha256 varchar, previous_rows bigint,
+        delivered_rows bigint, reason varchar, held_at timestamp with time zone
+    )
+    """,
+)
+
+
+class NothingDelivered(RuntimeError):
+    """A dataset has no accepted delivery at all, so there is nothing to stage."""
+
+
+def create_tables(con: duckdb.DuckDBPyConnection) -> None:
+    for statement in _DDL:
+        con.execute(statement)
+
+
+def refuse(
+    con: duckdb.DuckDBPyConnection, run_id: str, dataset: str, file: str, reason: str
+) -> None:
+    """Record a refused file (its name and why; nothing of its content)."""
+    con.execute(
+        "insert into audit.refused_files values ($run, $dataset, $file, $reason, $at)",
+        {
+            "run": run_id,
+            "dataset": dataset,
+            "file": file,
+            "reason": reason,
+            "at": datetime.now(UTC),
+        },
+    )
+
+
+@dataclass(frozen=True)
+class Approval:
+    """A reviewer's release of one delivery, by the sha256 of its bytes."""
+
+    dataset: str
+    file: str
+    sha256: str
+    approved_by: str
+
+
+def approvals(landing_root: Path) -> tuple[list[Approval], list[str]]:
+    """Valid approval rows, and a description of each row the contract refused."""
+    contract = load_contract(APPROVALS)
+    name = contract.custom["approvals_file"]["landing"]
+    path = landing_root / name
+    if not path.is_file() or path.is_symlink():
+        return [], []
+    try:
+        frame = pl.read_csv(path, infer_schema=False, encoding="utf8")
+    except (pl.exceptions.PolarsError, UnicodeDecodeError):
+        return [], [f"{name}: not a readable CSV in UTF-8"]
+    frame = frame.with_row_index("source_row_number", offset=1)
+    missing = [c for c in contract.column_names if c not in frame.columns]
+    if missing:
+        return [], [f"{name}: missing column(s) {', '.join(missing)}"]
+    checked = validate(frame, contract, keep=["source_row_number"])
+    refused = [
+        f"{name} row {row['source_row_number']}: {'; '.join(row['reasons'])}"
+        for row in checked.quarantined.iter_rows(named=True)
+    ]
+    valid = [
+        Approval(row["dataset"], row["file"], row["sha256"], row["approved_by"])
+        for row in checked.valid.iter_rows(named=True)
+    ]
+    return valid, refused
+
+
+def previous_rows(
+    con: duckdb.DuckDBPyConnection, contract: Contract, month: str | None, partition_column: str
+) -> int:
+    """Rows the file's month (or the whole dataset) holds in `raw` from earlier deliveries."""
+    if not table_exists(con, "raw", contract.id):
+        return 0
+    target = table_ref("raw", contract.id)
+    if month is None:
+        rows = con.execute(f"select count(*) from {target}").fetchall()  # noqa: S608
+    else:
+        rows = con.execute(
+            f"select count(*) from {target} where {partition_column} = $month",  # noqa: S608
+            {"month": month},
+        ).fetchall()
+    return int(rows[0][0])
+
+
+def loss_reason(contract: Contract, file: str, previous: int, delivered: int) -> str | None:
+    """Why a redelivery is held, or None when its row count is within the contract's bound."""
+    share = float(contract.custom.get("volume", {}).get("max_row_loss_share", 0.05))
+    if previous == 0 or delivered >= previous * (1 - share):
+        return None
+    approvals_file = load_contract(APPROVALS).custom["approvals_file"]["landing"]
+    return (
+        f"{file}: {delivered} rows where {previous} were loaded before, a loss of "
+        f"{1 - delivered / previous:.1%} (the contract allows {share:.0%}); the previous rows "
+        f"stay until the delivery's sha256 is approved in {approvals_file}"
+    )
+
+
+def hold(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    dataset: str,
+    file: str,
+    sha256: str,
+    previous: int,
+    delivered: int,
+    reason: str,
+) -> None:
+    """Record a held redelivery."""
+    con.execute(
+        "insert into audit.held_deliveries values "
+        "($run, $dataset, $file, $sha256, $previous, $delivered, $reason, $at)",
+        {
+            "run": run_id,
+            "dataset": dataset,
+            "file": file,
+            "sha256": sha256,
+            "previous": previous,
+            "delivered": delivered,
+            "reason": reason,
+            "at": datetime.now(UTC),
+        },
+    )
+
+
+def of_run(
+    con: duckdb.DuckDBPyConnection, table: str, run_id: str, dataset: str
+) -> list[tuple[str, str]]:
+    """(file, reason) of the refused or held deliveries a run recorded for a dataset."""
+    create_tables(con)
+    return [
+        (str(file), str(reason))
+        for file, reason in con.execute(
+            f"select file, reason from {table_ref('audit', table)} "  # noqa: S608
+            "where run_id = $run and dataset = $dataset order by file",
+            {"run": run_id, "dataset": dataset},
+        ).fetchall()
+    ]
