@@ -1,6 +1,6 @@
 """The data dictionary, written from the data contracts (never by hand)."""
 
-from assets.common.contracts import list_contracts, load_contract
+from assets.common.contracts import Contract, list_contracts, load_contract
 
 HEADER = """# Data dictionary
 
@@ -40,4 +40,22 @@ def render() -> str:
             text = text.replace("|", "\\|")
             required = "yes" if column.required else ""
             parts.append(f"| {column.name} | {kind.replace('|', '/')} | {required} | {text} |\n")
+        parts += _dataset_rules(contract)
     return "".join(parts)
+
+
+def _dataset_rules(contract: Contract) -> list[str]:
+    """The rules that judge a row against more than its own file, one line each."""
+    lines = []
+    for rule in contract.custom.get("datasetRules") or []:
+        settings = ", ".join(f"{k}: {v}" for k, v in rule.items() if k != "rule")
+        lines.append(f"- `{rule['rule']}`" + (f" ({settings})" if settings else "") + "\n")
+    bound = contract.custom.get("volume", {}).get("max_row_loss_share")
+    if bound is not None:
+        lines.append(
+            f"- a redelivery losing more than {bound:.0%} of the rows it replaces is held "
+            "until approved (`approvals/delivery_approvals.csv`)\n"
+        )
+    if not lines:
+        return []
+    return ["\nRules beyond one file (see `assets/common/dataset_rules.py`):\n\n", *lines]

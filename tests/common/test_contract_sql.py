@@ -138,6 +138,10 @@ EDGE_DECLARATIONS = [
     _declaration(declaration_id="10702030/150323/0000017", statistical_value_usd="\u00a012.5\t"),
     _declaration(declaration_id="10702030/150323/0000018", invoice_value="", quantity="-1"),
     _declaration(declaration_id="10702030/150323/0000010"),  # repeats a padded key
+    _declaration(declaration_id="10702030/150323/0000019", importer_name="OOO\x07BELL"),
+    _declaration(declaration_id="10702030/150323/0000020", exporter_name="ACME\u202eLTD"),
+    _declaration(declaration_id="10702030/150323/0000021", goods_description="a\x00b\x9bc"),
+    _declaration(declaration_id="10702030/150323/0000022", goods_description="two\nlines\ttab"),
 ]
 
 
@@ -151,7 +155,9 @@ def test_sql_and_pandera_agree_on_every_kind_of_defect() -> None:
     assert sql_bad.to_dicts() == pa_bad.to_dicts()
     assert sql_valid.equals(pa_valid)
     # the cases above are not vacuous: most rows are quarantined, some with several reasons
-    assert sql_valid.height == 5
+    assert sql_valid.height == 6  # the tab and line break inside a description are text
+    control = sql_bad.filter(pl.col(KEEP[0]).is_in([21, 22, 23]))
+    assert control.get_column(REASONS_COLUMN).list.first().str.contains("control character").all()
     assert max(len(r) for r in sql_bad.get_column(REASONS_COLUMN).to_list()) >= 2
 
 
