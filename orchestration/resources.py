@@ -22,6 +22,7 @@ def resources_for(settings: Settings) -> dict[str, Any]:
             build_path=str(settings.build_path),
             published_path=str(settings.warehouse_path),
             memory_limit=settings.duckdb_memory_limit,
+            lock_wait_seconds=settings.lock_wait_seconds,
         ),
         "landing": LandingArea(path=str(settings.landing_dir)),
         "reports": Reports(path=str(settings.reports_dir)),

@@ -17,6 +17,19 @@ def _path(name: str, default: Path) -> Path:
     return Path(value).expanduser().resolve() if value else default
 
 
+def _seconds(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:
+        raise ValueError(f"{name} must be a number of seconds >= 0, not {value!r}")
+    return seconds
+
+
 @dataclass(frozen=True)
 class Settings:
     """Where the pipeline reads and writes; every path can be overridden by an env var."""
@@ -28,6 +41,8 @@ class Settings:
     reports_dir: Path
     dagster_home: Path
     duckdb_memory_limit: str
+    # How long a run waits for another run's warehouse lock before it declines.
+    lock_wait_seconds: float = 1800.0
 
     @property
     def build_path(self) -> Path:
@@ -50,4 +65,5 @@ class Settings:
             reports_dir=_path("CHOKEPOINT_REPORTS_DIR", data_dir / "reports"),
             dagster_home=_path("DAGSTER_HOME", data_dir / "dagster_home"),
             duckdb_memory_limit=os.environ.get("CHOKEPOINT_DUCKDB_MEMORY_LIMIT", "3GB"),
+            lock_wait_seconds=_seconds("CHOKEPOINT_LOCK_WAIT_SECONDS", 1800.0),
         )

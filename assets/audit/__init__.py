@@ -3,6 +3,7 @@
 import json
 import shutil
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import dagster as dg
 from assets.audit import manifest as runs
 from assets.audit.report import render
 from assets.common.reports import Reports
-from assets.common.warehouse import Warehouse, log_step
+from assets.common.warehouse import PUBLICATION_KEY, Warehouse, log_step
 
 _DDL = """
 create table if not exists audit.publications (
@@ -29,7 +30,7 @@ def publication_asset(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
     """The publish step, downstream of every table so that it runs last."""
 
     @dg.asset(
-        key=["audit", "publications"],
+        key=PUBLICATION_KEY,
         deps=upstream,
         group_name="audit",
         kinds={"duckdb", "html"},
@@ -65,7 +66,10 @@ def publication_asset(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
                 },
             )
             log_step(con, context, rows_received=None, rows_written=len(tables))
-        published = warehouse.publish()
+        # The copy is opened and its checksums recomputed before it replaces the published file.
+        published = warehouse.publish(
+            partial(runs.verify_copy, run_id=context.run.run_id, expected=tables)
+        )
         folder = Path(reports.path) / "runs" / context.run.run_id
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")

@@ -1,6 +1,7 @@
 """What a run read, what it checked and what it wrote, for the auditor's manifest and report."""
 
 import hashlib
+import json
 import subprocess
 from typing import Any
 
@@ -83,6 +84,48 @@ def table_checksums(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]
         ).fetchall()[0]
         result[f"{schema}.{table}"] = {"rows": int(rows), "checksum": digest}
     return result
+
+
+class PublicationMismatch(RuntimeError):
+    """The copy about to be published is not the warehouse the run recorded."""
+
+
+def verify_copy(
+    con: duckdb.DuckDBPyConnection, run_id: str, expected: dict[str, dict[str, Any]]
+) -> None:
+    """Raise unless the copy holds the run's publication record and every table it recorded.
+
+    Checksums are recomputed from the copy and compared with `expected` (the manifest) and with
+    the copy's own `audit.publications` row for the run.
+    """
+    recorded = (
+        con.execute(
+            "select table_checksums from audit.publications where run_id = $run", {"run": run_id}
+        ).fetchall()
+        if table_exists(con, "audit", "publications")
+        else []
+    )
+    if len(recorded) != 1:
+        raise PublicationMismatch(
+            f"the copy to publish holds {len(recorded)} publication records of run {run_id}, "
+            "not 1; the published warehouse was left as it was"
+        )
+    recorded_sums = json.loads(recorded[0][0])
+    actual = table_checksums(con)
+    differing = sorted(
+        table
+        for table in expected.keys() | actual.keys() | recorded_sums.keys()
+        if actual.get(table) != expected.get(table)
+        or recorded_sums.get(table) != (expected.get(table) or {}).get("checksum")
+    )
+    if differing:
+        shown = ", ".join(differing[:20])
+        if len(differing) > 20:
+            shown += f" and {len(differing) - 20} more"
+        raise PublicationMismatch(
+            f"the copy to publish differs from run {run_id}'s manifest in {len(differing)} "
+            f"table(s): {shown}; the published warehouse was left as it was"
+        )
 
 
 def code_version() -> dict[str, Any]:

@@ -1,16 +1,21 @@
 """The DuckDB warehouse: a private build file the pipeline writes, and a published copy for readers.
 
 DuckDB lets only one process open a file while a writer holds it, and a reader's connection
-blocks the writer. So the pipeline writes `*.build.duckdb`, and publishing copies that file and
-atomically renames the copy over the published one. Readers open the published file read-only at
-any time; a reader that is already open keeps the snapshot it opened.
+blocks the writer. So the pipeline writes `*.build.duckdb`, and publishing copies that file,
+checks the copy and atomically renames it over the published one. Readers open the published file
+read-only at any time; a reader that is already open keeps the snapshot it opened.
+
+A run holds the warehouse for its whole duration (one writer, see `run_lock`), and a run that
+publishes starts its build file from the published copy: whatever a failed or killed run wrote
+into the build file is discarded, never published by a later run.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,10 +24,14 @@ import dagster as dg
 import duckdb
 import polars as pl
 
+from assets.common.run_lock import Holder, run_lock
 from assets.common.sql import LAYERS, quote_ident, table_ref
 
 # Analysts on DuckDB 1.5 clients can still open what we publish.
 _STORAGE_COMPAT = "v1.5.0"
+
+# The last step of a build: a run that executes it publishes, so it starts from what is published.
+PUBLICATION_KEY = dg.AssetKey(["audit", "publications"])
 
 _STEP_LOG_DDL = """
 create table if not exists audit.step_log (
@@ -44,6 +53,52 @@ class Warehouse(dg.ConfigurableResource):  # type: ignore[misc]
     published_path: str
     # DuckDB spills to disk beyond this; its default (80% of RAM) lets joins take the machine.
     memory_limit: str = "3GB"
+    # How long a run waits for the run that holds the warehouse before it declines.
+    lock_wait_seconds: float = 1800.0
+
+    @property
+    def lock_path(self) -> Path:
+        """The run lock's file, beside the build database."""
+        return Path(self.build_path + ".lock")
+
+    @contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[Warehouse]:
+        """Hold the run lock for the whole run; a publishing run starts from the published copy."""
+        run = context.run
+        run_id = run.run_id if run is not None else "(no run id)"
+
+        def waiting(holder: Holder | None) -> None:
+            if context.log is not None:
+                who = holder.describe() if holder else "another run"
+                context.log.info(
+                    f"waiting up to {self.lock_wait_seconds:g} s for {who} to finish "
+                    "with the warehouse"
+                )
+
+        with run_lock(self.lock_path, run_id, wait_seconds=self.lock_wait_seconds, on_wait=waiting):
+            if _executes(context, PUBLICATION_KEY.to_python_identifier()):
+                started = time.monotonic()
+                source = self.start_from_published()
+                if context.log is not None:
+                    context.log.info(
+                        f"build file started from {source or 'empty'} "
+                        f"in {time.monotonic() - started:.2f} s"
+                    )
+            yield self
+
+    def start_from_published(self) -> Path | None:
+        """Replace the build file (and any WAL) with a copy of the published file, or nothing."""
+        build, published = Path(self.build_path), Path(self.published_path)
+        build.parent.mkdir(parents=True, exist_ok=True)
+        for leftover in (build, _wal(build)):
+            leftover.unlink(missing_ok=True)
+        if not published.exists():
+            return None
+        # Copied under another name first: a run killed mid-copy leaves no half-copied build file.
+        partial = build.with_name(build.name + ".starting")
+        shutil.copyfile(published, partial)
+        os.replace(partial, build)
+        return published
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -70,16 +125,55 @@ class Warehouse(dg.ConfigurableResource):  # type: ignore[misc]
         finally:
             con.close()
 
-    def publish(self) -> Path:
-        """Copy the closed build file and rename the copy over the published warehouse."""
+    def publish(self, verify: Callable[[duckdb.DuckDBPyConnection], None]) -> Path:
+        """Copy the closed build file, check the copy, and rename it over the published warehouse.
+
+        `verify` gets the copy opened read-only and raises if its contents are not what the run
+        recorded; the copy is then deleted and the published file is left as it was.
+        """
         build, published = Path(self.build_path), Path(self.published_path)
         published.parent.mkdir(parents=True, exist_ok=True)
         staging_copy = published.with_name(published.name + ".publishing")
-        shutil.copyfile(build, staging_copy)
-        with open(staging_copy, "rb") as handle:
-            os.fsync(handle.fileno())
+        try:
+            shutil.copyfile(build, staging_copy)
+            with open(staging_copy, "rb") as handle:
+                os.fsync(handle.fileno())
+            con = duckdb.connect(str(staging_copy), read_only=True)
+            try:
+                verify(con)
+            finally:
+                con.close()
+        except BaseException:
+            staging_copy.unlink(missing_ok=True)
+            raise
         os.replace(staging_copy, published)
+        _fsync_directory(published.parent)
         return published
+
+
+def _wal(database: Path) -> Path:
+    return database.with_name(database.name + ".wal")
+
+
+def _fsync_directory(folder: Path) -> None:
+    """Make a rename in `folder` durable (the directory entry, not only the file)."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _executes(context: dg.InitResourceContext, step_key: str) -> bool:
+    """Whether the run executes the given step (True when the run's plan cannot be read)."""
+    run = context.run
+    if run is None:
+        return True
+    steps = run.step_keys_to_execute
+    if steps is None and run.execution_plan_snapshot_id and context.instance is not None:
+        plan = context.instance.get_execution_plan_snapshot(run.execution_plan_snapshot_id)
+        steps = plan.step_keys_to_execute or [step.key for step in plan.steps]
+    return steps is None or step_key in steps
 
 
 def replace_table(
