@@ -15,7 +15,8 @@ Rule kinds (each an item of `datasetRules` with `rule:` and its settings):
 - `plausible_dates` (`column`, `earliest`, `latest_days_after_load`): not before `earliest`,
   not later than the load date plus the given days.
 - `code_in_nomenclature` (`column`, `digits`, `date_column`, `editions`: edition, in_force_from,
-  table, key): the code's first `digits` exist in the nomenclature edition in force on the date.
+  table, key, exclude): the code's first `digits` exist in the nomenclature edition in force on
+  the date (`exclude` names rows of the table that are not codes).
 - `references` (`columns`, `table`, `table_columns`): the values exist together in a table.
 - `party_key` (`column`): a valid Russian INN (check digits) or `NAME|CC` with a known country.
 - `conflicting_keys`: rows of one file sharing the primary key but differing elsewhere are all
@@ -192,8 +193,13 @@ def _code_in_nomenclature(
             "nom__missing": f"{name}: HS code does not exist in {edition['edition']} (got ",
         }
     )
+    # rows the nomenclature file holds that are not codes (UN Comtrade's 99/9999/999999
+    # "commodities not specified" placeholders): named by a column and its values
+    excluded = edition.get("exclude") or {"column": edition["key"], "values": []}
+    params["nom__excluded"] = [str(v) for v in excluded["values"]]
     known = (
-        f"(select {key} as hs from {sql.table_ref(layer, table)})"  # noqa: S608
+        f"(select {key} as hs from {sql.table_ref(layer, table)} "  # noqa: S608
+        f"where {sql.quote_ident(excluded['column'])} not in (select unnest($nom__excluded)))"
         if table_exists(con, layer, table)
         else "(select null::varchar as hs where false)"
     )

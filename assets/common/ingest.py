@@ -298,7 +298,10 @@ def _present(path: Path, formats: list[str]) -> Path:
     candidates = [path.with_suffix(f".{fmt}") for fmt in formats]
     found = [candidate for candidate in candidates if candidate.is_file()]
     if len(found) > 1:
-        raise LandingFileError(f"two files for one delivery: {', '.join(map(str, found))}")
+        names = ", ".join(f.suffix for f in found)
+        raise LandingFileError(
+            f"{path.parent.name}/{path.stem}: two files for one delivery ({names}); neither is read"
+        )
     return found[0] if found else path
 
 

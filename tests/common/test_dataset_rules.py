@@ -39,7 +39,8 @@ def con() -> duckdb.DuckDBPyConnection:
     for layer in ("raw", "staging"):
         con.execute(f"create schema {layer}")
     con.execute(
-        "create table staging.hs_nomenclature as select unnest(['845710', '847130']) as hscode"
+        "create table staging.hs_nomenclature as select * from (values "
+        "('845710', 'XVI'), ('847130', 'XVI'), ('999999', 'TOTAL')) as t(hscode, section)"
     )
     return con
 
