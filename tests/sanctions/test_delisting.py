@@ -162,14 +162,6 @@ class Reviewed(Pipeline):
             assert run is not None
             self.tag = run.tags.get(LIST_VERSION_TAG)
 
-    def approve(self, sha256: str, reviewer: str = "second.pair") -> None:
-        path = approvals.approvals_path(self.landing)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(
-            HEADER + f"ofac_sdn,{sha256},{reviewer},2024-05-06,checked against OFAC notices\n",
-            encoding="utf-8",
-        )
-
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
@@ -204,7 +196,7 @@ def test_a_cut_snapshot_is_held_until_an_approval_row_releases_it(tmp_path: Path
     assert pipeline.query("select count(*) from audit.alerts") == [(1,)]
     assert pipeline.checks["no_pending_snapshots"] is False
 
-    pipeline.approve(sha)
+    pipeline.approve("ofac_sdn", pipeline.folder / "sdn_2024-05-04.csv")
     pipeline.build()
     assert pipeline.snapshots() == ["2024-02-23", "2024-05-04"]
     assert pipeline.tag == "ofac_sdn@2024-05-04"
@@ -212,7 +204,7 @@ def test_a_cut_snapshot_is_held_until_an_approval_row_releases_it(tmp_path: Path
     assert pipeline.query("select count(*) from audit.pending_delistings") == [(0,)]
     assert pipeline.query(
         "select reviewer, snapshot_date::varchar, entries_removed from audit.snapshot_approvals"
-    ) == [("second.pair", "2024-05-04", pending[0][2])]
+    ) == [("test.reviewer", "2024-05-04", pending[0][2])]
     assert pipeline.query(
         "select core.sanctions_listed_on('ofac_sdn', $e, date '2024-05-05')", {"e": STANKO}
     ) == [(False,)]
@@ -239,10 +231,9 @@ def test_removing_one_linked_entry_is_held_and_a_bad_approval_is_not_used(
     con.close()
     one_less = _without((BUNDLED / "sdn_2024-02-23.csv").read_bytes(), STANKO)
     pipeline.land_bytes("sdn_2024-02-24.csv", one_less)
-    pipeline.approve("0" * 64)  # names no held snapshot: harmless
-    (pipeline.landing / "approvals" / "snapshot_approvals.csv").open("a").write(
-        "ofac_sdn,not-a-sha,x,2024-05-06,n\n"
-    )
+    pipeline.approve("ofac_sdn", BUNDLED / "sdn_2024-02-20.csv")  # names no held snapshot
+    with approvals.approvals_path(pipeline.landing).open("a", encoding="utf-8") as rows:
+        rows.write("ofac_sdn,not-a-sha,x,2024-05-06,n\n")
     pipeline.build()
 
     assert pipeline.snapshots() == ["2024-02-23"]

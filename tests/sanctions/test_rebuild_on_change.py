@@ -10,6 +10,9 @@ from conftest import settings_for
 
 from assets.common.landing import LandingArea
 from assets.common.paths import REFERENCE_DIR
+from assets.common.warehouse import Warehouse
+from assets.sanctions.approvals import approvals_path
+from assets.sanctions.registry import landed_snapshots
 from assets.sanctions.sensors import (
     LIST_VERSION_TAG,
     NEW_SNAPSHOTS_TAG,
@@ -29,13 +32,22 @@ def _land(landing: Path, name: str) -> None:
     shutil.copyfile(SNAPSHOTS / name, folder / name)
 
 
-def _tick(instance: dg.DagsterInstance, landing: Path, cursor: str | None) -> dg.SensorResult:
-    context = dg.build_sensor_context(
+def _tick(
+    instance: dg.DagsterInstance, landing: Path, cursor: str | None, published: Path | None = None
+) -> dg.SensorResult:
+    published = published or landing.parent / "absent" / "w.duckdb"
+    with dg.build_sensor_context(
         instance=instance,
         cursor=cursor,
-        resources={"landing": LandingArea(path=str(landing))},
-    )
-    result = sanctions_snapshot_sensor(context)
+        resources={
+            "landing": LandingArea(path=str(landing)),
+            "warehouse": Warehouse(
+                build_path=str(published.with_suffix(".build.duckdb")),
+                published_path=str(published),
+            ),
+        },
+    ) as context:
+        result = sanctions_snapshot_sensor(context)
     assert isinstance(result, dg.SensorResult)
     return result
 
@@ -60,6 +72,52 @@ def test_sensor_requests_one_run_per_new_snapshot(tmp_path: Path) -> None:
             "ofac_sdn@2024-02-20",
             "ofac_sdn@2024-02-23",
         }
+
+
+def _publish_outcomes(published: Path, rejected: list[str], held: list[str]) -> None:
+    """A published warehouse that knows these fingerprints as rejected or held for review."""
+    published.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(published))
+    con.execute("create schema audit")
+    con.execute(
+        "create table audit.sanctions_rejections as select unnest($f) as fingerprint",
+        {"f": rejected},
+    )
+    con.execute(
+        "create table audit.pending_delistings as select unnest($f) as fingerprint", {"f": held}
+    )
+    con.close()
+
+
+def test_the_list_version_tag_leaves_out_snapshots_known_rejected_or_held(tmp_path: Path) -> None:
+    landing, published = tmp_path / "landing", tmp_path / "warehouse" / "w.duckdb"
+    _land(landing, "sdn_2024-02-20.csv")
+    _land(landing, "sdn_2024-02-23.csv")
+    (later,) = [s for s in landed_snapshots(landing) if s.as_of.isoformat() == "2024-02-23"]
+    with dg.instance_for_test() as instance:
+        # nothing known yet: the newest landed snapshot is expected to come into force
+        (request,) = _tick(instance, landing, None, published).run_requests or []
+        assert request.tags[LIST_VERSION_TAG] == "ofac_sdn@2024-02-23"
+        for rejected, held in (([later.fingerprint], []), ([], [later.fingerprint])):
+            _publish_outcomes(published, rejected, held)
+            (request,) = _tick(instance, landing, None, published).run_requests or []
+            assert request.tags[LIST_VERSION_TAG] == "ofac_sdn@2024-02-20"
+            published.unlink()
+
+        # a held snapshot: an approval row landing launches a run that expects it in force
+        _publish_outcomes(published, [], [later.fingerprint])
+        cursor = _tick(instance, landing, None, published).cursor
+        assert not _tick(instance, landing, cursor, published).run_requests
+        path = approvals_path(landing)
+        path.parent.mkdir(parents=True)
+        sha256 = later.files["sdn"].sha256
+        path.write_text(
+            f"list_id,snapshot_sha256,reviewer,approved_on,note\nofac_sdn,{sha256},r,2024-03-01,ok\n",
+            encoding="utf-8",
+        )
+        (request,) = _tick(instance, landing, cursor, published).run_requests or []
+        assert request.tags[LIST_VERSION_TAG] == "ofac_sdn@2024-02-23"
+        assert request.tags[NEW_SNAPSHOTS_TAG] == ""
 
 
 def test_rebuild_selects_the_sanctions_assets_and_their_dependants_only() -> None:
@@ -112,15 +170,18 @@ def test_landing_the_real_2024_02_23_snapshot_flips_the_counterparty(tmp_path: P
         assert first_run.success
         assert _counterparty_status(settings.warehouse_path) == (False, "ofac_sdn@2024-02-20")
 
-        cursor = _tick(instance, settings.landing_dir, None).cursor
+        published = settings.warehouse_path
+        cursor = _tick(instance, settings.landing_dir, None, published).cursor
         _land(settings.landing_dir, "sdn_2024-02-23.csv")
-        (request,) = _tick(instance, settings.landing_dir, cursor).run_requests or []
+        (request,) = _tick(instance, settings.landing_dir, cursor, published).run_requests or []
 
         rebuild = definitions.resolve_job_def(rebuild_after_list_change.name).execute_in_process(
             instance=instance, tags=request.tags
         )
         assert rebuild.success
-        assert rebuild.dagster_run.tags[LIST_VERSION_TAG] == "ofac_sdn@2024-02-23"
+        assert request.tags[LIST_VERSION_TAG] == "ofac_sdn@2024-02-23"
+        stored = instance.get_run_by_id(rebuild.run_id)
+        assert stored is not None and stored.tags[LIST_VERSION_TAG] == "ofac_sdn@2024-02-23"
         assert _counterparty_status(settings.warehouse_path) == (True, "ofac_sdn@2024-02-23")
 
         con = duckdb.connect(str(settings.warehouse_path), read_only=True)

@@ -16,7 +16,9 @@ from conftest import SHARED
 import assets.sanctions
 from assets.common.landing import LandingArea
 from assets.common.paths import REFERENCE_DIR
+from assets.common.raw import sha256_file
 from assets.common.warehouse import Warehouse
+from assets.sanctions.approvals import approvals_path
 
 BUNDLED = REFERENCE_DIR / "sanctions" / "ofac_sdn"
 OFAC_SHARED = SHARED / "ofac-sdn"
@@ -38,6 +40,16 @@ class Pipeline:
 
     def land_bytes(self, name: str, data: bytes) -> None:
         (self.folder / name).write_bytes(data)
+
+    def approve(self, list_id: str, *files: Path) -> None:
+        """A reviewer's approval row for each file's snapshot (its main file's sha256)."""
+        rows = "".join(
+            f"{list_id},{sha256_file(path)},test.reviewer,2024-06-01,long gap between scrapes\n"
+            for path in files
+        )
+        path = approvals_path(self.landing)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("list_id,snapshot_sha256,reviewer,approved_on,note\n" + rows, "utf-8")
 
     def build(self) -> None:
         result = dg.materialize(
@@ -167,11 +179,20 @@ SHARED_SNAPSHOTS = {
 }
 
 
+# Scrapes 9 to 14 months apart remove more entries than an ordinary day's bound allows.
+LONG_GAPS = {"sdn_2022-02-17.csv.gz": 454, "sdn_2023-05-16.csv.gz": 172, "sdn_2024-02-20.csv": 247}
+
+
 @pytest.mark.shared
 def test_all_nine_real_snapshots_and_the_2021_triple(pipeline: Pipeline) -> None:
     for name in [*SHARED_SNAPSHOTS, "alt_2021-04-25.csv", "add_2021-04-25.csv"]:
         pipeline.land(_shared(name))
+    pipeline.approve("ofac_sdn", *(_shared(name) for name in LONG_GAPS))
     pipeline.build()
+    assert pipeline.query(
+        "select snapshot_date::varchar, entries_removed from audit.snapshot_approvals order by 1"
+    ) == sorted((name[4:14], removed) for name, removed in LONG_GAPS.items())
+    assert pipeline.query("select count(*) from audit.pending_delistings") == [(0,)]
     counts = dict(
         pipeline.query("select snapshot_date::varchar, entries from core.sanctions_snapshots")
     )
@@ -233,6 +254,11 @@ def test_real_un_lists_through_the_pipeline(tmp_path: Path) -> None:
     folder.mkdir(parents=True)
     shutil.copyfile(un / "consolidated_2018-10-29.xml", folder / "consolidated_2018-10-29.xml")
     shutil.copyfile(un / "un_2022-09-15.xml", folder / "consolidated_2022-09-15.xml")
+    pipeline.build()  # four years apart: 186 of 1,093 entries removed, held for review
+    assert pipeline.query(
+        "select snapshot_date::varchar, count(*) from audit.pending_delistings group by 1"
+    ) == [("2022-09-15", 186)]
+    pipeline.approve("un_consolidated", un / "un_2022-09-15.xml")
     pipeline.build()
     counts = dict(
         pipeline.query(
