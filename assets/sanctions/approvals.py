@@ -20,6 +20,7 @@ import duckdb
 import polars as pl
 
 from assets.common.contracts import ContractViolation, load_contract, validate
+from assets.common.landing import RefusedFile, inside
 from assets.common.warehouse import Warehouse, table_exists
 from assets.sanctions.registry import Snapshot, list_specs
 
@@ -89,8 +90,10 @@ def read_approvals(landing_root: Path, today: date) -> ApprovalRows:
     """Read and contract-check the approval rows; a missing file means no approvals."""
     path = approvals_path(landing_root)
     name = path.relative_to(landing_root).as_posix()
-    if path.is_symlink() or (path.exists() and not path.is_file()):
-        return ApprovalRows(refused=[f"{name}: not a regular file, not read"])
+    try:
+        inside(landing_root, path)
+    except RefusedFile as refusal:
+        return ApprovalRows(refused=[str(refusal)])
     if not path.exists():
         return ApprovalRows()
     contract = load_contract(CONTRACT)

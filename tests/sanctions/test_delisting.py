@@ -137,7 +137,7 @@ def test_unreadable_approval_files_are_refused_whole(tmp_path: Path) -> None:
     path.unlink()
     os.symlink(secret, path)
     linked = approvals.read_approvals(tmp_path, date(2024, 6, 1))
-    assert linked.valid == {} and "not a regular file" in linked.refused[0]
+    assert linked.valid == {} and "symbolic link, refused unread" in linked.refused[0]
 
 
 class Reviewed(Pipeline):
