@@ -28,6 +28,10 @@ _WHITESPACE = (
 
 ROW_ORDER_COLUMN = "source_row_number"
 
+# The text of a number as polars reads one; DuckDB's cast also takes digit separators (`1_000`)
+# and a doubled sign (`+-1`), which the contract's reference refuses.
+NUMBER_SHAPE = r"^[+-]?(([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|(?i:inf|infinity|nan))$"
+
 
 @dataclass
 class _Query:
@@ -68,8 +72,9 @@ def _typed(column: Column, query: _Query, relation: str = "_t") -> str:
     if kind == "date":
         fmt = query.bind(f"{column.name}__format", column.date_format or "%Y-%m-%d")
         return f"try_strptime({text}, {fmt})::date"
-    if kind == "number":
-        return f"try_cast({text} as double)"
+    if kind == "number":  # only what polars reads as a number: no `1_000`, no `+-1`
+        shape = query.bind("_number_shape", NUMBER_SHAPE)
+        return f"case when regexp_matches({text}, {shape}) then try_cast({text} as double) end"
     if kind == "integer":  # polars reads "1.0" as no integer; DuckDB would round it
         whole = f"regexp_full_match({text}, '[+-]?[0-9]+')"
         return f"case when {whole} then try_cast({text} as bigint) end"

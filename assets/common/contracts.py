@@ -180,9 +180,9 @@ def pandera_schema(contract: Contract) -> pa.DataFrameSchema:
         if column.logical_type == "string":
             checks.append(pa.Check.str_matches(PRINTABLE_TEXT, error=CONTROL_REASON))
         if column.pattern is not None:
-            checks.append(
-                pa.Check.str_matches(column.pattern, error=f"must match {column.pattern}")
-            )
+            # `\d` is any Unicode digit to polars and an ASCII digit to DuckDB: ASCII it is
+            ascii_pattern = column.pattern.replace("\\d", "[0-9]")
+            checks.append(pa.Check.str_matches(ascii_pattern, error=f"must match {column.pattern}"))
         if column.minimum is not None:
             checks.append(pa.Check.ge(column.minimum, error=f"must be >= {column.minimum}"))
         if column.maximum is not None:

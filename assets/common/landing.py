@@ -66,18 +66,19 @@ def _contract_patterns() -> list[Pattern]:
         if source and source.get("root") != "reference":
             stem, _, _ = source["landing"].rpartition(".")
             formats = source.get("formats") or [source["landing"].rpartition(".")[2]]
-            month = r"(?P<month>\d{4}-\d{2})"
+            month = r"(?P<month>[0-9]{4}-[0-9]{2})"
             parts = stem.split("{month}")
             body = month.join(re.escape(p) for p in parts)
             suffix = "|".join(re.escape(f) for f in formats)
-            found.append(Pattern(contract_id, re.compile(f"^{body}\\.(?:{suffix})$")))
+            found.append(Pattern(contract_id, re.compile(f"^{body}\\.(?:{suffix})$", re.ASCII)))
         approvals = contract.custom.get("approvals_file")
         if approvals:
             found.append(Pattern(contract_id, re.compile(f"^{re.escape(approvals['landing'])}$")))
         for item in (contract.custom.get("lists") or {}).values():
             folder = re.escape(item["landing"].rstrip("/") + "/")
             name = item["file_pattern"].removeprefix("^").removesuffix("$")
-            found.append(Pattern(f"sanctions:{item['landing']}", re.compile(f"^{folder}{name}$")))
+            pattern = re.compile(f"^{folder}{name}$", re.ASCII)
+            found.append(Pattern(f"sanctions:{item['landing']}", pattern))
     return found
 
 
