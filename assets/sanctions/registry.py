@@ -16,6 +16,7 @@ from functools import cache
 from pathlib import Path
 
 from assets.common.contracts import load_contract
+from assets.common.landing import RefusedFile, inside
 from assets.common.raw import sha256_file
 from assets.sanctions.model import ParsedList
 
@@ -91,6 +92,15 @@ def list_specs() -> dict[str, ListSpec]:
     }
 
 
+def _readable(landing_root: Path, path: Path) -> bool:
+    """A regular file inside the landing area, reached through no symbolic link."""
+    try:
+        inside(landing_root, path)
+    except RefusedFile:
+        return False
+    return path.is_file()
+
+
 def landed_snapshots(landing_root: Path) -> list[Snapshot]:
     """Every snapshot in the landing area with its main file present, oldest first per list."""
     found: list[Snapshot] = []
@@ -99,8 +109,8 @@ def landed_snapshots(landing_root: Path) -> list[Snapshot]:
         by_date: dict[date, dict[str, LandedFile]] = {}
         for path in sorted(folder.iterdir()) if folder.is_dir() else []:
             match = spec.file_pattern.match(path.name)
-            if not match or not path.is_file():
-                continue
+            if not match or not _readable(landing_root, path):
+                continue  # listed with its reason by the landing inventory, never read here
             day = date.fromisoformat(match.group("date"))
             by_date.setdefault(day, {})[match.group("part")] = LandedFile(
                 match.group("part"), path, sha256_file(path), path.stat().st_size

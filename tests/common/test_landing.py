@@ -51,3 +51,16 @@ def test_a_linked_folder_is_listed_and_not_walked_into(tmp_path: Path) -> None:
     assert [(e.path, e.refused) for e in found] == [
         ("customs", "customs: a symbolic link, refused unread")
     ]
+
+
+def test_a_linked_sanctions_snapshot_is_never_read(tmp_path: Path) -> None:
+    from assets.sanctions.registry import landed_snapshots
+
+    target = tmp_path / "elsewhere.csv"
+    target.write_text("secret\n", encoding="utf-8")
+    folder = tmp_path / "landing" / "sanctions" / "ofac_sdn"
+    folder.mkdir(parents=True)
+    (folder / "sdn_2024-05-03.csv").symlink_to(target)
+    (folder / "sdn_2024-05-01.csv").write_text("1,X\r\n\x1a", encoding="utf-8")
+    found = landed_snapshots(tmp_path / "landing")
+    assert [s.version for s in found] == ["ofac_sdn@2024-05-01"]
