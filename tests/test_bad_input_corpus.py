@@ -539,6 +539,11 @@ def test_faults_that_must_not_stop_publication(
     _no_leak(settings, after, console)
     # a refused file is said on the console by its name, never by its content
     assert "customs/declarations_2024-01.csv: a symbolic link, refused unread" in console
+    alerted = after.execute(
+        "select message from audit.alerts where source = 'ingest customs_declarations' "
+        "and subject = 'customs/declarations_2024-01.csv'"
+    ).fetchall()
+    assert alerted == [("refused: customs/declarations_2024-01.csv: a symbolic link, refused unread",)]
 
 
 def test_a_month_emptied_or_halved_is_held_until_approved(

@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from assets.audit import alerts
 from assets.common.contracts import Contract, load_contract, validate
 from assets.common.sql import table_ref
 from assets.common.warehouse import table_exists
@@ -143,7 +144,10 @@ def hold(
     delivered: int,
     reason: str,
 ) -> None:
-    """Record a held redelivery."""
+    """Record a held redelivery and alert."""
+    alerts.raise_alert(
+        con, f"ingest {dataset}", "ERROR", file, f"held: {reason}", datetime.now(UTC)
+    )
     con.execute(
         "insert into audit.held_deliveries values "
         "($run, $dataset, $file, $sha256, $previous, $delivered, $reason, $at)",

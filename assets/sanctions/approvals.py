@@ -19,6 +19,7 @@ import dagster as dg
 import duckdb
 import polars as pl
 
+from assets.audit import alerts
 from assets.common.contracts import ContractViolation, load_contract, validate
 from assets.common.landing import RefusedFile, inside
 from assets.common.warehouse import Warehouse, table_exists
@@ -42,18 +43,13 @@ _DDL = (
         reason varchar, applied_at timestamp with time zone
     )
     """,
-    """
-    create table if not exists audit.alerts (
-        raised_at timestamp with time zone, severity varchar, source varchar, subject varchar,
-        message varchar
-    )
-    """,
 )
 
 
 def create_tables(con: duckdb.DuckDBPyConnection) -> None:
     for statement in _DDL:
         con.execute(statement)
+    alerts.create_table(con)
 
 
 def approvals_path(landing_root: Path) -> Path:
@@ -221,15 +217,8 @@ def linked_entries(
 def raise_alert(
     con: duckdb.DuckDBPyConnection, severity: str, subject: str, message: str, at: datetime
 ) -> None:
-    """Append an alert unless the same one was raised before (a held snapshot alerts once)."""
-    con.execute(
-        "insert into audit.alerts by name "
-        "select $at as raised_at, $severity as severity, $source as source, "
-        "$subject as subject, $message as message "
-        "where not exists (select 1 from audit.alerts where source = $source "
-        "and subject = $subject and message = $message)",
-        {"at": at, "severity": severity, "source": SOURCE, "subject": subject, "message": message},
-    )
+    """Append an alert from the sanctions guard (once per cause; see `assets.audit.alerts`)."""
+    alerts.raise_alert(con, SOURCE, severity, subject, message, at)
 
 
 def hold(
