@@ -186,8 +186,8 @@ def accepted_change(declaration_id: str, column: str, value: object) -> Callable
 @dataclass(frozen=True)
 class Case:
     id: str
-    fault: Callable[[Landing], None]
-    expect: Callable[[Outcome], None]
+    fault: Callable[[Landing], object]
+    expect: Callable[[Outcome], object]
 
 
 def _write(path: Path, data: bytes) -> None:
@@ -543,7 +543,9 @@ def test_faults_that_must_not_stop_publication(
         "select message from audit.alerts where source = 'ingest customs_declarations' "
         "and subject = 'customs/declarations_2024-01.csv'"
     ).fetchall()
-    assert alerted == [("refused: customs/declarations_2024-01.csv: a symbolic link, refused unread",)]
+    assert alerted == [
+        ("refused: customs/declarations_2024-01.csv: a symbolic link, refused unread",)
+    ]
 
 
 def test_a_month_emptied_or_halved_is_held_until_approved(
