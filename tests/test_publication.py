@@ -1,15 +1,21 @@
 """Readers are never blocked by a build and never see a half-built warehouse."""
 
 import json
+import shutil
 import subprocess
 import sys
 import textwrap
 import time
+from functools import partial
 from pathlib import Path
+from typing import Any
 
+import duckdb
 import pytest
 from conftest import settings_for
 
+from assets.audit import manifest
+from assets.common.warehouse import Warehouse
 from orchestration import cli
 
 READER = textwrap.dedent(
@@ -114,3 +120,117 @@ def test_an_unmet_expectation_blocks_publication_and_says_why(
     out = capsys.readouterr().out
     assert "check failed: audit/mart_quality expectations_met" in out
     assert "reconciliation expect_column_pair_values_to_be_equal" in out
+
+
+def _build_with_publication(warehouse: Warehouse, run_id: str, rows: int) -> dict[str, Any]:
+    """A small build file holding two tables and the run's publication record."""
+    with warehouse.connect() as con:
+        con.execute(
+            "create or replace table core.companies as "
+            "select range as id, 'company ' || range as name from range($rows)",
+            {"rows": rows},
+        )
+        con.execute(
+            "create or replace table marts.totals as select count(*) as n from core.companies"
+        )
+        tables = manifest.table_checksums(con)
+        con.execute(
+            "create table if not exists audit.publications (run_id varchar, table_checksums json)"
+        )
+        con.execute(
+            "insert into audit.publications values ($run, $sums)",
+            {"run": run_id, "sums": json.dumps({t: v["checksum"] for t, v in tables.items()})},
+        )
+    return tables
+
+
+def test_publication_opens_the_copy_and_refuses_one_that_differs_from_the_manifest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assets.common import warehouse as warehouse_module
+    from assets.common.raw import sha256_file
+
+    warehouse = Warehouse(
+        build_path=str(tmp_path / "w.build.duckdb"), published_path=str(tmp_path / "w.duckdb")
+    )
+    tables = _build_with_publication(warehouse, "run-1", rows=100)
+    published = warehouse.publish(partial(manifest.verify_copy, run_id="run-1", expected=tables))
+    with duckdb.connect(str(published), read_only=True) as con:
+        assert manifest.table_checksums(con) == tables
+        tags = con.execute("select tags from duckdb_databases() where not internal").fetchall()
+    assert tags == [({"storage_version": "v1.5.0+"},)]  # DuckDB 1.5 clients can open it
+    first = sha256_file(published)
+
+    tables = _build_with_publication(warehouse, "run-2", rows=200)
+    with pytest.raises(manifest.PublicationMismatch, match="0 publication records of run run-3"):
+        warehouse.publish(partial(manifest.verify_copy, run_id="run-3", expected=tables))
+
+    copyfile = shutil.copyfile
+
+    def copy_then_corrupt(source: Path, target: Path) -> None:
+        copyfile(source, target)
+        with duckdb.connect(str(target)) as con:  # a bit flipped, a disk lying, another writer
+            con.execute("delete from core.companies where id = 7")
+
+    monkeypatch.setattr(warehouse_module.shutil, "copyfile", copy_then_corrupt)
+    with pytest.raises(manifest.PublicationMismatch) as refused:
+        warehouse.publish(partial(manifest.verify_copy, run_id="run-2", expected=tables))
+    assert "run run-2's manifest in 1 table(s): core.companies;" in str(refused.value)
+    assert sha256_file(published) == first
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["w.build.duckdb", "w.duckdb"]
+
+    monkeypatch.setattr(warehouse_module.shutil, "copyfile", copyfile)
+    warehouse.publish(partial(manifest.verify_copy, run_id="run-2", expected=tables))
+    with duckdb.connect(str(published), read_only=True) as con:
+        assert con.execute("select count(*) from core.companies").fetchall() == [(200,)]
+
+
+def _step_log_runs(database: Path) -> set[str]:
+    with duckdb.connect(str(database), read_only=True) as con:
+        return {row[0] for row in con.execute("select run_id from audit.step_log").fetchall()}
+
+
+def test_a_partial_run_after_a_failed_run_publishes_nothing_the_failed_run_wrote(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dagster as dg
+
+    from assets.sanctions.sensors import rebuild_after_list_change
+    from orchestration.definitions import build_definitions
+
+    settings = settings_for(tmp_path / "data")
+    monkeypatch.setenv("DAGSTER_HOME", str(settings.dagster_home))
+    cli.prepare_dagster_home(settings)
+    cli.seed_landing(settings)
+    assert cli.build(settings)
+    broken = settings.landing_dir / "customs" / "declarations_2024-06.csv"
+    lines = broken.read_text(encoding="utf-8").splitlines()
+    broken.write_text(
+        "\n".join(",".join(line.split(",")[:-1]) for line in lines) + "\n", encoding="utf-8"
+    )
+    assert not cli.build(settings)
+    with dg.DagsterInstance.get() as instance:
+        (failed,) = instance.get_runs(limit=1)
+        assert failed.status == dg.DagsterRunStatus.FAILURE
+        # The failed run did write into the build file: that is what must not be published.
+        assert failed.run_id in _step_log_runs(settings.build_path)
+
+        # A sensor-style rebuild of the sanctions-dependent tables only, then publication.
+        partial_run = (
+            build_definitions(settings)
+            .resolve_job_def(rebuild_after_list_change.name)
+            .execute_in_process(instance=instance)
+        )
+    assert partial_run.success
+    published_runs = _step_log_runs(settings.warehouse_path)
+    assert failed.run_id not in published_runs
+    assert partial_run.run_id in published_runs
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        publications = con.execute(
+            "select run_id, table_checksums from audit.publications order by published_at"
+        ).fetchall()
+        tags = con.execute("select tags from duckdb_databases() where not internal").fetchall()
+    assert [run for run, _ in publications][1:] == [partial_run.run_id]
+    # Same inputs as the first publication (the broken file is not read by this selection).
+    assert json.loads(publications[1][1]) == json.loads(publications[0][1])
+    assert tags == [({"storage_version": "v1.5.0+"},)]

@@ -165,10 +165,13 @@ def _fsync_directory(folder: Path) -> None:
 
 
 def _executes(context: dg.InitResourceContext, step_key: str) -> bool:
-    """Whether the run executes the given step (True when the run's plan cannot be read)."""
+    """Whether the run executes the given step (True when the run's plan cannot be read).
+
+    Outside a run (a resource built directly, as in a unit test) there is no step to execute.
+    """
     run = context.run
     if run is None:
-        return True
+        return False
     steps = run.step_keys_to_execute
     if steps is None and run.execution_plan_snapshot_id and context.instance is not None:
         plan = context.instance.get_execution_plan_snapshot(run.execution_plan_snapshot_id)
