@@ -95,6 +95,29 @@ def test_a_killed_holder_never_blocks_the_next_run(tmp_path: Path) -> None:
         assert taken.run_id == "next-run"
 
 
+def test_a_sensor_reading_the_warehouse_neither_waits_for_a_build_nor_resets_it(
+    tmp_path: Path,
+) -> None:
+    import dagster as dg
+
+    from assets.common.warehouse import Warehouse
+
+    warehouse = Warehouse(
+        build_path=str(tmp_path / "w.build.duckdb"),
+        published_path=str(tmp_path / "w.duckdb"),
+        lock_wait_seconds=1,  # were it to wait, it would decline instead of hanging the test
+    )
+    with warehouse.connect() as con:
+        con.execute("create table core.half_built as select 1 as n")
+    before = Path(warehouse.build_path).read_bytes()
+    with run_lock(warehouse.lock_path, "a-build", wait_seconds=0):
+        started = time.monotonic()
+        with dg.build_sensor_context(resources={"warehouse": warehouse}) as context:
+            assert context.resources.warehouse.published_path == warehouse.published_path
+        assert time.monotonic() - started < 5
+    assert Path(warehouse.build_path).read_bytes() == before
+
+
 def _start_build(settings_env: dict[str, str], wait_seconds: float) -> subprocess.Popen[str]:
     env = {**os.environ, **settings_env, "CHOKEPOINT_LOCK_WAIT_SECONDS": str(wait_seconds)}
     return subprocess.Popen(

@@ -23,6 +23,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import polars as pl
+from dagster import DagsterRun
 
 from assets.common.run_lock import Holder, run_lock
 from assets.common.sql import LAYERS, quote_ident, table_ref
@@ -63,9 +64,15 @@ class Warehouse(dg.ConfigurableResource):  # type: ignore[misc]
 
     @contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[Warehouse]:
-        """Hold the run lock for the whole run; a publishing run starts from the published copy."""
+        """Hold the run lock for the whole run; a publishing run starts from the published copy.
+
+        Outside a run (a sensor reading the published file, a resource built in a unit test)
+        nothing is locked or reset: a sensor tick must not wait for a build.
+        """
         run = context.run
-        run_id = run.run_id if run is not None else "(no run id)"
+        if run is None:
+            yield self
+            return
 
         def waiting(holder: Holder | None) -> None:
             if context.log is not None:
@@ -75,8 +82,10 @@ class Warehouse(dg.ConfigurableResource):  # type: ignore[misc]
                     "with the warehouse"
                 )
 
-        with run_lock(self.lock_path, run_id, wait_seconds=self.lock_wait_seconds, on_wait=waiting):
-            if _executes(context, PUBLICATION_KEY.to_python_identifier()):
+        with run_lock(
+            self.lock_path, run.run_id, wait_seconds=self.lock_wait_seconds, on_wait=waiting
+        ):
+            if _executes(run, context.instance, PUBLICATION_KEY.to_python_identifier()):
                 started = time.monotonic()
                 source = self.start_from_published()
                 if context.log is not None:
@@ -164,17 +173,11 @@ def _fsync_directory(folder: Path) -> None:
         os.close(fd)
 
 
-def _executes(context: dg.InitResourceContext, step_key: str) -> bool:
-    """Whether the run executes the given step (True when the run's plan cannot be read).
-
-    Outside a run (a resource built directly, as in a unit test) there is no step to execute.
-    """
-    run = context.run
-    if run is None:
-        return False
+def _executes(run: DagsterRun, instance: dg.DagsterInstance | None, step_key: str) -> bool:
+    """Whether the run executes the given step (True when the run's plan cannot be read)."""
     steps = run.step_keys_to_execute
-    if steps is None and run.execution_plan_snapshot_id and context.instance is not None:
-        plan = context.instance.get_execution_plan_snapshot(run.execution_plan_snapshot_id)
+    if steps is None and run.execution_plan_snapshot_id and instance is not None:
+        plan = instance.get_execution_plan_snapshot(run.execution_plan_snapshot_id)
         steps = plan.step_keys_to_execute or [step.key for step in plan.steps]
     return steps is None or step_key in steps
 
