@@ -72,6 +72,23 @@ def demo_build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoBuild]:
             os.environ["DAGSTER_HOME"] = previous_home
 
 
+def copy_of_demo(demo_build: DemoBuild, root: Path) -> Settings:
+    """Settings under `root` holding a copy of the demo's landing area and published warehouse.
+
+    Saves a build: a test that changes deliveries starts from what the demo build published.
+    """
+    import shutil
+
+    from orchestration import cli
+
+    assert demo_build.succeeded, "the demo build failed; see the Dagster logs above"
+    settings = settings_for(root)
+    for folder in ("landing", "warehouse"):
+        shutil.copytree(demo_build.settings.data_dir / folder, settings.data_dir / folder)
+    cli.prepare_dagster_home(settings)
+    return settings
+
+
 @pytest.fixture
 def warehouse(demo_build: DemoBuild) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection to the published demo warehouse."""

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import DemoBuild, settings_for
+from conftest import DemoBuild, copy_of_demo
 
 from assets.common.raw import sha256_file
 from orchestration import cli
@@ -491,12 +491,7 @@ def corpus(
     demo_build: DemoBuild, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Settings, Landing, str]]:
     """A copy of the demo build (landing, published warehouse) to damage."""
-    assert demo_build.succeeded
-    root = tmp_path_factory.mktemp("corpus")
-    settings = settings_for(root / "data")
-    for folder in ("landing", "warehouse"):
-        shutil.copytree(demo_build.settings.data_dir / folder, settings.data_dir / folder)
-    cli.prepare_dagster_home(settings)
+    settings = copy_of_demo(demo_build, tmp_path_factory.mktemp("corpus") / "data")
     yield settings, Landing(settings.landing_dir), sha256_file(settings.warehouse_path)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from conftest import settings_for
+from conftest import DemoBuild, copy_of_demo, settings_for
 
 from assets.audit import manifest
 from assets.common.warehouse import Warehouse
@@ -77,37 +77,31 @@ def test_a_reader_in_a_loop_is_never_refused_during_a_full_build(
 
 
 def test_a_failed_build_leaves_the_published_warehouse_untouched(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    demo_build: DemoBuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from assets.common.raw import sha256_file
 
-    settings = settings_for(tmp_path / "data")
+    settings = copy_of_demo(demo_build, tmp_path / "data")
     monkeypatch.setenv("DAGSTER_HOME", str(settings.dagster_home))
-    cli.prepare_dagster_home(settings)
-    cli.seed_landing(settings)
-    assert cli.build(settings)
     published = sha256_file(settings.warehouse_path)
-    # A re-delivered month whose header lost a column: the contract rejects the whole file.
-    broken = settings.landing_dir / "customs" / "declarations_2024-06.csv"
-    lines = broken.read_text(encoding="utf-8").splitlines()
-    broken.write_text(
-        "\n".join(",".join(line.split(",")[:-1]) for line in lines) + "\n", encoding="utf-8"
-    )
+    # A re-delivered month that lost its rows (header only): held by a blocking check.
+    emptied = settings.landing_dir / "customs" / "declarations_2024-06.csv"
+    emptied.write_text(emptied.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
     assert not cli.build(settings)
     assert sha256_file(settings.warehouse_path) == published
 
 
 def test_an_unmet_expectation_blocks_publication_and_says_why(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    demo_build: DemoBuild,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     from assets.common.raw import sha256_file
     from assets.marts import quality
 
-    settings = settings_for(tmp_path / "data")
+    settings = copy_of_demo(demo_build, tmp_path / "data")
     monkeypatch.setenv("DAGSTER_HOME", str(settings.dagster_home))
-    cli.prepare_dagster_home(settings)
-    cli.seed_landing(settings)
-    assert cli.build(settings)
     published = sha256_file(settings.warehouse_path)
     broken = (
         "flagged value = all customs value",  # cannot hold: only some shipments are flagged
@@ -195,6 +189,7 @@ def test_a_partial_run_after_a_failed_run_publishes_nothing_the_failed_run_wrote
 ) -> None:
     import dagster as dg
 
+    from assets.common import sql
     from assets.sanctions.sensors import rebuild_after_list_change
     from orchestration.definitions import build_definitions
 
@@ -203,12 +198,16 @@ def test_a_partial_run_after_a_failed_run_publishes_nothing_the_failed_run_wrote
     cli.prepare_dagster_home(settings)
     cli.seed_landing(settings)
     assert cli.build(settings)
-    broken = settings.landing_dir / "customs" / "declarations_2024-06.csv"
-    lines = broken.read_text(encoding="utf-8").splitlines()
-    broken.write_text(
-        "\n".join(",".join(line.split(",")[:-1]) for line in lines) + "\n", encoding="utf-8"
-    )
-    assert not cli.build(settings)
+    create_table = sql.create_table_from_file
+
+    def fails_in_marts(con: duckdb.DuckDBPyConnection, layer: str, table: str) -> int:
+        if layer == "marts":
+            raise RuntimeError("disk full")  # raw, staging and core are rebuilt by then
+        return create_table(con, layer, table)
+
+    with monkeypatch.context() as failing:
+        failing.setattr(sql, "create_table_from_file", fails_in_marts)
+        assert not cli.build(settings)
     with dg.DagsterInstance.get() as instance:
         (failed,) = instance.get_runs(limit=1)
         assert failed.status == dg.DagsterRunStatus.FAILURE
@@ -231,6 +230,6 @@ def test_a_partial_run_after_a_failed_run_publishes_nothing_the_failed_run_wrote
         ).fetchall()
         tags = con.execute("select tags from duckdb_databases() where not internal").fetchall()
     assert [run for run, _ in publications][1:] == [partial_run.run_id]
-    # Same inputs as the first publication (the broken file is not read by this selection).
+    # Same inputs as the first publication: same tables, nothing of the failed run.
     assert json.loads(publications[1][1]) == json.loads(publications[0][1])
     assert tags == [({"storage_version": "v1.5.0+"},)]
