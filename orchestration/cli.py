@@ -187,6 +187,15 @@ def run_failures(result: Any) -> list[str]:
         error = root_error(event.step_failure_data.error)
         message = error.message.strip().splitlines()[0] if error and error.message else "failed"
         lines.append(f"step {event.step_key} failed: {message}")
+    for event in result.all_events:  # e.g. the warehouse lock: another run holds it
+        if event.event_type_value == "RESOURCE_INIT_FAILURE":
+            error = root_error(event.event_specific_data.error)
+            if error and error.message:
+                first = error.message.strip().splitlines()[0]
+                named, _, said = first.partition(": ")
+                if said and named.endswith(error.cls_name or "\0"):  # "module.Class: message"
+                    first = said
+                lines.append(f"could not start: {first}")
     if not lines and not result.success:
         run_error = getattr(result.dagster_run, "failure_reason", None) or "see the Dagster logs"
         lines.append(f"the run failed: {run_error}")

@@ -174,3 +174,25 @@ def test_builds_started_together_wait_or_decline_and_never_both_fail(
     assert len(publications) == 2
     assert publications[0][0] == holder.run_id
     assert json.loads(publications[0][1]) == json.loads(publications[1][1])
+
+
+def test_a_declined_build_says_which_run_holds_the_warehouse_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from assets.common.run_lock import run_lock
+    from orchestration import cli
+
+    monkeypatch.setenv("CHOKEPOINT_LOCK_WAIT_SECONDS", "0.5")
+    settings = settings_for(tmp_path / "data")
+    monkeypatch.setenv("DAGSTER_HOME", str(settings.dagster_home))
+    cli.prepare_dagster_home(settings)
+    cli.seed_landing(settings)
+    lock = Path(str(settings.build_path) + ".lock")
+    with run_lock(lock, "holder-run-123", wait_seconds=0):
+        assert not cli.build(settings)
+    err = capsys.readouterr().err
+    assert (
+        "chokepoint: error: could not start: the warehouse is being built by run holder-run-123"
+        in err
+    )
+    assert "Traceback" not in err
