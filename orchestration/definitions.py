@@ -14,6 +14,11 @@ import assets.resolution.assets
 import assets.sanctions
 import assets.tax
 import assets.trade_statistics
+from assets.audit.sensors import (
+    alert_on_failed_checks,
+    alert_on_run_failure,
+    forward_published_alerts,
+)
 from assets.sanctions.sensors import rebuild_after_list_change, sanctions_snapshot_sensor
 from orchestration.resources import resources_for
 from orchestration.settings import Settings
@@ -49,7 +54,12 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         assets=[*_assets, _publish],
         asset_checks=_checks,
         jobs=[build_everything, rebuild_after_list_change],
-        sensors=[sanctions_snapshot_sensor],
+        sensors=[
+            sanctions_snapshot_sensor,
+            alert_on_run_failure,
+            alert_on_failed_checks,
+            forward_published_alerts,
+        ],
         resources=resources_for(settings or Settings.from_env()),
         # One DuckDB file has one writer: steps run one after another in the run's process.
         executor=dg.in_process_executor,
