@@ -257,13 +257,13 @@ def test_the_code_location_runs_the_alert_sensors_with_a_notifier(tmp_path: Path
     for sensor in (alert_on_run_failure, alert_on_failed_checks, forward_published_alerts):
         loaded = defs.resolve_sensor_def(sensor.name)
         assert loaded.default_status == dg.DefaultSensorStatus.RUNNING
-    notifier = defs.resources["notifier"]
+    notifier = (defs.resources or {})["notifier"]
     assert isinstance(notifier, Notifier)
     assert notifier.alerts_file == str(tmp_path / "alerts.jsonl")
     with dg.instance_for_test() as instance:
         # ticked as the daemon would, with the code location's own resources: nothing published yet
         with dg.build_sensor_context(
-            instance=instance, definitions=defs, resources=defs.resources
+            instance=instance, definitions=defs, resources=defs.resources or {}
         ) as context:
             tick = defs.resolve_sensor_def(forward_published_alerts.name).evaluate_tick(context)
         assert not tick.run_requests
