@@ -59,6 +59,11 @@ def alert_on_run_failure(context: dg.RunFailureSensorContext, notifier: Notifier
         for event in context.get_step_failure_events()
     ]
     message = "; ".join(steps) or (context.failure_event.message or "run failed")
+    tags = run.tags
+    if "dagster/partition" in tags:
+        message += f" [partition {tags['dagster/partition']}]"
+    if "dagster/retry_number" in tags:  # an automatic run retry (instance `run_retries`)
+        message += f" [retry {tags['dagster/retry_number']}]"
     notifier.send(
         make_alert("ERROR", "run_failure", f"job {run.job_name}", message, run.run_id),
         log=context.log,

@@ -63,6 +63,26 @@ def test_a_failed_run_sends_one_alert_naming_the_job_run_and_first_error_line(
     assert record["message"] == "fetch_delivery: OSError: landing share unreachable"
 
 
+def test_the_run_failure_alert_names_the_partition_and_the_retry(tmp_path: Path) -> None:
+    path = tmp_path / "alerts.jsonl"
+    with dg.instance_for_test() as instance:
+        result = tiny_job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            tags={"dagster/partition": "2024-01-01", "dagster/retry_number": "1"},
+        )
+        context = dg.build_run_status_sensor_context(
+            sensor_name=alert_on_run_failure.name,
+            dagster_event=result.get_run_failure_event(),
+            dagster_instance=instance,
+            dagster_run=result.dagster_run,
+            resources={"notifier": Notifier(alerts_file=str(path))},
+        ).for_run_failure()
+        alert_on_run_failure(context)
+    (record,) = _records(path)
+    assert record["message"].endswith("unreachable [partition 2024-01-01] [retry 1]")
+
+
 @dg.asset
 def shipments() -> int:
     return 3
