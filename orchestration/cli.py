@@ -1,4 +1,11 @@
-"""Command line: `python -m orchestration.cli demo` builds the warehouse from the demo data.
+"""Command line: the `chokepoint` console script (also `python -m orchestration.cli`).
+
+`demo` seeds the landing area with the demo data and builds; the operator's commands (`status`,
+`land`, `build`, `rollback`, `query`, `export`, `report`, `screen`) live in
+`orchestration/commands/`, one module each. `chokepoint COMMAND --help` describes each.
+
+Exit codes: 0 done; 1 an operational failure (a failed build, a missing warehouse, a busy lock,
+a full disk); 2 bad usage or input (an unknown option, a refused file, SQL that does not run).
 
 Errors an operator can fix (a data dir that cannot be created or written, a full disk, Dagster's
 SQLite storage refusing a write, no input files) end with one line `chokepoint: error: ...` on
@@ -25,19 +32,43 @@ from typing import Any
 from assets.common.paths import DEMO_BUNDLE_DIR, REFERENCE_DIR
 from orchestration.settings import REPO_ROOT, Settings
 
+# The first line marks the file as ours: a copy written by an older version is replaced.
+_WRITTEN_BY = "# Written by `chokepoint"
 _DAGSTER_YAML = """\
-# Written by `chokepoint demo`: local SQLite storage under this folder, no telemetry.
+# Written by `chokepoint` (orchestration/cli.py); replaced when the tool's version changes.
+# Local SQLite storage under this folder, no telemetry. Edit a copy without the first line to
+# keep your own settings (the tool then leaves the file alone).
 telemetry:
   enabled: false
+concurrency:
+  runs:
+    # One writer: every job of this project writes the warehouse (and holds its run lock), so
+    # the queue launches one run at a time and the others wait as QUEUED instead of blocking on
+    # the lock; sensors and backfills just queue behind it.
+    max_concurrent_runs: 1
+run_retries:
+  # A run that failed (a crashed worker, a transient error) is retried once, from the start.
+  enabled: true
+  max_retries: 1
 """
 
 
 def prepare_dagster_home(settings: Settings) -> None:
-    """Point Dagster at its folder inside the data dir, with telemetry off."""
+    """Point Dagster at its folder inside the data dir: telemetry off, one run at a time.
+
+    A `dagster.yaml` this tool wrote (first line `# Written by `chokepoint...`) is brought up to
+    date; one without that line is the operator's own and is left as it is.
+    """
     settings.dagster_home.mkdir(parents=True, exist_ok=True)
     config = settings.dagster_home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(_DAGSTER_YAML, encoding="utf-8")
+    try:
+        current: str | None = config.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        current = None
+    if current is None or (current.startswith(_WRITTEN_BY) and current != _DAGSTER_YAML):
+        partial = config.with_name(f".dagster.yaml.{os.getpid()}")
+        partial.write_text(_DAGSTER_YAML, encoding="utf-8")
+        os.replace(partial, config)
     os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
 
 
@@ -223,8 +254,11 @@ def console_logger_without_tracebacks() -> Any:
     return console
 
 
-def build(settings: Settings) -> bool:
-    """Materialize every asset in one run over the landed months; True when the run succeeded."""
+def build(settings: Settings, months: tuple[str, str] | None = None) -> bool:
+    """Materialize every asset in one run over the landed months (or `months`, first and last).
+
+    True when the run succeeded.
+    """
     import dagster as dg
     from dagster._core.storage.tags import (
         ASSET_PARTITION_RANGE_END_TAG,
@@ -233,7 +267,7 @@ def build(settings: Settings) -> bool:
 
     from orchestration.definitions import build_definitions
 
-    first, last = landed_months(settings)
+    first, last = months or landed_months(settings)
     before = file_state(settings.warehouse_path)
     definitions = build_definitions(settings)
     job = definitions.resolve_job_def("build_everything")
@@ -318,16 +352,32 @@ def home(_: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="chokepoint", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
+    from orchestration.commands import BadInput, register
+
+    parser = argparse.ArgumentParser(
+        prog="chokepoint",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, run, text in (
         ("demo", demo, "seed the landing area with the demo data and build everything"),
         ("dagster-home", home, "create DAGSTER_HOME (telemetry off) and print its path"),
         ("dictionary", dictionary, "write docs/data_dictionary.md from the data contracts"),
     ):
-        commands.add_parser(name, help=text).set_defaults(run=run)
-    args = parser.parse_args(argv)
-    return run_reporting_errors(args.run, args)
+        commands.add_parser(name, help=text, description=text).set_defaults(run=run)
+    register(commands)
+    given = sys.argv[1:] if argv is None else list(argv)
+    args, unknown = parser.parse_known_args(given)
+    if getattr(args, "passes_arguments_on", False):  # `screen`: its own parser reads them
+        args.arguments = given[given.index(args.command) + 1 :]
+    elif unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    try:
+        return run_reporting_errors(args.run, args)
+    except BadInput as error:
+        print(f"chokepoint: error: {error}", file=sys.stderr)
+        return 2
 
 
 def run_reporting_errors(run: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:

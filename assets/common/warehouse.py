@@ -5,6 +5,11 @@ blocks the writer. So the pipeline writes `*.build.duckdb`, and publishing copie
 checks the copy and atomically renames it over the published one. Readers open the published file
 read-only at any time; a reader that is already open keeps the snapshot it opened.
 
+Publishing keeps the files it replaces: the previous published file is hard-linked into
+`history/<published_at>-<run_id>.duckdb` beside it before the rename, and the history is pruned
+to the newest `CHOKEPOINT_KEEP_PUBLISHED` files (default 3), so `chokepoint rollback` can put the
+previous publication back.
+
 A run holds the warehouse for its whole duration (one writer, see `run_lock`), and a run that
 publishes starts its build file from the published copy: whatever a failed or killed run wrote
 into the build file is discarded, never published by a later run.
@@ -138,8 +143,10 @@ class Warehouse(dg.ConfigurableResource):  # type: ignore[misc]
         """Copy the closed build file, check the copy, and rename it over the published warehouse.
 
         `verify` gets the copy opened read-only and raises if its contents are not what the run
-        recorded; the copy is then deleted and the published file is left as it was.
+        recorded; the copy is then deleted and the published file is left as it was. The file
+        replaced is kept in `history/` (see `keep_in_history`).
         """
+        keep = kept_publications()
         build, published = Path(self.build_path), Path(self.published_path)
         published.parent.mkdir(parents=True, exist_ok=True)
         staging_copy = published.with_name(published.name + ".publishing")
@@ -152,12 +159,93 @@ class Warehouse(dg.ConfigurableResource):  # type: ignore[misc]
                 verify(con)
             finally:
                 con.close()
+            if published.exists():
+                keep_in_history(published, keep)
         except BaseException:
             staging_copy.unlink(missing_ok=True)
             raise
         os.replace(staging_copy, published)
         _fsync_directory(published.parent)
+        prune_history(published, keep)
         return published
+
+
+def kept_publications() -> int:
+    """How many replaced publications `publish` keeps (`CHOKEPOINT_KEEP_PUBLISHED`, default 3)."""
+    value = os.environ.get("CHOKEPOINT_KEEP_PUBLISHED", "")
+    if not value:
+        return 3
+    if not value.isdigit():
+        raise ValueError(f"CHOKEPOINT_KEEP_PUBLISHED must be a whole number >= 0, not {value!r}")
+    return int(value)
+
+
+def history_dir(published: Path) -> Path:
+    """The folder of replaced publications, beside the published file."""
+    return published.parent / "history"
+
+
+def history(published: Path) -> list[Path]:
+    """Kept publications, newest first (their names start with the publication time)."""
+    folder = history_dir(published)
+    if not folder.is_dir():
+        return []
+    return sorted(folder.glob("*.duckdb"), key=lambda path: path.name, reverse=True)
+
+
+def publication_of(path: Path) -> tuple[str, str]:
+    """(published_at as `YYYYmmddTHHMMSSZ`, run id) of a published file's latest publication.
+
+    A file without a readable `audit.publications` is named by its modification time.
+    """
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            rows = con.execute(
+                "select run_id, published_at from audit.publications "
+                "order by published_at desc limit 1"
+            ).fetchall()
+        finally:
+            con.close()
+    except duckdb.Error:
+        rows = []
+    if rows and rows[0][1] is not None:
+        run_id, at = rows[0]
+        return at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ"), str(run_id)
+    at = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    return at.strftime("%Y%m%dT%H%M%SZ"), "unknown-run"
+
+
+def keep_in_history(published: Path, keep: int) -> Path | None:
+    """Hard-link the published file into the history (a copy where links are refused).
+
+    A link costs no space and leaves the published file in place: a crash before the rename
+    that follows changes nothing a reader sees.
+    """
+    if keep <= 0:
+        return None
+    at, run_id = publication_of(published)
+    folder = history_dir(published)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{at}-{run_id}.duckdb"
+    if target.exists():  # already kept (a publish that stopped after linking)
+        return target
+    try:
+        os.link(published, target)
+    except OSError:
+        partial = target.with_name(target.name + ".partial")
+        shutil.copyfile(published, partial)
+        os.replace(partial, target)
+    _fsync_directory(folder)
+    return target
+
+
+def prune_history(published: Path, keep: int) -> list[Path]:
+    """Delete kept publications beyond the newest `keep`; returns what was deleted."""
+    removed = history(published)[keep:]
+    for path in removed:
+        path.unlink(missing_ok=True)
+    return removed
 
 
 def _wal(database: Path) -> Path:

@@ -1,0 +1,62 @@
+"""`chokepoint build [--months FROM..TO]`: one run of every asset over the landed months.
+
+Wraps `orchestration.cli.build` (Dagster's log shows each step as it runs; failed checks and
+failed steps are summed up at the end in one line each). Without `--months` the run covers
+every month with a customs file in the landing area.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import time
+from typing import Any
+
+from orchestration.commands import BadInput, add_command
+from orchestration.commands.published import current_settings
+
+_RANGE = re.compile(
+    r"^(?P<first>[0-9]{4}-(?:0[1-9]|1[0-2]))\.\.(?P<last>[0-9]{4}-(?:0[1-9]|1[0-2]))$"
+)
+
+
+def add_to(commands: Any) -> None:
+    parser = add_command(
+        commands,
+        "build",
+        "build every asset in one run over the landed months and publish the warehouse",
+        "Exit codes: 0 built and published, 1 the run failed (each failed step and check is\n"
+        "printed; the published warehouse is then unchanged), 2 bad --months.",
+    )
+    parser.add_argument(
+        "--months",
+        metavar="FROM..TO",
+        help="only these months, e.g. 2024-01..2024-03 (default: every landed month)",
+    )
+    parser.set_defaults(run=run)
+
+
+def month_range(text: str) -> tuple[str, str]:
+    """`2024-01..2024-03` as ('2024-01', '2024-03'); BadInput when malformed or reversed."""
+    match = _RANGE.match(text)
+    if match is None:
+        raise BadInput(f"--months {text!r}: write FROM..TO as YYYY-MM..YYYY-MM")
+    first, last = match["first"], match["last"]
+    if first > last:
+        raise BadInput(f"--months {text!r}: {first} comes after {last}")
+    return first, last
+
+
+def run(args: argparse.Namespace) -> int:
+    from orchestration import cli
+
+    months = month_range(args.months) if args.months else None
+    settings = current_settings()
+    cli.check_writable(cli.writable_folders(settings))
+    cli.prepare_dagster_home(settings)
+    started = time.monotonic()
+    ok = cli.build(settings, months)
+    print(f"build {'succeeded' if ok else 'FAILED'} in {time.monotonic() - started:.0f} s")
+    if ok:
+        print(f"warehouse: {settings.warehouse_path}")
+    return 0 if ok else 1
