@@ -50,6 +50,8 @@ run_retries:
   # A run that failed (a crashed worker, a transient error) is retried once, from the start.
   enabled: true
   max_retries: 1
+  # a crashed or killed run is retried; a step that failed on its data fails the same way again
+  retry_on_asset_or_op_failure: false
 """
 
 

@@ -45,6 +45,9 @@ build_everything = dg.define_asset_job(
     "build_everything",
     selection=dg.AssetSelection.all(),
     description="Ingest every source, rebuild core and marts, then publish the warehouse.",
+    # A retried run re-runs every step: it starts from the published copy, so re-running only
+    # the failed steps would publish without what the earlier steps built.
+    tags={"dagster/retry_strategy": "ALL_STEPS"},
 )
 
 

@@ -233,3 +233,22 @@ def test_a_partial_run_after_a_failed_run_publishes_nothing_the_failed_run_wrote
     # Same inputs as the first publication: same tables, nothing of the failed run.
     assert json.loads(publications[1][1]) == json.loads(publications[0][1])
     assert tags == [({"storage_version": "v1.5.0+"},)]
+
+
+def test_a_re_execution_continues_its_parents_build_file_and_no_other(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from assets.common.warehouse import continues_parent
+
+    build = tmp_path / "chokepoint.build.duckdb"
+    assert not continues_parent("parent", build)  # nothing built yet
+    with duckdb.connect(str(build)) as con:
+        con.execute("create schema audit")
+        con.execute("create table audit.step_log (run_id varchar, logged_at timestamptz)")
+        con.execute(
+            "insert into audit.step_log values ('other', $early), ('parent', $late)",
+            {"early": datetime(2024, 1, 1, tzinfo=UTC), "late": datetime(2024, 1, 2, tzinfo=UTC)},
+        )
+    assert continues_parent("parent", build)
+    assert not continues_parent("other", build)  # a later run wrote since: start from published
+    assert not continues_parent(None, build)  # not a re-execution

@@ -90,7 +90,13 @@ class Warehouse(dg.ConfigurableResource):  # type: ignore[misc]
         with run_lock(
             self.lock_path, run.run_id, wait_seconds=self.lock_wait_seconds, on_wait=waiting
         ):
-            if _executes(run, context.instance, PUBLICATION_KEY.to_python_identifier()):
+            publishes = _executes(run, context.instance, PUBLICATION_KEY.to_python_identifier())
+            if publishes and continues_parent(run.parent_run_id, Path(self.build_path)):
+                # A re-execution (or retry) of the run that wrote the build file last: it goes
+                # on from where that run stopped, instead of losing the steps it had done.
+                if context.log is not None:
+                    context.log.info(f"build file kept: it continues run {run.parent_run_id}")
+            elif publishes:
                 started = time.monotonic()
                 source = self.start_from_published()
                 if context.log is not None:
@@ -259,6 +265,25 @@ def _fsync_directory(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def continues_parent(parent_run_id: str | None, build: Path) -> bool:
+    """Whether the build file was last written by `parent_run_id` (a re-executed run's parent)."""
+    if parent_run_id is None or not build.exists():
+        return False
+    try:
+        con = duckdb.connect(str(build), read_only=True)
+    except duckdb.Error:
+        return False
+    try:
+        if not table_exists(con, "audit", "step_log"):
+            return False
+        last = con.execute(
+            "select run_id from audit.step_log order by logged_at desc limit 1"
+        ).fetchall()
+    finally:
+        con.close()
+    return bool(last) and last[0][0] == parent_run_id
 
 
 def _executes(run: DagsterRun, instance: dg.DagsterInstance | None, step_key: str) -> bool:

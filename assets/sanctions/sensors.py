@@ -33,6 +33,9 @@ rebuild_after_list_change = dg.define_asset_job(
     "rebuild_after_list_change",
     selection=SANCTIONS_DOWNSTREAM,
     description="Re-read the sanctions lists and rebuild every table that depends on them.",
+    # A retried run re-runs every step: it starts from the published copy, so re-running only
+    # the failed steps would publish without what the earlier steps built.
+    tags={"dagster/retry_strategy": "ALL_STEPS"},
 )
 
 
