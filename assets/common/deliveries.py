@@ -54,17 +54,13 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> None:
 def refuse(
     con: duckdb.DuckDBPyConnection, run_id: str, dataset: str, file: str, reason: str
 ) -> None:
-    """Record a refused file (its name and why; nothing of its content)."""
+    """Record a refused file (its name and why; nothing of its content) and alert."""
+    now = datetime.now(UTC)
     con.execute(
         "insert into audit.refused_files values ($run, $dataset, $file, $reason, $at)",
-        {
-            "run": run_id,
-            "dataset": dataset,
-            "file": file,
-            "reason": reason,
-            "at": datetime.now(UTC),
-        },
+        {"run": run_id, "dataset": dataset, "file": file, "reason": reason, "at": now},
     )
+    alerts.raise_alert(con, f"ingest {dataset}", "ERROR", file, f"refused: {reason}", now)
 
 
 @dataclass(frozen=True)
