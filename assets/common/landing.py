@@ -112,15 +112,24 @@ def classify(root: Path, relative: str) -> LandingEntry:
     except RefusedFile as refusal:
         return LandingEntry(relative, None, None, None, str(refusal))
     size = path.stat().st_size
+    try:
+        dataset, month = classify_name(relative)
+    except RefusedFile as refusal:
+        return LandingEntry(relative, None, None, size, str(refusal))
+    return LandingEntry(relative, dataset, month, size, None)
+
+
+def classify_name(relative: str) -> tuple[str, str | None]:
+    """(dataset, month) a landing path feeds, judged by its name alone; else RefusedFile."""
     for pattern in accepted_patterns():
         match = pattern.regex.match(relative)
         if match is None:
             continue
         month = match.groupdict().get("month")
         if month is not None and not _month_ok(month):
-            return LandingEntry(relative, pattern.dataset, None, size, f"{relative}: not a month")
-        return LandingEntry(relative, pattern.dataset, month, size, None)
-    return LandingEntry(relative, None, None, size, f"{relative}: name matches no contract")
+            raise RefusedFile(f"{relative}: not a month")
+        return pattern.dataset, month
+    raise RefusedFile(f"{relative}: name matches no contract")
 
 
 def inventory(root: Path) -> list[LandingEntry]:

@@ -171,7 +171,7 @@ class Warehouse(dg.ConfigurableResource):  # type: ignore[misc]
             staging_copy.unlink(missing_ok=True)
             raise
         os.replace(staging_copy, published)
-        _fsync_directory(published.parent)
+        fsync_directory(published.parent)
         prune_history(published, keep)
         return published
 
@@ -242,7 +242,7 @@ def keep_in_history(published: Path, keep: int) -> Path | None:
         partial = target.with_name(target.name + ".partial")
         shutil.copyfile(published, partial)
         os.replace(partial, target)
-    _fsync_directory(folder)
+    fsync_directory(folder)
     return target
 
 
@@ -258,7 +258,7 @@ def _wal(database: Path) -> Path:
     return database.with_name(database.name + ".wal")
 
 
-def _fsync_directory(folder: Path) -> None:
+def fsync_directory(folder: Path) -> None:
     """Make a rename in `folder` durable (the directory entry, not only the file)."""
     fd = os.open(folder, os.O_RDONLY)
     try:

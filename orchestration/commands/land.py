@@ -17,8 +17,9 @@ import tempfile
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from assets.common import landing
 from assets.common.contracts import list_contracts, load_contract
-from assets.common.landing import RefusedFile, _month_ok, accepted_patterns, inside
+from assets.common.landing import RefusedFile, accepted_patterns, inside
 from assets.common.raw import (
     LandedFile,
     LandingFileError,
@@ -123,15 +124,10 @@ def classify_name(relative: str) -> tuple[str, str | None]:
     path = PurePosixPath(relative)
     if path.is_absolute() or ".." in path.parts or relative != path.as_posix():
         raise BadInput(f"{relative}: give a path inside the landing area, like customs/<file>")
-    for pattern in accepted_patterns():
-        match = pattern.regex.match(relative)
-        if match is None:
-            continue
-        month = match.groupdict().get("month")
-        if month is not None and not _month_ok(month):
-            raise BadInput(f"{relative}: not a month")
-        return pattern.dataset, month
-    raise BadInput(f"{relative}: name matches no contract")
+    try:
+        return landing.classify_name(relative)
+    except RefusedFile as refusal:
+        raise BadInput(str(refusal)) from None
 
 
 def check_header(source: Path, relative: str, dataset: str) -> None:

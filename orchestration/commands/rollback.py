@@ -18,7 +18,7 @@ from typing import Any
 import duckdb
 
 from assets.common.run_lock import WarehouseBusy, run_lock
-from assets.common.warehouse import history, history_dir, publication_of
+from assets.common.warehouse import fsync_directory, history, history_dir, publication_of
 from orchestration.commands import add_command
 from orchestration.commands.published import current_settings
 from orchestration.settings import Settings
@@ -91,13 +91,5 @@ def rollback(settings: Settings, wait_seconds: float = 0.0) -> tuple[Path, Path]
                 os.link(published, set_aside)
         os.replace(newest, published)  # same folder tree, one rename: atomic for readers
         for folder in (published.parent, newest.parent, aside):
-            _fsync_directory(folder)
+            fsync_directory(folder)
     return newest, set_aside
-
-
-def _fsync_directory(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
