@@ -28,7 +28,7 @@ Values and settings are bound as parameters; only identifiers from the contract 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import duckdb
 import polars as pl
@@ -40,6 +40,18 @@ from assets.common.contracts import Column, Contract, reference_set
 from assets.common.warehouse import table_exists
 
 REASONS_TABLE = "_dataset_reasons"
+
+
+class Run(NamedTuple):
+    """What every rule reads: the warehouse, the contract, the run's rows and its parameters."""
+
+    con: duckdb.DuckDBPyConnection
+    contract: Contract
+    rows: str  # the run's rows of raw.<dataset>, as a relation
+    params: dict[str, Any]  # the rule's query parameters, filled as it is written
+    months: Sequence[str] | None
+
+
 PARTITION_COLUMN = "partition_month"
 
 
@@ -59,14 +71,14 @@ def _date(contract: Contract, name: str, params: dict[str, Any]) -> str:
     return f"try_strptime({text}, ${name}__fmt)::date"
 
 
-def _unique_across_files(
-    con: duckdb.DuckDBPyConnection,
-    contract: Contract,
-    rule: dict[str, Any],
-    run_rows: str,
-    params: dict[str, Any],
-    months: Sequence[str] | None,
-) -> str | None:
+def _unique_across_files(run: Run, rule: dict[str, Any]) -> str | None:
+    con, contract, run_rows, params, months = (
+        run.con,
+        run.contract,
+        run.rows,
+        run.params,
+        run.months,
+    )
     if months is None:
         return None  # one file: the key rule already covers it
     keys = [_column(contract, name) for name in rule["columns"]]
@@ -76,11 +88,11 @@ def _unique_across_files(
     present = " and ".join(f"{sql.quote_ident(k.name)} is not null" for k in keys)
     label = " + ".join(k.name for k in keys)
     params["unique__label"] = f"{label}: already loaded from "
-    run = (
+    received = (
         f"select source_file, source_row_number, {PARTITION_COLUMN}, {texts}, false as staged "  # noqa: S608
         f"from {run_rows}"
     )
-    parts = [run]
+    parts = [received]
     staging = sql.table_ref("staging", contract.id)
     if table_exists(con, "staging", contract.id):
         parts.append(
@@ -115,14 +127,8 @@ def _unique_across_files(
     """  # noqa: S608
 
 
-def _date_in_file_month(
-    con: duckdb.DuckDBPyConnection,
-    contract: Contract,
-    rule: dict[str, Any],
-    run_rows: str,
-    params: dict[str, Any],
-    months: Sequence[str] | None,
-) -> str | None:
+def _date_in_file_month(run: Run, rule: dict[str, Any]) -> str | None:
+    contract, run_rows, params, months = run.contract, run.rows, run.params, run.months
     if months is None:
         return None
     name = rule["column"]
@@ -141,14 +147,8 @@ def _date_in_file_month(
     """  # noqa: S608
 
 
-def _plausible_dates(
-    con: duckdb.DuckDBPyConnection,
-    contract: Contract,
-    rule: dict[str, Any],
-    run_rows: str,
-    params: dict[str, Any],
-    months: Sequence[str] | None,
-) -> str:
+def _plausible_dates(run: Run, rule: dict[str, Any]) -> str:
+    contract, run_rows, params = run.contract, run.rows, run.params
     name = rule["column"]
     day = _date(contract, name, params)
     params[f"{name}__earliest"] = str(rule["earliest"])
@@ -166,14 +166,8 @@ def _plausible_dates(
     """  # noqa: S608
 
 
-def _code_in_nomenclature(
-    con: duckdb.DuckDBPyConnection,
-    contract: Contract,
-    rule: dict[str, Any],
-    run_rows: str,
-    params: dict[str, Any],
-    months: Sequence[str] | None,
-) -> str:
+def _code_in_nomenclature(run: Run, rule: dict[str, Any]) -> str:
+    con, contract, run_rows, params = run.con, run.contract, run.rows, run.params
     name, digits = rule["column"], int(rule["digits"])
     code, code_params = received_text(_column(contract, name))
     params.update(code_params)
@@ -218,14 +212,8 @@ def _code_in_nomenclature(
     """  # noqa: S608
 
 
-def _references(
-    con: duckdb.DuckDBPyConnection,
-    contract: Contract,
-    rule: dict[str, Any],
-    run_rows: str,
-    params: dict[str, Any],
-    months: Sequence[str] | None,
-) -> str:
+def _references(run: Run, rule: dict[str, Any]) -> str:
+    con, contract, run_rows, params = run.con, run.contract, run.rows, run.params
     columns = [_column(contract, name) for name in rule["columns"]]
     layer, table = rule["table"].split(".")
     there = rule.get("table_columns", rule["columns"])
@@ -254,14 +242,8 @@ def _references(
     """  # noqa: S608
 
 
-def _party_key(
-    con: duckdb.DuckDBPyConnection,
-    contract: Contract,
-    rule: dict[str, Any],
-    run_rows: str,
-    params: dict[str, Any],
-    months: Sequence[str] | None,
-) -> str:
+def _party_key(run: Run, rule: dict[str, Any]) -> str:
+    con, contract, run_rows, params = run.con, run.contract, run.rows, run.params
     column = _column(contract, rule["column"])
     text, text_params = received_text(column)
     values = [
@@ -302,14 +284,8 @@ def _party_key(
     """  # noqa: S608
 
 
-def _conflicting_keys(
-    con: duckdb.DuckDBPyConnection,
-    contract: Contract,
-    rule: dict[str, Any],
-    run_rows: str,
-    params: dict[str, Any],
-    months: Sequence[str] | None,
-) -> str:
+def _conflicting_keys(run: Run, rule: dict[str, Any]) -> str:
+    contract, run_rows, params = run.contract, run.rows, run.params
     keys = [_column(contract, name) for name in contract.primary_key]
     others = [c for c in contract.columns if c.name not in contract.primary_key]
     params.update(received_text(keys[0])[1])
@@ -386,7 +362,7 @@ def materialise_reasons(
         params: dict[str, Any] = {**run_params, **received_text(contract.columns[0])[1]}
         if months is not None:
             params["months"] = list(months)
-        query = _KINDS[rule["rule"]](con, contract, rule, run_rows, params, months)
+        query = _KINDS[rule["rule"]](Run(con, contract, run_rows, params, months), rule)
         if query is None:
             continue
         used = {name: value for name, value in params.items() if f"${name}" in query}
