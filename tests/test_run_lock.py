@@ -130,6 +130,7 @@ def _start_build(settings_env: dict[str, str], wait_seconds: float) -> subproces
     )
 
 
+@pytest.mark.slow  # three full builds (about 6 minutes); the lock itself is tested above and below
 def test_builds_started_together_wait_or_decline_and_never_both_fail(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
