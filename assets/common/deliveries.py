@@ -17,9 +17,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
-import polars as pl
 
 from assets.audit import alerts
+from assets.common.approval_files import read_approval_file
 from assets.common.contracts import Contract, load_contract, validate
 from assets.common.sql import table_ref
 from assets.common.warehouse import table_exists
@@ -74,23 +74,13 @@ class Approval:
 
 
 def approvals(landing_root: Path) -> tuple[list[Approval], list[str]]:
-    """Valid approval rows, and a description of each row the contract refused."""
-    contract = load_contract(APPROVALS)
-    name = contract.custom["approvals_file"]["landing"]
-    path = landing_root / name
-    if not path.is_file() or path.is_symlink():
-        return [], []
-    try:
-        frame = pl.read_csv(path, infer_schema=False, encoding="utf8")
-    except (pl.exceptions.PolarsError, UnicodeDecodeError):
-        return [], [f"{name}: not a readable CSV in UTF-8"]
-    frame = frame.with_row_index("source_row_number", offset=1)
-    missing = [c for c in contract.column_names if c not in frame.columns]
-    if missing:
-        return [], [f"{name}: missing column(s) {', '.join(missing)}"]
-    checked = validate(frame, contract, keep=["source_row_number"])
-    refused = [
-        f"{name} row {row['source_row_number']}: {'; '.join(row['reasons'])}"
+    """Valid approval rows, and a description of each row (or the file) that cannot be used."""
+    read = read_approval_file(landing_root, APPROVALS)
+    if read.rows is None:
+        return [], read.refused
+    checked = validate(read.rows, load_contract(APPROVALS), keep=["row"])
+    refused = read.refused + [
+        f"{read.name} row {row['row']}: {'; '.join(row['reasons'])}"
         for row in checked.quarantined.iter_rows(named=True)
     ]
     valid = [

@@ -9,8 +9,6 @@ against their contract; a row that fails is reported in an alert and never used.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -20,8 +18,8 @@ import duckdb
 import polars as pl
 
 from assets.audit import alerts
+from assets.common import approval_files
 from assets.common.contracts import ContractViolation, load_contract, validate
-from assets.common.landing import RefusedFile, inside
 from assets.common.warehouse import Warehouse, table_exists
 from assets.sanctions.registry import Snapshot, list_specs
 
@@ -54,7 +52,7 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 def approvals_path(landing_root: Path) -> Path:
     """Where reviewers land approval rows (from the contract)."""
-    return landing_root / load_contract(CONTRACT).custom["approvals_file"]["landing"]
+    return approval_files.approvals_path(landing_root, CONTRACT)
 
 
 @dataclass(frozen=True)
@@ -76,49 +74,15 @@ class ApprovalRows:
     refused: list[str] = field(default_factory=list)
 
 
-def _read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
-    text = path.read_bytes().decode("utf-8-sig")
-    header, *rows = list(csv.reader(io.StringIO(text, newline=""))) or [[]]
-    return [name.strip() for name in header], rows
-
-
 def read_approvals(landing_root: Path, today: date) -> ApprovalRows:
     """Read and contract-check the approval rows; a missing file means no approvals."""
-    path = approvals_path(landing_root)
-    name = path.relative_to(landing_root).as_posix()
-    try:
-        inside(landing_root, path)
-    except RefusedFile as refusal:
-        return ApprovalRows(refused=[str(refusal)])
-    if not path.exists():
-        return ApprovalRows()
+    read = approval_files.read_approval_file(landing_root, CONTRACT)
+    name, refused = read.name, list(read.refused)
+    if read.rows is None:
+        return ApprovalRows(refused=refused)
     contract = load_contract(CONTRACT)
-    try:
-        header, rows = _read_csv(path)
-    except (UnicodeDecodeError, csv.Error) as error:
-        # the error's text may quote the file; its type is enough to act on
-        return ApprovalRows(refused=[f"{name}: not a UTF-8 CSV file ({type(error).__name__})"])
-    missing = [column for column in contract.column_names if column not in header]
-    if missing:
-        return ApprovalRows(refused=[f"{name}: missing column(s) {', '.join(missing)}"])
-    numbered = [(number, row) for number, row in enumerate(rows, start=1) if any(row)]
-    refused = [
-        f"{name} row {number}: has {len(row)} fields, the header has {len(header)}"
-        for number, row in numbered
-        if len(row) != len(header)
-    ]
-    whole = [
-        (number, dict(zip(header, row, strict=True)))
-        for number, row in numbered
-        if len(row) == len(header)
-    ]
-    frame = pl.DataFrame(
-        {
-            "row": [number for number, _ in whole],
-            **{column: [record[column] for _, record in whole] for column in contract.column_names},
-        },
-        schema={"row": pl.Int64, **dict.fromkeys(contract.column_names, pl.String)},
-    ).with_columns(pl.col("snapshot_sha256").str.to_lowercase())  # one key whatever the case
+    # one key whatever the case
+    frame = read.rows.with_columns(pl.col("snapshot_sha256").str.to_lowercase())
     try:
         checked = validate(frame, contract, keep=["row"])
     except ContractViolation as error:
