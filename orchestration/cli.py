@@ -42,10 +42,21 @@ telemetry:
   enabled: false
 concurrency:
   runs:
-    # One writer: every job of this project writes the warehouse (and holds its run lock), so
-    # the queue launches one run at a time and the others wait as QUEUED instead of blocking on
-    # the lock; sensors and backfills just queue behind it.
+    # One writer: every run of this project writes the warehouse (and holds its run lock), so
+    # the queue launches one at a time and the others wait as QUEUED instead of blocking on the
+    # lock; sensors skip while one is queued or running. The jobs also carry the tag below, so
+    # that a read-only job added later could run beside them.
     max_concurrent_runs: 1
+    tag_concurrency_limits:
+      - key: chokepoint/writes
+        value: warehouse
+        limit: 1
+run_monitoring:
+  # The default run launcher cannot see a run process die; a run that never starts, or runs
+  # longer than any build should, is marked failed so the queue moves on (and it is retried).
+  enabled: true
+  start_timeout_seconds: 300
+  max_runtime_seconds: 21600
 run_retries:
   # A run that failed (a crashed worker, a transient error) is retried once, from the start.
   enabled: true
@@ -256,33 +267,35 @@ def console_logger_without_tracebacks() -> Any:
     return console
 
 
-def build(settings: Settings, months: tuple[str, str] | None = None) -> bool:
-    """Materialize every asset in one run over the landed months (or `months`, first and last).
+def build(
+    settings: Settings, months: tuple[str, str] | None = None, job_name: str = "build_everything"
+) -> bool:
+    """Run a job (every asset by default) over the landed months (or `months`, first and last).
 
     True when the run succeeded.
     """
     import dagster as dg
-    from dagster._core.storage.tags import (
-        ASSET_PARTITION_RANGE_END_TAG,
-        ASSET_PARTITION_RANGE_START_TAG,
-    )
 
+    from assets.common.landing import inventory
+    from assets.common.partitions import range_tags, register_months
     from orchestration.definitions import build_definitions
 
     first, last = months or landed_months(settings)
     before = file_state(settings.warehouse_path)
     definitions = build_definitions(settings)
-    job = definitions.resolve_job_def("build_everything")
+    job = definitions.resolve_job_def(job_name)
     if not debugging():
         job = job.with_logger_defs({"console": console_logger_without_tracebacks()})
     with dg.DagsterInstance.get() as instance:
+        # every delivered month is a partition (the sensors register them the same way)
+        register_months(
+            instance,
+            {e.month for e in inventory(settings.landing_dir) if e.month and not e.refused},
+        )
         result = job.execute_in_process(
             instance=instance,
             run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-            tags={
-                ASSET_PARTITION_RANGE_START_TAG: f"{first}-01",
-                ASSET_PARTITION_RANGE_END_TAG: f"{last}-01",
-            },
+            tags=range_tags(first, last) if job.partitions_def is not None else {},
             raise_on_error=False,
         )
     for evaluation in result.get_asset_check_evaluations():

@@ -9,6 +9,7 @@ import assets.control_lists
 import assets.core
 import assets.customs
 import assets.landing
+import assets.landing.sensors as deliveries
 import assets.marts
 import assets.resolution.assets
 import assets.sanctions
@@ -19,6 +20,7 @@ from assets.audit.sensors import (
     alert_on_run_failure,
     forward_published_alerts,
 )
+from assets.common.writers import JOB_TAGS
 from assets.sanctions.sensors import rebuild_after_list_change, sanctions_snapshot_sensor
 from orchestration.resources import resources_for
 from orchestration.settings import Settings
@@ -45,9 +47,7 @@ build_everything = dg.define_asset_job(
     "build_everything",
     selection=dg.AssetSelection.all(),
     description="Ingest every source, rebuild core and marts, then publish the warehouse.",
-    # A retried run re-runs every step: it starts from the published copy, so re-running only
-    # the failed steps would publish without what the earlier steps built.
-    tags={"dagster/retry_strategy": "ALL_STEPS"},
+    tags=JOB_TAGS,
 )
 
 
@@ -56,8 +56,10 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=[*_assets, _publish],
         asset_checks=_checks,
-        jobs=[build_everything, rebuild_after_list_change],
+        jobs=[build_everything, rebuild_after_list_change, *deliveries.JOBS.values()],
+        schedules=deliveries.SCHEDULES,
         sensors=[
+            *deliveries.SENSORS,
             sanctions_snapshot_sensor,
             alert_on_run_failure,
             alert_on_failed_checks,

@@ -7,10 +7,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 
+from assets.common.paths import DEMO_BUNDLE_DIR
 from orchestration.settings import Settings
+
+DEMO_CUSTOMS = DEMO_BUNDLE_DIR / "customs"
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED = REPO_ROOT.parent / "shared" / "reference-data"
@@ -98,3 +102,43 @@ def warehouse(demo_build: DemoBuild) -> Iterator[duckdb.DuckDBPyConnection]:
         yield con
     finally:
         con.close()
+
+
+def demo_months(instance: dg.DagsterInstance) -> dict[str, str]:
+    """Register the demo bundle's months in `instance`; the run tags covering all of them."""
+    from assets.common.partitions import range_tags, register_months
+
+    months = sorted(p.stem.removeprefix("declarations_") for p in DEMO_CUSTOMS.glob("*.csv"))
+    register_months(instance, months)
+    return range_tags(months[0], months[-1])
+
+
+def record_run(
+    instance: dg.DagsterInstance,
+    status: dg.DagsterRunStatus,
+    *,
+    tags: dict[str, str] | None = None,
+    parent_run_id: str | None = None,
+    step_keys: list[str] | None = None,
+) -> dg.DagsterRun:
+    """A run record as the queue would hold it (nothing executes)."""
+    return instance.create_run(
+        job_name="build_everything",
+        run_id=None,
+        run_config=None,
+        status=status,
+        tags=tags or {},
+        root_run_id=parent_run_id,
+        parent_run_id=parent_run_id,
+        step_keys_to_execute=step_keys,
+        execution_plan_snapshot=None,
+        job_snapshot=None,
+        parent_job_snapshot=None,
+        asset_selection=None,
+        asset_check_selection=None,
+        resolved_op_selection=None,
+        op_selection=None,
+        remote_job_origin=None,
+        job_code_origin=None,
+        asset_graph=None,  # type: ignore[arg-type]
+    )

@@ -112,6 +112,14 @@ def test_dagster_yaml_queues_one_run_at_a_time_and_retries_runs_once(tmp_path: P
         with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
             queue = instance.get_concurrency_config().run_queue_config
             assert queue is not None and queue.max_concurrent_runs == 1
+            (limit,) = queue.tag_concurrency_limits
+            assert (limit["key"], limit["value"], limit["limit"]) == (
+                "chokepoint/writes",
+                "warehouse",
+                1,
+            )
+            assert instance.run_monitoring_enabled
+            assert instance.run_monitoring_max_runtime_seconds == 21600
             assert instance.run_retries_enabled
             assert instance.run_retries_max_retries == 1
             assert not instance.telemetry_enabled

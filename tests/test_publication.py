@@ -252,3 +252,82 @@ def test_a_re_execution_continues_its_parents_build_file_and_no_other(tmp_path: 
     assert continues_parent("parent", build)
     assert not continues_parent("other", build)  # a later run wrote since: start from published
     assert not continues_parent(None, build)  # not a re-execution
+
+
+def test_a_publication_that_fails_once_is_retried_and_recorded_once(
+    demo_build: DemoBuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dagster as dg
+
+    from assets.common.warehouse import PUBLICATION_KEY
+    from orchestration.definitions import build_definitions
+
+    settings = copy_of_demo(demo_build, tmp_path / "data")
+    publish = Warehouse.publish
+    attempts: list[int] = []
+
+    def busy_once(self: Warehouse, verify: Any) -> Path:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise OSError("Device or resource busy")  # a transient failure, after the rows
+        return publish(self, verify)
+
+    monkeypatch.setattr(Warehouse, "publish", busy_once)
+    with dg.instance_for_test() as instance:
+        result = (
+            build_definitions(settings)
+            .resolve_job_def("build_everything")
+            .execute_in_process(
+                instance=instance, asset_selection=[PUBLICATION_KEY], raise_on_error=False
+            )
+        )
+    assert result.success
+    assert len(attempts) == 2
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        publications = con.execute(
+            "select count(*) from audit.publications where run_id = $run", {"run": result.run_id}
+        ).fetchall()
+        steps = con.execute(
+            "select count(*) from audit.step_log where run_id = $run", {"run": result.run_id}
+        ).fetchall()
+    assert publications == [(1,)]
+    assert steps == [(1,)]
+
+
+def test_a_partial_re_execution_after_another_run_wrote_is_refused(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    import dagster as dg
+    from conftest import record_run
+
+    from assets.common.warehouse import PartialReExecution
+
+    build = tmp_path / "w.build.duckdb"
+    with duckdb.connect(str(build)) as con:
+        con.execute("create schema audit")
+        con.execute("create table audit.step_log (run_id varchar, logged_at timestamptz)")
+        con.execute("insert into audit.step_log values ('other', $at)", {"at": datetime.now(UTC)})
+    warehouse = Warehouse(build_path=str(build), published_path=str(tmp_path / "w.duckdb"))
+    steps = ["raw__customs_declarations", "audit__publications"]
+    with dg.instance_for_test() as instance:
+        parent = record_run(instance, dg.DagsterRunStatus.FAILURE, step_keys=steps)
+
+        def open_for(run: dg.DagsterRun) -> None:
+            context = SimpleNamespace(run=run, instance=instance, log=None)
+            with warehouse.yield_for_execution(context):  # type: ignore[arg-type]
+                pass
+
+        from_failure = record_run(
+            instance, dg.DagsterRunStatus.STARTED, parent_run_id=parent.run_id, step_keys=steps[1:]
+        )
+        with pytest.raises(PartialReExecution, match="re-execute all steps"):
+            open_for(from_failure)
+        assert build.exists()  # left as it was
+        # every step of the parent again: starts from the published copy (none yet: empty)
+        open_for(
+            record_run(
+                instance, dg.DagsterRunStatus.STARTED, parent_run_id=parent.run_id, step_keys=steps
+            )
+        )
+        assert not build.exists()

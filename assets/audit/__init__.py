@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import duckdb
 
 from assets.audit import manifest as runs
 from assets.audit.report import render
@@ -26,6 +27,18 @@ create table if not exists audit.publications (
 """
 
 
+PUBLISH_RETRIES = dg.RetryPolicy(max_retries=2, delay=2, backoff=dg.Backoff.EXPONENTIAL)
+
+
+def forget_attempt(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """Remove the publication rows an earlier attempt of this run wrote (a retry starts clean)."""
+    con.execute("delete from audit.publications where run_id = $run", {"run": run_id})
+    con.execute(
+        "delete from audit.step_log where run_id = $run and asset_key = $asset",
+        {"run": run_id, "asset": PUBLICATION_KEY.to_user_string()},
+    )
+
+
 def publication_asset(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
     """The publish step, downstream of every table so that it runs last."""
 
@@ -34,6 +47,9 @@ def publication_asset(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
         deps=upstream,
         group_name="audit",
         kinds={"duckdb", "html"},
+        # Copying and renaming files can fail for a moment (a full or busy disk, a network
+        # share); each attempt first removes what an earlier attempt of this run recorded.
+        retry_policy=PUBLISH_RETRIES,
     )
     def publications(
         context: dg.AssetExecutionContext, warehouse: Warehouse, reports: Reports
@@ -54,6 +70,7 @@ def publication_asset(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
                 "tables": tables,
             }
             con.execute(_DDL)
+            forget_attempt(con, context.run.run_id)
             con.execute(
                 "insert into audit.publications values ($run, $at, $path, $rows, $sums, $commit)",
                 {

@@ -29,6 +29,7 @@ from dagster._core.storage.asset_check_execution_record import (
 )
 
 from assets.audit.notify import Notifier, make_alert
+from assets.common.ticks import sensor_interval
 from assets.common.warehouse import Warehouse, table_exists
 
 # How many of each check's latest evaluations a tick looks at (and its cursor remembers).
@@ -49,6 +50,7 @@ def first_error_line(error: Any) -> str:
 
 @dg.run_failure_sensor(
     name="alert_on_run_failure",
+    minimum_interval_seconds=sensor_interval(),
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
 def alert_on_run_failure(context: dg.RunFailureSensorContext, notifier: Notifier) -> None:
@@ -95,7 +97,7 @@ def _evaluations(records: list[AssetCheckExecutionRecord]) -> list[Any]:
 
 @dg.sensor(
     name="alert_on_failed_checks",
-    minimum_interval_seconds=60,
+    minimum_interval_seconds=sensor_interval(),
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
 def alert_on_failed_checks(
@@ -178,7 +180,7 @@ def published_alerts(published: Path, since: datetime | None) -> list[dict[str, 
 
 @dg.sensor(
     name="forward_published_alerts",
-    minimum_interval_seconds=60,
+    minimum_interval_seconds=sensor_interval(),
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
 def forward_published_alerts(

@@ -21,7 +21,7 @@ from assets.common.contract_sql import checked_rows_query, received_text, repeat
 from assets.common.contracts import Contract, load_contract
 from assets.common.dataset_rules import materialise_reasons, tables_read
 from assets.common.landing import LandingArea
-from assets.common.partitions import MONTHLY, SINGLE_RUN, months_of
+from assets.common.partitions import MONTHS, SINGLE_RUN, months_of
 from assets.common.paths import REFERENCE_DIR
 from assets.common.raw import (
     PROVENANCE_COLUMNS,
@@ -322,7 +322,7 @@ def csv_source_assets(
     partitioned = source.get("partitioning") == "monthly"
     encodings = source.get("encodings") or [source.get("encoding", "utf-8")]
     formats = source.get("formats", ["csv"])
-    partitions_def = MONTHLY if partitioned else None
+    partitions_def = MONTHS if partitioned else None
     backfill_policy = SINGLE_RUN if partitioned else None
     raw_key = dg.AssetKey(["raw", contract_id])
     staging_key = dg.AssetKey(["staging", contract_id])

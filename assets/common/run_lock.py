@@ -48,6 +48,25 @@ def read_holder(path: Path) -> Holder | None:
         return None
 
 
+def current_holder(path: Path) -> Holder | None:
+    """Who holds the lock at `path` now, or None when nobody does (a dead holder holds nothing).
+
+    Probes the lock itself rather than trusting the file's text: a killed run leaves its record
+    behind, but the operating system has released its lock.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    try:
+        if _try_lock(fd):
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return None
+        return read_holder(path) or Holder("(not yet recorded)", 0, "?", "?")
+    finally:
+        os.close(fd)
+
+
 def _try_lock(fd: int) -> bool:
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

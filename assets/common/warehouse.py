@@ -52,6 +52,10 @@ create table if not exists audit.step_log (
 """
 
 
+class PartialReExecution(RuntimeError):
+    """A re-execution of some steps whose parent's build file is gone: it must run them all."""
+
+
 class Warehouse(dg.ConfigurableResource):  # type: ignore[misc]
     """DuckDB warehouse with a private build file and an atomically published copy."""
 
@@ -96,6 +100,13 @@ class Warehouse(dg.ConfigurableResource):  # type: ignore[misc]
                 # on from where that run stopped, instead of losing the steps it had done.
                 if context.log is not None:
                     context.log.info(f"build file kept: it continues run {run.parent_run_id}")
+            elif publishes and _drops_parent_steps(run, context.instance):
+                # Only some steps would run, on a copy that lacks what the parent's other steps
+                # built (another run wrote since): publishing it would lose those steps' work.
+                raise PartialReExecution(
+                    f"this run re-executes only some steps of run {run.parent_run_id}, but "
+                    "another run has written the warehouse since; re-execute all steps"
+                )
             elif publishes:
                 started = time.monotonic()
                 source = self.start_from_published()
@@ -286,13 +297,28 @@ def continues_parent(parent_run_id: str | None, build: Path) -> bool:
     return bool(last) and last[0][0] == parent_run_id
 
 
-def _executes(run: DagsterRun, instance: dg.DagsterInstance | None, step_key: str) -> bool:
-    """Whether the run executes the given step (True when the run's plan cannot be read)."""
+def _steps(run: DagsterRun, instance: dg.DagsterInstance | None) -> set[str] | None:
+    """The step keys a run executes (None when its plan cannot be read)."""
     steps = run.step_keys_to_execute
     if steps is None and run.execution_plan_snapshot_id and instance is not None:
         plan = instance.get_execution_plan_snapshot(run.execution_plan_snapshot_id)
         steps = plan.step_keys_to_execute or [step.key for step in plan.steps]
+    return set(steps) if steps is not None else None
+
+
+def _executes(run: DagsterRun, instance: dg.DagsterInstance | None, step_key: str) -> bool:
+    """Whether the run executes the given step (True when the run's plan cannot be read)."""
+    steps = _steps(run, instance)
     return steps is None or step_key in steps
+
+
+def _drops_parent_steps(run: DagsterRun, instance: dg.DagsterInstance | None) -> bool:
+    """Whether the run re-executes only some of its parent's steps (e.g. "from failure")."""
+    if run.parent_run_id is None or run.step_keys_to_execute is None or instance is None:
+        return False
+    parent = instance.get_run_by_id(run.parent_run_id)
+    parent_steps = _steps(parent, instance) if parent is not None else None
+    return parent_steps is not None and set(run.step_keys_to_execute) < parent_steps
 
 
 def replace_table(

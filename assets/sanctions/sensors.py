@@ -18,7 +18,9 @@ import duckdb
 from assets.common.landing import LandingArea
 from assets.common.raw import sha256_file
 from assets.common.sql import table_ref
+from assets.common.ticks import sensor_interval
 from assets.common.warehouse import Warehouse, table_exists
+from assets.common.writers import JOB_TAGS, active_writer
 from assets.sanctions.approvals import approvals_path, read_approvals
 from assets.sanctions.registry import Snapshot, landed_snapshots
 
@@ -33,9 +35,7 @@ rebuild_after_list_change = dg.define_asset_job(
     "rebuild_after_list_change",
     selection=SANCTIONS_DOWNSTREAM,
     description="Re-read the sanctions lists and rebuild every table that depends on them.",
-    # A retried run re-runs every step: it starts from the published copy, so re-running only
-    # the failed steps would publish without what the earlier steps built.
-    tags={"dagster/retry_strategy": "ALL_STEPS"},
+    tags=JOB_TAGS,
 )
 
 
@@ -45,12 +45,32 @@ def known_not_in_force(published: Path) -> dict[str, str]:
         return {}
     con = duckdb.connect(str(published), read_only=True)
     try:
-        found: dict[str, str] = {}
-        for table, status in (("sanctions_rejections", "rejected"), ("pending_delistings", "held")):
-            if table_exists(con, "audit", table):
-                query = f"select distinct fingerprint from {table_ref('audit', table)}"  # noqa: S608
-                rows = con.execute(query).fetchall()
-                found.update((row[0], status) for row in rows)
+        return known_not_in_force_con(con)
+    finally:
+        con.close()
+
+
+def known_not_in_force_con(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """`known_not_in_force` on an open connection."""
+    found: dict[str, str] = {}
+    for table, status in (("sanctions_rejections", "rejected"), ("pending_delistings", "held")):
+        if table_exists(con, "audit", table):
+            query = f"select distinct fingerprint from {table_ref('audit', table)}"  # noqa: S608
+            rows = con.execute(query).fetchall()
+            found.update((row[0], status) for row in rows)
+    return found
+
+
+def settled_fingerprints(published: Path) -> set[str]:
+    """Snapshots the published warehouse has loaded, rejected or held (empty if unknown)."""
+    if not published.is_file():
+        return set()
+    con = duckdb.connect(str(published), read_only=True)
+    try:
+        found = set(known_not_in_force_con(con))
+        if table_exists(con, "raw", "sanctions_files"):
+            rows = con.execute("select distinct fingerprint from raw.sanctions_files").fetchall()
+            found.update(row[0] for row in rows)
         return found
     finally:
         con.close()
@@ -74,15 +94,25 @@ def expected_versions(
 
 @dg.sensor(
     job=rebuild_after_list_change,
-    minimum_interval_seconds=60,
+    minimum_interval_seconds=sensor_interval(),
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
 def sanctions_snapshot_sensor(
     context: dg.SensorEvaluationContext, landing: LandingArea, warehouse: Warehouse
 ) -> dg.SensorResult:
     """Launch a rebuild when a snapshot or an approvals file lands that this sensor has not seen."""
-    seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
+    writer = active_writer(context.instance, warehouse.lock_path)
+    if writer is not None:
+        return dg.SensorResult(
+            skip_reason=f"run {writer} is writing the warehouse; trying again next tick"
+        )
     snapshots = landed_snapshots(landing.root)
+    published = Path(warehouse.published_path)
+    if context.cursor:
+        seen: dict[str, str] = json.loads(context.cursor)
+    else:  # a first tick starts from the snapshots the published warehouse already settled
+        settled = settled_fingerprints(published)
+        seen = {s.version: s.fingerprint for s in snapshots if s.fingerprint in settled}
     new = [s for s in snapshots if seen.get(s.version) != s.fingerprint]
     approvals_file = approvals_path(landing.root)
     approvals_sha256 = (
@@ -94,7 +124,7 @@ def sanctions_snapshot_sensor(
     if not new and not new_approvals:
         return dg.SensorResult(skip_reason="no new sanctions snapshot or approval")
     try:
-        not_in_force = known_not_in_force(Path(warehouse.published_path))
+        not_in_force = known_not_in_force(published)
     except duckdb.Error as error:
         context.log.warning(f"published warehouse unreadable, outcomes unknown: {error}")
         not_in_force = {}

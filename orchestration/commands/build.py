@@ -1,8 +1,9 @@
-"""`chokepoint build [--months FROM..TO]`: one run of every asset over the landed months.
+"""`chokepoint build [--months FROM..TO] [--family NAME]`: one run over the landed months.
 
 Wraps `orchestration.cli.build` (Dagster's log shows each step as it runs; failed checks and
 failed steps are summed up at the end in one line each). Without `--months` the run covers
-every month with a customs file in the landing area.
+every month from the first to the last with a customs file in the landing area. With
+`--family` the run is that family's `load_<family>` job (what its sensor launches).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import re
 import time
 from typing import Any
 
+from assets.landing.families import FAMILIES
 from orchestration.commands import BadInput, add_command
 from orchestration.commands.published import current_settings
 
@@ -31,7 +33,12 @@ def add_to(commands: Any) -> None:
     parser.add_argument(
         "--months",
         metavar="FROM..TO",
-        help="only these months, e.g. 2024-01..2024-03 (default: every landed month)",
+        help="only these months, e.g. 2024-01..2024-03 (default: first to last customs month)",
+    )
+    parser.add_argument(
+        "--family",
+        choices=[family.name for family in FAMILIES],
+        help="only this source family and what depends on it (the job its sensor launches)",
     )
     parser.set_defaults(run=run)
 
@@ -55,7 +62,8 @@ def run(args: argparse.Namespace) -> int:
     cli.check_writable(cli.writable_folders(settings))
     cli.prepare_dagster_home(settings)
     started = time.monotonic()
-    ok = cli.build(settings, months)
+    job = f"load_{args.family}" if args.family else "build_everything"
+    ok = cli.build(settings, months, job)
     print(f"build {'succeeded' if ok else 'FAILED'} in {time.monotonic() - started:.0f} s")
     if ok:
         print(f"warehouse: {settings.warehouse_path}")

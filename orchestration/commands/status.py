@@ -13,7 +13,7 @@ from typing import Any
 
 import duckdb
 
-from assets.common.run_lock import read_holder
+from assets.common.run_lock import current_holder
 from assets.common.warehouse import history, table_exists
 from orchestration.commands import add_command
 from orchestration.commands.published import current_settings, published
@@ -44,7 +44,7 @@ def run(_: argparse.Namespace) -> int:
 
 def building_now(settings: Settings) -> list[str]:
     """A line naming the run that holds the warehouse lock, when one does."""
-    holder = read_holder(settings.build_path.with_name(settings.build_path.name + ".lock"))
+    holder = current_holder(settings.build_path.with_name(settings.build_path.name + ".lock"))
     return [f"building now: {holder.describe()}"] if holder else []
 
 

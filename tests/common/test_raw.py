@@ -82,6 +82,7 @@ def test_a_month_outside_the_contract_volume_bounds_is_reported(tmp_path: Path) 
 
     import assets.customs
     from assets.common.landing import LandingArea
+    from assets.common.partitions import register_months
     from assets.common.warehouse import Warehouse
 
     landing = tmp_path / "landing"
@@ -89,6 +90,8 @@ def test_a_month_outside_the_contract_volume_bounds_is_reported(tmp_path: Path) 
     (landing / "customs" / "declarations_2023-03.csv").write_text(
         ",".join(COLUMNS) + "\n", encoding="utf-8"
     )  # a delivery with a header and no rows
+    instance = dg.DagsterInstance.ephemeral()
+    register_months(instance, ["2023-03"])
     result = dg.materialize(
         [d for d in assets.customs.defs if not isinstance(d, dg.AssetChecksDefinition)]
         + [d for d in assets.customs.defs if isinstance(d, dg.AssetChecksDefinition)],
@@ -98,7 +101,8 @@ def test_a_month_outside_the_contract_volume_bounds_is_reported(tmp_path: Path) 
             ),
             "landing": LandingArea(path=str(landing)),
         },
-        partition_key="2023-03-01",
+        partition_key="2023-03",
+        instance=instance,
         selection=[dg.AssetKey(["raw", "customs_declarations"])],
         raise_on_error=False,
     )

@@ -18,7 +18,7 @@ import dagster as dg
 import duckdb
 import polars as pl
 import pytest
-from conftest import SHARED, settings_for
+from conftest import SHARED, demo_months, settings_for
 from test_snapshot_history import BUNDLED, Pipeline
 
 import assets.sanctions
@@ -295,10 +295,7 @@ def test_the_published_marts_keep_the_list_in_force_until_approval(tmp_path: Pat
         job = definitions.resolve_job_def("build_everything")
         first = job.execute_in_process(
             instance=instance,
-            tags={
-                "dagster/asset_partition_range_start": "2022-01-01",
-                "dagster/asset_partition_range_end": "2024-12-01",
-            },
+            tags=demo_months(instance),
         )
         assert first.success
         assert _stanko(settings.warehouse_path) == (True, "ofac_sdn@2024-02-23", 0)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
-from conftest import settings_for
+from conftest import demo_months, settings_for
 
 from assets.common.landing import LandingArea
 from assets.common.paths import REFERENCE_DIR
@@ -162,10 +162,7 @@ def test_landing_the_real_2024_02_23_snapshot_flips_the_counterparty(tmp_path: P
         definitions = build_definitions(settings)
         first_run = definitions.resolve_job_def("build_everything").execute_in_process(
             instance=instance,
-            tags={
-                "dagster/asset_partition_range_start": "2022-01-01",
-                "dagster/asset_partition_range_end": "2024-12-01",
-            },
+            tags=demo_months(instance),
         )
         assert first_run.success
         assert _counterparty_status(settings.warehouse_path) == (False, "ofac_sdn@2024-02-20")

@@ -1,0 +1,256 @@
+"""Deliveries drive runs: the family sensors, the months they register, the due schedule.
+
+The sensors are evaluated directly (one tick each) against a copy of the demo build; one test
+then executes the run a new month launches and checks that it read only that month.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+from conftest import DemoBuild, copy_of_demo, record_run, settings_for
+
+from assets.common.partitions import MONTHS_NAME, contiguous_blocks, register_months
+from assets.common.run_lock import run_lock
+from assets.common.writers import WRITER_TAGS
+from assets.landing.sensors import FAMILY_TAG
+from orchestration.definitions import build_definitions
+from orchestration.resources import resources_for
+from orchestration.settings import Settings
+
+RANGE_START = "dagster/asset_partition_range_start"
+RANGE_END = "dagster/asset_partition_range_end"
+
+
+def _tick(
+    instance: dg.DagsterInstance, settings: Settings, sensor: str, cursor: str | None = None
+) -> dg.SensorResult:
+    definitions = build_definitions(settings)
+    with dg.build_sensor_context(
+        instance=instance,
+        cursor=cursor,
+        definitions=definitions,
+        resources=resources_for(settings),
+    ) as context:
+        result = definitions.resolve_sensor_def(sensor)(context)
+    assert isinstance(result, dg.SensorResult)
+    return result
+
+
+def _skip(result: dg.SensorResult) -> str:
+    assert result.skip_reason is not None
+    return result.skip_reason.skip_message or ""
+
+
+def _months(instance: dg.DagsterInstance) -> list[str]:
+    return list(instance.get_dynamic_partitions(MONTHS_NAME))
+
+
+def _new_month(settings: Settings, month: str, source: str = "2024-12") -> Path:
+    """Land a copy of a demo month under another month's name, its dates moved to that month."""
+    customs = settings.landing_dir / "customs"
+    text = (customs / f"declarations_{source}.csv").read_text(encoding="utf-8")
+    target = customs / f"declarations_{month}.csv"
+    # declaration ids carry the day as DDMMYY: move them and the dates into the new month
+    old_mmyy, new_mmyy = source[5:] + source[2:4], month[5:] + month[2:4]
+    text = re.sub(rf"/([0-9]{{2}}){old_mmyy}/", rf"/\g<1>{new_mmyy}/", text)
+    target.write_text(text.replace(f"{source}-", f"{month}-"), encoding="utf-8")
+    return target
+
+
+def test_months_stay_in_calendar_order_when_one_arrives_late() -> None:
+    with dg.instance_for_test() as instance:
+        assert register_months(instance, ["2024-02", "2024-03"]) == ["2024-02", "2024-03"]
+        assert register_months(instance, ["2024-04"]) == ["2024-02", "2024-03", "2024-04"]
+        assert register_months(instance, ["2024-01"]) == [
+            "2024-01",
+            "2024-02",
+            "2024-03",
+            "2024-04",
+        ]
+        assert _months(instance) == ["2024-01", "2024-02", "2024-03", "2024-04"]
+
+
+def test_changed_months_are_grouped_into_contiguous_runs() -> None:
+    registered = ["2024-01", "2024-02", "2024-03", "2024-05", "2024-06"]
+    assert contiguous_blocks(["2024-06", "2024-01", "2024-02"], registered) == [
+        ("2024-01", "2024-02"),
+        ("2024-06", "2024-06"),
+    ]
+    # 2024-04 was never delivered: 2024-03 and 2024-05 are neighbours
+    assert contiguous_blocks(["2024-03", "2024-05"], registered) == [("2024-03", "2024-05")]
+
+
+def test_a_first_tick_on_an_empty_warehouse_loads_every_delivered_month(tmp_path: Path) -> None:
+    from orchestration import cli
+
+    settings = settings_for(tmp_path)
+    cli.seed_landing(settings)
+    with dg.instance_for_test() as instance:
+        result = _tick(instance, settings, "customs_deliveries")
+        (request,) = result.run_requests or []
+        assert request.tags[RANGE_START] == "2022-01"
+        assert request.tags[RANGE_END] == "2024-12"
+        assert request.tags[FAMILY_TAG] == "customs"
+        assert request.tags["chokepoint/writes"] == "warehouse"
+        # exactly the delivered months exist as partitions: none before, none after
+        months = _months(instance)
+        assert months[0] == "2022-01" and months[-1] == "2024-12" and len(months) == 36
+        tax = _tick(instance, settings, "tax_deliveries")
+        (tax_request,) = tax.run_requests or []
+        assert RANGE_START not in tax_request.tags  # the tax job has no monthly asset
+
+
+@pytest.fixture
+def demo_copy(demo_build: DemoBuild, tmp_path: Path) -> Settings:
+    return copy_of_demo(demo_build, tmp_path)
+
+
+def test_the_cursor_starts_from_what_the_warehouse_holds(demo_copy: Settings) -> None:
+    with dg.instance_for_test() as instance:
+        for sensor in ("customs_deliveries", "tax_deliveries", "trade_statistics_deliveries"):
+            result = _tick(instance, demo_copy, sensor)
+            assert not result.run_requests, sensor
+            assert "no new or changed" in _skip(result)
+        sanctions = _tick(instance, demo_copy, "sanctions_snapshot_sensor")
+        assert not sanctions.run_requests  # the demo's two OFAC snapshots are already loaded
+
+
+def test_a_new_month_and_a_corrected_month_each_run_only_their_month(
+    demo_copy: Settings,
+) -> None:
+    with dg.instance_for_test() as instance:
+        cursor = _tick(instance, demo_copy, "customs_deliveries").cursor
+        _new_month(demo_copy, "2025-01")
+        result = _tick(instance, demo_copy, "customs_deliveries", cursor)
+        (request,) = result.run_requests or []
+        assert (request.tags[RANGE_START], request.tags[RANGE_END]) == ("2025-01", "2025-01")
+        assert "customs/declarations_2025-01.csv@" in request.tags["chokepoint/files"]
+        assert _months(instance)[-1] == "2025-01"
+        again = _tick(instance, demo_copy, "customs_deliveries", result.cursor)
+        assert not again.run_requests  # seen once, launched once
+
+        corrected = demo_copy.landing_dir / "customs" / "declarations_2023-05.csv"
+        corrected.write_text(corrected.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+        fixed = _tick(instance, demo_copy, "customs_deliveries", again.cursor)
+        (rerun,) = fixed.run_requests or []
+        assert (rerun.tags[RANGE_START], rerun.tags[RANGE_END]) == ("2023-05", "2023-05")
+
+
+def test_a_tick_skips_while_a_writer_is_running_and_keeps_its_cursor(
+    demo_copy: Settings,
+) -> None:
+    with dg.instance_for_test() as instance:
+        cursor = _tick(instance, demo_copy, "customs_deliveries").cursor
+        _new_month(demo_copy, "2025-01")
+        writer = record_run(instance, dg.DagsterRunStatus.STARTED, tags=WRITER_TAGS)
+        lock = demo_copy.build_path.with_name(demo_copy.build_path.name + ".lock")
+        with run_lock(lock, writer.run_id, wait_seconds=0):
+            for sensor in ("customs_deliveries", "sanctions_snapshot_sensor"):
+                skipped = _tick(instance, demo_copy, sensor, cursor)
+                assert not skipped.run_requests
+                assert writer.run_id in _skip(skipped)
+                assert skipped.cursor is None  # unchanged: the next tick sees the month again
+        # still "started" in Dagster's records, but its process is gone (the lock is free):
+        # a dead run does not hold the sensors back
+        (request,) = _tick(instance, demo_copy, "customs_deliveries", cursor).run_requests or []
+        assert request.tags[RANGE_START] == "2025-01"
+        instance.report_run_failed(writer)
+        # being launched: a writer, before it takes the lock
+        starting = record_run(instance, dg.DagsterRunStatus.STARTING, tags=WRITER_TAGS)
+        skipped = _tick(instance, demo_copy, "customs_deliveries", cursor)
+        assert starting.run_id in _skip(skipped)
+
+
+def test_an_approval_relaunches_the_held_delivery_it_releases(demo_copy: Settings) -> None:
+    with dg.instance_for_test() as instance:
+        month = demo_copy.landing_dir / "customs" / "declarations_2024-06.csv"
+        header = month.read_text(encoding="utf-8").splitlines()[0]
+        seen = _tick(instance, demo_copy, "customs_deliveries").cursor
+        month.write_text(header + "\n", encoding="utf-8")  # emptied: the run would hold it
+        held = _tick(instance, demo_copy, "customs_deliveries", seen)
+        assert len(held.run_requests or []) == 1
+        assert not _tick(instance, demo_copy, "customs_deliveries", held.cursor).run_requests
+        from assets.common.raw import sha256_file
+
+        approvals = demo_copy.landing_dir / "approvals" / "delivery_approvals.csv"
+        approvals.parent.mkdir(exist_ok=True)
+        approvals.write_text(
+            "dataset,file,sha256,approved_by,approved_on,note\n"
+            f"customs_declarations,customs/declarations_2024-06.csv,{sha256_file(month)},"
+            f"a.reviewer,{datetime.now(UTC).date().isoformat()},month withdrawn by customs\n",
+            encoding="utf-8",
+        )
+        released = _tick(instance, demo_copy, "customs_deliveries", held.cursor)
+        (request,) = released.run_requests or []
+        assert (request.tags[RANGE_START], request.tags[RANGE_END]) == ("2024-06", "2024-06")
+        # the same file as the held run: a new run key, or Dagster would not launch it again
+        assert request.run_key != (held.run_requests or [])[0].run_key
+
+
+def test_the_due_schedule_alerts_when_the_month_has_not_landed(demo_copy: Settings) -> None:
+    definitions = build_definitions(demo_copy)
+    schedule = definitions.resolve_schedule_def("trade_statistics_due")
+    with dg.instance_for_test() as instance:
+        # statistics for 2024-12 are due on 2025-02-20 and are in the demo: nothing to do
+        with dg.build_schedule_context(
+            instance=instance,
+            scheduled_execution_time=datetime(2025, 2, 20, 6, tzinfo=UTC),
+            resources=resources_for(demo_copy),
+        ) as context:
+            on_time = schedule.evaluate_tick(context)
+        assert not on_time.run_requests
+        assert "already in the published warehouse" in (on_time.skip_message or "")
+        with dg.build_schedule_context(
+            instance=instance,
+            scheduled_execution_time=datetime(2025, 3, 20, 6, tzinfo=UTC),
+            resources=resources_for(demo_copy),
+        ) as context:
+            missing = schedule.evaluate_tick(context)
+        assert not missing.run_requests
+        alerts = [
+            json.loads(line)
+            for line in demo_copy.alerts_path.read_text(encoding="utf-8").splitlines()
+        ]
+        assert alerts[-1]["subject"] == "trade_statistics 2025-01 missing"
+        assert alerts[-1]["severity"] == "WARN"
+
+
+def test_the_run_a_new_month_launches_reads_only_that_month(demo_copy: Settings) -> None:
+    with dg.instance_for_test() as instance:
+        cursor = _tick(instance, demo_copy, "customs_deliveries").cursor
+        _new_month(demo_copy, "2025-01")
+        (request,) = _tick(instance, demo_copy, "customs_deliveries", cursor).run_requests or []
+        job = build_definitions(demo_copy).resolve_job_def("load_customs")
+        result = job.execute_in_process(instance=instance, tags=request.tags)
+        assert result.success
+        con = duckdb.connect(str(demo_copy.warehouse_path), read_only=True)
+        try:
+            steps = dict(
+                con.execute(
+                    "select asset_key, partition_key from audit.step_log where run_id = $run",
+                    {"run": result.run_id},
+                ).fetchall()
+            )
+            loads = con.execute(
+                "select file from audit.file_loads where loaded_at >= "
+                "(select max(published_at) from audit.publications where run_id <> $run)",
+                {"run": result.run_id},
+            ).fetchall()
+            months = con.execute(
+                "select count(distinct strftime(declaration_date, '%Y-%m')) "
+                "from staging.customs_declarations"
+            ).fetchone()
+        finally:
+            con.close()
+        assert steps["raw/customs_declarations"] == "2025-01"
+        assert steps["staging/customs_declarations"] == "2025-01"
+        assert "raw/sanctions_files" not in steps  # other families are not re-read
+        assert loads == [("customs/declarations_2025-01.csv",)]
+        assert months == (37,)  # the 36 demo months kept, the new one added
