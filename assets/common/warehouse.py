@@ -381,6 +381,8 @@ def log_step(
             if key_range.start == key_range.end
             else f"{key_range.start}..{key_range.end}"
         )
+    elif context.has_partition_key:  # a run of one partition (`dagster/partition`)
+        partition = context.partition_key
     con.execute(
         "insert into audit.step_log values ($run, $asset, $partition, $received, $written, "
         "$quarantined, $at)",

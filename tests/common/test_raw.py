@@ -112,6 +112,10 @@ def test_a_month_outside_the_contract_volume_bounds_is_reported(tmp_path: Path) 
     assert len(volume) == 1
     assert not volume[0].passed
     assert "1 of 1 loads outside 1..2000000 rows" in (volume[0].description or "")
+    # a run of one partition names it in the step log (not only runs over a range)
+    with duckdb.connect(str(tmp_path / "w.build.duckdb"), read_only=True) as con:
+        logged = con.execute("select asset_key, partition_key from audit.step_log").fetchall()
+    assert logged == [("raw/customs_declarations", "2023-03")]
 
 
 def test_row_numbers_follow_the_file_order_across_parallel_scans(tmp_path: Path) -> None:
