@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -254,3 +255,22 @@ def test_the_run_a_new_month_launches_reads_only_that_month(demo_copy: Settings)
         assert "raw/sanctions_files" not in steps  # other families are not re-read
         assert loads == [("customs/declarations_2025-01.csv",)]
         assert months == (37,)  # the 36 demo months kept, the new one added
+
+
+def test_a_snapshot_of_a_new_date_with_the_same_bytes_is_a_new_version(
+    demo_copy: Settings,
+) -> None:
+    from assets.sanctions.sensors import LIST_VERSION_TAG
+
+    with dg.instance_for_test() as instance:
+        first = _tick(instance, demo_copy, "sanctions_snapshot_sensor")
+        assert not first.run_requests and first.cursor  # the first tick keeps what it found
+        ofac = demo_copy.landing_dir / "sanctions" / "ofac_sdn"
+        shutil.copyfile(ofac / "sdn_2024-02-23.csv", ofac / "sdn_2024-02-26.csv")
+        (request,) = (
+            _tick(instance, demo_copy, "sanctions_snapshot_sensor", first.cursor).run_requests or []
+        )
+        assert request.tags[LIST_VERSION_TAG] == "ofac_sdn@2024-02-26"
+        # a daemon started afresh (no cursor) sees it too: the warehouse holds 02-23, not 02-26
+        (fresh,) = _tick(instance, demo_copy, "sanctions_snapshot_sensor").run_requests or []
+        assert fresh.tags[LIST_VERSION_TAG] == "ofac_sdn@2024-02-26"

@@ -45,32 +45,40 @@ def known_not_in_force(published: Path) -> dict[str, str]:
         return {}
     con = duckdb.connect(str(published), read_only=True)
     try:
-        return known_not_in_force_con(con)
+        found: dict[str, str] = {}
+        for table, status in (("sanctions_rejections", "rejected"), ("pending_delistings", "held")):
+            if table_exists(con, "audit", table):
+                query = f"select distinct fingerprint from {table_ref('audit', table)}"  # noqa: S608
+                rows = con.execute(query).fetchall()
+                found.update((row[0], status) for row in rows)
+        return found
     finally:
         con.close()
 
 
-def known_not_in_force_con(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    """`known_not_in_force` on an open connection."""
-    found: dict[str, str] = {}
-    for table, status in (("sanctions_rejections", "rejected"), ("pending_delistings", "held")):
-        if table_exists(con, "audit", table):
-            query = f"select distinct fingerprint from {table_ref('audit', table)}"  # noqa: S608
-            rows = con.execute(query).fetchall()
-            found.update((row[0], status) for row in rows)
-    return found
+def settled_snapshots(published: Path) -> set[tuple[str, str]]:
+    """(version, fingerprint) of each snapshot the published warehouse loaded, rejected or held.
 
-
-def settled_fingerprints(published: Path) -> set[str]:
-    """Snapshots the published warehouse has loaded, rejected or held (empty if unknown)."""
+    By version and bytes both: a publisher's snapshot of a new date with unchanged content is a
+    new version (the marts name the version they were built from), so it is not settled.
+    """
     if not published.is_file():
         return set()
+    query = (
+        "select distinct list_id || '@' || strftime(snapshot_date, '%Y-%m-%d'), fingerprint "
+        "from {table}"
+    )
     con = duckdb.connect(str(published), read_only=True)
     try:
-        found = set(known_not_in_force_con(con))
-        if table_exists(con, "raw", "sanctions_files"):
-            rows = con.execute("select distinct fingerprint from raw.sanctions_files").fetchall()
-            found.update(row[0] for row in rows)
+        found: set[tuple[str, str]] = set()
+        for layer, table in (
+            ("raw", "sanctions_files"),
+            ("audit", "sanctions_rejections"),
+            ("audit", "pending_delistings"),
+        ):
+            if table_exists(con, layer, table):
+                rows = con.execute(query.format(table=table_ref(layer, table))).fetchall()
+                found.update((row[0], row[1]) for row in rows)
         return found
     finally:
         con.close()
@@ -108,21 +116,28 @@ def sanctions_snapshot_sensor(
         )
     snapshots = landed_snapshots(landing.root)
     published = Path(warehouse.published_path)
-    if context.cursor:
-        seen: dict[str, str] = json.loads(context.cursor)
-    else:  # a first tick starts from the snapshots the published warehouse already settled
-        settled = settled_fingerprints(published)
-        seen = {s.version: s.fingerprint for s in snapshots if s.fingerprint in settled}
-    new = [s for s in snapshots if seen.get(s.version) != s.fingerprint]
     approvals_file = approvals_path(landing.root)
     approvals_sha256 = (
         sha256_file(approvals_file)
         if approvals_file.is_file() and not approvals_file.is_symlink()
         else None
     )
+    if context.cursor:
+        seen: dict[str, str] = json.loads(context.cursor)
+    else:  # a first tick starts from the snapshots the published warehouse already settled
+        settled = settled_snapshots(published)
+        seen = {
+            s.version: s.fingerprint for s in snapshots if (s.version, s.fingerprint) in settled
+        }
+        if approvals_sha256 is not None and published.is_file():  # applied by that build
+            seen[APPROVALS_KEY] = approvals_sha256
+    new = [s for s in snapshots if seen.get(s.version) != s.fingerprint]
     new_approvals = approvals_sha256 is not None and seen.get(APPROVALS_KEY) != approvals_sha256
     if not new and not new_approvals:
-        return dg.SensorResult(skip_reason="no new sanctions snapshot or approval")
+        return dg.SensorResult(
+            skip_reason="no new sanctions snapshot or approval",
+            cursor=json.dumps(seen, sort_keys=True),  # a first tick keeps what it started from
+        )
     try:
         not_in_force = known_not_in_force(published)
     except duckdb.Error as error:

@@ -75,17 +75,16 @@ def test_sensor_requests_one_run_per_new_snapshot(tmp_path: Path) -> None:
 
 
 def _publish_outcomes(published: Path, rejected: list[str], held: list[str]) -> None:
-    """A published warehouse that knows these fingerprints as rejected or held for review."""
+    """A published warehouse that knows these 2024-02-23 snapshots as rejected or held."""
     published.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(published))
     con.execute("create schema audit")
-    con.execute(
-        "create table audit.sanctions_rejections as select unnest($f) as fingerprint",
-        {"f": rejected},
-    )
-    con.execute(
-        "create table audit.pending_delistings as select unnest($f) as fingerprint", {"f": held}
-    )
+    for table, fingerprints in (("sanctions_rejections", rejected), ("pending_delistings", held)):
+        con.execute(
+            f"create table audit.{table} as select 'ofac_sdn' as list_id, "
+            "date '2024-02-23' as snapshot_date, unnest($f) as fingerprint",
+            {"f": fingerprints},
+        )
     con.close()
 
 
