@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import configparser
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,18 +25,6 @@ UNITS = {
     "chokepoint-daemon.service": "dagster-daemon run",
 }
 DAGSTER_SERVICES = ("code-server", "webserver", "daemon")
-
-# The block the brief fixes, comment included; the local instance config carries the same block.
-RUN_CONCURRENCY = """\
-concurrency:
-  runs:
-    max_concurrent_runs: 4
-    tag_concurrency_limits:
-      # one DuckDB warehouse, one writer: every job that writes it carries this tag
-      - key: chokepoint/writes
-        value: warehouse
-        limit: 1
-"""
 
 SAMPLE_ENV = {
     "DAGSTER_PG_HOST": "db.example.org",
@@ -122,7 +111,23 @@ def test_dagster_yaml_is_a_valid_postgres_instance(sample_env: dict[str, str]) -
         "start_timeout_seconds": 300,
         "max_runtime_seconds": 21600,
     }
-    assert RUN_CONCURRENCY in DAGSTER_YAML.read_text()
+
+
+def test_the_team_and_local_instances_share_queue_retry_and_monitoring_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from orchestration import cli
+    from orchestration.settings import Settings
+
+    settings = Settings.from_env()
+    local_home = tmp_path / "home"
+    monkeypatch.setenv("DAGSTER_HOME", str(local_home))  # restored afterwards
+    cli.prepare_dagster_home(replace(settings, dagster_home=local_home))
+    local = yaml.safe_load((local_home / "dagster.yaml").read_text())
+    team = yaml.safe_load(DAGSTER_YAML.read_text())
+    for section in ("concurrency", "run_retries", "run_monitoring"):
+        assert local[section] == team[section], section
+    assert team["concurrency"]["runs"]["max_concurrent_runs"] == 1
 
 
 def test_workspace_yaml_names_the_code_server(sample_env: dict[str, str]) -> None:

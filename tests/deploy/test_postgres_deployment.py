@@ -104,7 +104,7 @@ def test_instance_uses_postgres_and_the_run_queue(
         assert isinstance(instance.compute_log_manager, LocalComputeLogManager)
         queue = instance.get_concurrency_config().run_queue_config
         assert queue is not None
-        assert queue.max_concurrent_runs == 4
+        assert queue.max_concurrent_runs == 1
         assert [(t["key"], t["value"], t["limit"]) for t in queue.tag_concurrency_limits] == [
             ("chokepoint/writes", "warehouse", 1)
         ]
