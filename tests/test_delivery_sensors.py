@@ -1,7 +1,7 @@
 """Deliveries drive runs: the family sensors, the months they register, the due schedule.
 
-The sensors are evaluated directly (one tick each) against a copy of the demo build; one test
-then executes the run a new month launches and checks that it read only that month.
+The sensors are evaluated directly (one tick each) against a copy of the demo build; the runs
+they launch are executed by a real daemon in `tests/deploy/test_daemon.py`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pytest
 from conftest import DemoBuild, copy_of_demo, record_run, settings_for
 
@@ -221,40 +220,6 @@ def test_the_due_schedule_alerts_when_the_month_has_not_landed(demo_copy: Settin
         ]
         assert alerts[-1]["subject"] == "trade_statistics 2025-01 missing"
         assert alerts[-1]["severity"] == "WARN"
-
-
-def test_the_run_a_new_month_launches_reads_only_that_month(demo_copy: Settings) -> None:
-    with dg.instance_for_test() as instance:
-        cursor = _tick(instance, demo_copy, "customs_deliveries").cursor
-        _new_month(demo_copy, "2025-01")
-        (request,) = _tick(instance, demo_copy, "customs_deliveries", cursor).run_requests or []
-        job = build_definitions(demo_copy).resolve_job_def("load_customs")
-        result = job.execute_in_process(instance=instance, tags=request.tags)
-        assert result.success
-        con = duckdb.connect(str(demo_copy.warehouse_path), read_only=True)
-        try:
-            steps = dict(
-                con.execute(
-                    "select asset_key, partition_key from audit.step_log where run_id = $run",
-                    {"run": result.run_id},
-                ).fetchall()
-            )
-            loads = con.execute(
-                "select file from audit.file_loads where loaded_at >= "
-                "(select max(published_at) from audit.publications where run_id <> $run)",
-                {"run": result.run_id},
-            ).fetchall()
-            months = con.execute(
-                "select count(distinct strftime(declaration_date, '%Y-%m')) "
-                "from staging.customs_declarations"
-            ).fetchone()
-        finally:
-            con.close()
-        assert steps["raw/customs_declarations"] == "2025-01"
-        assert steps["staging/customs_declarations"] == "2025-01"
-        assert "raw/sanctions_files" not in steps  # other families are not re-read
-        assert loads == [("customs/declarations_2025-01.csv",)]
-        assert months == (37,)  # the 36 demo months kept, the new one added
 
 
 def test_a_snapshot_of_a_new_date_with_the_same_bytes_is_a_new_version(
