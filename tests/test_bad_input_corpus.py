@@ -585,4 +585,16 @@ def test_a_month_emptied_or_halved_is_held_until_approved(
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         assert kept and staged_ids(con, HELD_MONTH) == []
         assert staged_ids(con, HALVED_MONTH)
+        # the approval that let the rows go is kept beside them (the restored month needed none)
+        released = con.execute(
+            "select file, approved_by, note, delivered_rows from audit.delivery_approvals"
+        ).fetchall()
+        assert released == [
+            (
+                f"customs/declarations_{HELD_MONTH}.csv",
+                "reviewer-demo",
+                "supplier withdrew the month",
+                0,
+            )
+        ]
         _every_file_conserved(con)

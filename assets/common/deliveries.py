@@ -13,7 +13,7 @@ intended empty month, or a correction that removes rows, is declared.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -37,6 +37,14 @@ _DDL = (
     create table if not exists audit.held_deliveries (
         run_id varchar, dataset varchar, file varchar, sha256 varchar, previous_rows bigint,
         delivered_rows bigint, reason varchar, held_at timestamp with time zone
+    )
+    """,
+    # The contract's columns (what the reviewer wrote), then what the approval released.
+    """
+    create table if not exists audit.delivery_approvals (
+        dataset varchar, file varchar, sha256 varchar, approved_by varchar, approved_on date,
+        note varchar, run_id varchar, previous_rows bigint, delivered_rows bigint,
+        applied_at timestamp with time zone
     )
     """,
 )
@@ -71,6 +79,8 @@ class Approval:
     file: str
     sha256: str
     approved_by: str
+    approved_on: date
+    note: str
 
 
 def approvals(landing_root: Path) -> tuple[list[Approval], list[str]]:
@@ -84,10 +94,43 @@ def approvals(landing_root: Path) -> tuple[list[Approval], list[str]]:
         for row in checked.quarantined.iter_rows(named=True)
     ]
     valid = [
-        Approval(row["dataset"], row["file"], row["sha256"], row["approved_by"])
+        Approval(
+            row["dataset"],
+            row["file"],
+            row["sha256"],
+            row["approved_by"],
+            row["approved_on"],
+            row["note"],
+        )
         for row in checked.valid.iter_rows(named=True)
     ]
     return valid, refused
+
+
+def apply_approval(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    approval: Approval,
+    previous: int,
+    delivered: int,
+) -> None:
+    """Keep, beside the rows it let in, the approval that released a delivery losing rows."""
+    con.execute(
+        "insert into audit.delivery_approvals values ($dataset, $file, $sha256, $by, $on, "
+        "$note, $run, $previous, $delivered, $at)",
+        {
+            "dataset": approval.dataset,
+            "file": approval.file,
+            "sha256": approval.sha256,
+            "by": approval.approved_by,
+            "on": approval.approved_on,
+            "note": approval.note,
+            "run": run_id,
+            "previous": previous,
+            "delivered": delivered,
+            "at": datetime.now(UTC),
+        },
+    )
 
 
 def previous_rows(

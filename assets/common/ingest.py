@@ -343,7 +343,7 @@ def csv_source_assets(
         root = REFERENCE_DIR if source.get("root") == "reference" else landing.root
         run_id = context.run.run_id
         granted, refused_approvals = deliveries.approvals(landing.root)
-        approved = {(a.dataset, a.sha256) for a in granted}
+        approved = {(a.dataset, a.sha256): a for a in granted}
         for problem in refused_approvals:
             context.log.warning(f"approval row not used: {problem}")
         refused, held = [], []
@@ -374,6 +374,9 @@ def csv_source_assets(
                     held.append(loss)
                     context.log.error(f"held: {loss}")
                     continue
+                if loss is not None:  # released by a reviewer: the approval is kept
+                    approval = approved[(contract_id, landed.sha256)]
+                    deliveries.apply_approval(con, run_id, approval, previous, delivered)
                 rows = _store_raw(con, contract, landed, encoding, month)
                 written += rows
                 files.append({"file": landed.relative, "sha256": landed.sha256, "rows": rows})
