@@ -9,7 +9,12 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_SYSTEM_CERTS := 1
 RUN := $(UV) run --locked --quiet
 
-.PHONY: demo test test-all lint format dev bundle benchmark dictionary clean
+.PHONY: help demo test test-all lint format dev bundle benchmark dictionary clean
+# A bare `make` lists the targets: on a production host it must not seed the demo data.
+.DEFAULT_GOAL := help
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /  make \1\t/' | expand -t 24
 
 demo: .venv/.synced ## Build every asset from the demo data into data/ and print where it is
 	$(RUN) python -m orchestration.cli demo
@@ -31,7 +36,7 @@ format: .venv/.synced ## Apply ruff and sqlfluff fixes
 	$(RUN) ruff check --fix .
 	$(RUN) sqlfluff fix sql
 
-dev: .venv/.synced ## Dagster UI on http://127.0.0.1:3000 with local storage under data/
+dev: .venv/.synced ## Dagster UI and daemon (sensors, schedules) on http://127.0.0.1:3000, storage under data/
 	DAGSTER_HOME="$$($(RUN) python -m orchestration.cli dagster-home)" \
 		$(RUN) dagster dev -m orchestration.definitions
 
