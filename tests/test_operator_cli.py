@@ -396,6 +396,11 @@ def test_publication_keeps_only_the_newest_n_and_rollback_waits_for_no_build(
         assert sha256_file(demo_copy.warehouse_path) == before
     assert cli.main(["rollback"]) == 0
     assert _last_run_id(demo_copy.warehouse_path) == "fake-run-2"
+    # files rolled back are kept as many as publications are: the newest one
+    _publish_again(demo_copy, "fake-run-5")
+    assert cli.main(["rollback"]) == 0
+    aside = demo_copy.warehouse_path.parent / "history" / "rolled_back"
+    assert [p.name.split("-", 1)[1] for p in aside.iterdir()] == ["fake-run-5.duckdb"]
 
     monkeypatch.setenv("CHOKEPOINT_KEEP_PUBLISHED", "many")
     with pytest.raises(ValueError, match="CHOKEPOINT_KEEP_PUBLISHED"):

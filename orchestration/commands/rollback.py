@@ -2,7 +2,8 @@
 
 Publishing keeps the files it replaces in `warehouse/history/` (`CHOKEPOINT_KEEP_PUBLISHED`, see
 `assets.common.warehouse.publish`). Rollback takes the run lock (no build runs meanwhile), moves
-the current published file to `history/rolled_back/` (kept, never chosen again by a rollback)
+the current published file to `history/rolled_back/` (never chosen again by a rollback; the
+newest `CHOKEPOINT_KEEP_PUBLISHED` are kept there)
 and renames the newest kept file over the published one: readers see the old file or the new,
 never a mix. The next build starts from what is then published.
 """
@@ -18,7 +19,13 @@ from typing import Any
 import duckdb
 
 from assets.common.run_lock import WarehouseBusy, run_lock
-from assets.common.warehouse import fsync_directory, history, history_dir, publication_of
+from assets.common.warehouse import (
+    fsync_directory,
+    history,
+    history_dir,
+    kept_publications,
+    publication_of,
+)
 from orchestration.commands import add_command
 from orchestration.commands.published import current_settings
 from orchestration.settings import Settings
@@ -92,4 +99,7 @@ def rollback(settings: Settings, wait_seconds: float = 0.0) -> tuple[Path, Path]
         os.replace(newest, published)  # same folder tree, one rename: atomic for readers
         for folder in (published.parent, newest.parent, aside):
             fsync_directory(folder)
+        # files set aside are kept as many as publications are (CHOKEPOINT_KEEP_PUBLISHED)
+        for stale in sorted(aside.glob("*.duckdb"), reverse=True)[kept_publications() :]:
+            stale.unlink(missing_ok=True)
     return newest, set_aside
