@@ -276,7 +276,7 @@ def build(
     """
     import dagster as dg
 
-    from assets.common.landing import inventory
+    from assets.common.landing import months_delivered
     from assets.common.partitions import range_tags, register_months
     from orchestration.definitions import build_definitions
 
@@ -288,10 +288,7 @@ def build(
         job = job.with_logger_defs({"console": console_logger_without_tracebacks()})
     with dg.DagsterInstance.get() as instance:
         # every delivered month is a partition (the sensors register them the same way)
-        register_months(
-            instance,
-            {e.month for e in inventory(settings.landing_dir) if e.month and not e.refused},
-        )
+        register_months(instance, months_delivered(settings.landing_dir))
         result = job.execute_in_process(
             instance=instance,
             run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},

@@ -142,3 +142,22 @@ def record_run(
         job_code_origin=None,
         asset_graph=None,  # type: ignore[arg-type]
     )
+
+
+def land_moved_month(landing: Path, month: str, source: str = "2024-12") -> Path:
+    """Land a copy of a demo customs month as `month`: its dates and its ids' DDMMYY moved.
+
+    The declaration ids stay unique across months (the id carries the day as DDMMYY), so the
+    copy passes every contract rule; written beside the target and renamed into place.
+    """
+    import re
+
+    customs = landing / "customs"
+    text = (customs / f"declarations_{source}.csv").read_text(encoding="utf-8")
+    old_mmyy, new_mmyy = source[5:] + source[2:4], month[5:] + month[2:4]
+    text = re.sub(rf"/([0-9]{{2}}){old_mmyy}/", rf"/\g<1>{new_mmyy}/", text)
+    target = customs / f"declarations_{month}.csv"
+    partial = target.with_suffix(".part")
+    partial.write_text(text.replace(f"{source}-", f"{month}-"), encoding="utf-8")
+    partial.replace(target)
+    return target

@@ -7,14 +7,13 @@ they launch are executed by a real daemon in `tests/deploy/test_daemon.py`.
 from __future__ import annotations
 
 import json
-import re
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
 import pytest
-from conftest import DemoBuild, copy_of_demo, record_run, settings_for
+from conftest import DemoBuild, copy_of_demo, land_moved_month, record_run, settings_for
 
 from assets.common.partitions import MONTHS_NAME, contiguous_blocks, register_months
 from assets.common.run_lock import run_lock
@@ -50,18 +49,6 @@ def _skip(result: dg.SensorResult) -> str:
 
 def _months(instance: dg.DagsterInstance) -> list[str]:
     return list(instance.get_dynamic_partitions(MONTHS_NAME))
-
-
-def _new_month(settings: Settings, month: str, source: str = "2024-12") -> Path:
-    """Land a copy of a demo month under another month's name, its dates moved to that month."""
-    customs = settings.landing_dir / "customs"
-    text = (customs / f"declarations_{source}.csv").read_text(encoding="utf-8")
-    target = customs / f"declarations_{month}.csv"
-    # declaration ids carry the day as DDMMYY: move them and the dates into the new month
-    old_mmyy, new_mmyy = source[5:] + source[2:4], month[5:] + month[2:4]
-    text = re.sub(rf"/([0-9]{{2}}){old_mmyy}/", rf"/\g<1>{new_mmyy}/", text)
-    target.write_text(text.replace(f"{source}-", f"{month}-"), encoding="utf-8")
-    return target
 
 
 def test_months_stay_in_calendar_order_when_one_arrives_late() -> None:
@@ -102,9 +89,12 @@ def test_a_first_tick_on_an_empty_warehouse_loads_every_delivered_month(tmp_path
         # exactly the delivered months exist as partitions: none before, none after
         months = _months(instance)
         assert months[0] == "2022-01" and months[-1] == "2024-12" and len(months) == 36
-        tax = _tick(instance, settings, "tax_deliveries")
-        (tax_request,) = tax.run_requests or []
-        assert RANGE_START not in tax_request.tags  # the tax job has no monthly asset
+        # the tax files feed a monthly mart (sales to defence buyers): every month is rebuilt
+        (tax,) = _tick(instance, settings, "tax_deliveries").run_requests or []
+        assert (tax.tags[RANGE_START], tax.tags[RANGE_END]) == ("2022-01", "2024-12")
+        # analysts' decisions feed no monthly table: a run without months
+        (decisions,) = _tick(instance, settings, "decisions_deliveries").run_requests or []
+        assert RANGE_START not in decisions.tags
 
 
 @pytest.fixture
@@ -127,7 +117,7 @@ def test_a_new_month_and_a_corrected_month_each_run_only_their_month(
 ) -> None:
     with dg.instance_for_test() as instance:
         cursor = _tick(instance, demo_copy, "customs_deliveries").cursor
-        _new_month(demo_copy, "2025-01")
+        land_moved_month(demo_copy.landing_dir, "2025-01")
         result = _tick(instance, demo_copy, "customs_deliveries", cursor)
         (request,) = result.run_requests or []
         assert (request.tags[RANGE_START], request.tags[RANGE_END]) == ("2025-01", "2025-01")
@@ -148,7 +138,7 @@ def test_a_tick_skips_while_a_writer_is_running_and_keeps_its_cursor(
 ) -> None:
     with dg.instance_for_test() as instance:
         cursor = _tick(instance, demo_copy, "customs_deliveries").cursor
-        _new_month(demo_copy, "2025-01")
+        land_moved_month(demo_copy.landing_dir, "2025-01")
         writer = record_run(instance, dg.DagsterRunStatus.STARTED, tags=WRITER_TAGS)
         lock = demo_copy.build_path.with_name(demo_copy.build_path.name + ".lock")
         with run_lock(lock, writer.run_id, wait_seconds=0):

@@ -12,7 +12,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from conftest import DemoBuild, copy_of_demo, settings_for
+from conftest import DemoBuild, copy_of_demo, demo_months, settings_for
 
 from assets.audit import manifest
 from assets.common.warehouse import Warehouse
@@ -218,7 +218,7 @@ def test_a_partial_run_after_a_failed_run_publishes_nothing_the_failed_run_wrote
         partial_run = (
             build_definitions(settings)
             .resolve_job_def(rebuild_after_list_change.name)
-            .execute_in_process(instance=instance)
+            .execute_in_process(instance=instance, tags=demo_months(instance))
         )
     assert partial_run.success
     published_runs = _step_log_runs(settings.warehouse_path)

@@ -144,8 +144,12 @@ def inventory(root: Path) -> list[LandingEntry]:
     return sorted(found, key=lambda entry: entry.path)
 
 
-def months_delivered(root: Path, dataset: str) -> list[str]:
-    """The months of a monthly dataset with an accepted file in the landing area."""
+def months_delivered(root: Path, dataset: str | None = None) -> list[str]:
+    """The months with an accepted file of a monthly dataset (any, when not named)."""
     return sorted(
-        {e.month for e in inventory(root) if e.dataset == dataset and e.month and not e.refused}
+        {
+            e.month
+            for e in inventory(root)
+            if e.month and not e.refused and (dataset is None or e.dataset == dataset)
+        }
     )

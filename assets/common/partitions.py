@@ -65,3 +65,13 @@ def contiguous_blocks(months: Iterable[str], registered: list[str]) -> list[tupl
 def range_tags(first: str, last: str) -> dict[str, str]:
     """Run tags for one run over the months `first`..`last` (single-run backfill)."""
     return {ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last}
+
+
+def every_month_tags(instance: dg.DagsterInstance, delivered: Iterable[str]) -> dict[str, str]:
+    """Run tags over every month (registering `delivered` first); empty when there is none.
+
+    For a run that must rebuild the month-partitioned tables over all months: a list change,
+    new exchange rates, a reference table.
+    """
+    registered = register_months(instance, delivered)
+    return range_tags(registered[0], registered[-1]) if registered else {}

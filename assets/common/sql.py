@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from functools import cache
 from typing import Any
 
@@ -52,5 +53,60 @@ def create_table_from_file(
     """(Re)create `layer.table` from its SQL file and return its row count."""
     target = table_ref(layer, table)
     con.execute(f"create or replace table {target} as {load(layer, table)}", params or {})
+    rows = con.execute(f"select count(*) from {target}").fetchall()  # noqa: S608
+    return int(rows[0][0])
+
+
+_MONTH_PARTITION = re.compile(r"^-- Partitioned by month: ([a-z_][a-z0-9_]*)\b", re.MULTILINE)
+
+
+def month_column(layer: str, table: str) -> str | None:
+    """The date column a SQL file's table is partitioned by month on (its header says so)."""
+    match = _MONTH_PARTITION.search(load(layer, table))
+    return match.group(1) if match else None
+
+
+def replace_months_from_file(
+    con: duckdb.DuckDBPyConnection,
+    layer: str,
+    table: str,
+    column: str,
+    months: list[str],
+) -> int:
+    """Replace the rows of `months` (YYYY-MM) in `layer.table` with what its SQL file gives.
+
+    The file's statement is computed for those months only (the filter on `column` reaches its
+    inputs); the other months' rows stay as they are. A table that does not exist yet, or whose
+    columns differ from the statement's (the SQL changed), is rebuilt over every month instead.
+    Returns the table's row count.
+    """
+    target = table_ref(layer, table)
+    statement = load(layer, table)
+    wanted = con.execute(f"describe {statement}").fetchall()
+    current = con.execute(
+        "select column_name, data_type from duckdb_columns() "
+        "where schema_name = $layer and table_name = $table order by column_index",
+        {"layer": layer, "table": table},
+    ).fetchall()
+    if current != [(row[0], row[1]) for row in wanted]:
+        con.execute(f"create or replace table {target} as {statement}")
+    else:
+        selected = (
+            f"select * from ({statement}) "  # noqa: S608
+            f"where date_trunc('month', {quote_ident(column)}) in (select unnest($months))"
+        )
+        starts = [date.fromisoformat(f"{month}-01") for month in months]
+        con.execute("begin transaction")
+        try:
+            con.execute(
+                f"delete from {target} "  # noqa: S608
+                f"where date_trunc('month', {quote_ident(column)}) in (select unnest($months))",
+                {"months": starts},
+            )
+            con.execute(f"insert into {target} by name {selected}", {"months": starts})
+            con.execute("commit")
+        except Exception:
+            con.execute("rollback")
+            raise
     rows = con.execute(f"select count(*) from {target}").fetchall()  # noqa: S608
     return int(rows[0][0])

@@ -10,6 +10,7 @@ import dagster as dg
 
 from assets.common import sql
 from assets.common.contracts import Contract, contract_for_table
+from assets.common.partitions import MONTHS, SINGLE_RUN, months_of
 from assets.common.warehouse import Warehouse, log_step
 
 _TABLE_REFERENCE = re.compile(r"\b(raw|staging|core|marts)\.([a-z_][a-z0-9_]*)\b")
@@ -48,6 +49,9 @@ def sql_table_asset(
     a blocking check compares the built table with the contract (columns, types, unique keys).
     """
     contract = contract_for_table(layer, table)
+    # A table whose grain has the month is partitioned by it (its SQL header names the column):
+    # a run rebuilds its months only; a list or reference change runs over every month.
+    month_column = sql.month_column(layer, table)
 
     @dg.asset(
         key=[layer, table],
@@ -56,6 +60,8 @@ def sql_table_asset(
         description=description,
         kinds={"duckdb", "sql"},
         metadata=_column_schema(contract),
+        partitions_def=MONTHS if month_column else None,
+        backfill_policy=SINGLE_RUN if month_column else None,
     )
     def _asset(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
         statement = sql.load(layer, table)
@@ -63,6 +69,10 @@ def sql_table_asset(
             if _is_macro(statement):
                 con.execute(statement)
                 rows = 0
+            elif month_column:
+                rows = sql.replace_months_from_file(
+                    con, layer, table, month_column, months_of(context)
+                )
             else:
                 rows = sql.create_table_from_file(con, layer, table)
             log_step(con, context, rows_received=None, rows_written=rows)

@@ -28,7 +28,7 @@ import duckdb
 from assets.audit.notify import Notifier, make_alert
 from assets.common import deliveries
 from assets.common.contracts import load_contract
-from assets.common.landing import LandingArea, inventory
+from assets.common.landing import LandingArea, inventory, months_delivered
 from assets.common.partitions import contiguous_blocks, range_tags, register_months
 from assets.common.paths import REFERENCE_DIR
 from assets.common.raw import sha256_file
@@ -114,7 +114,7 @@ def run_requests(
     blocks: list[tuple[str, str]] = []
     if monthly:
         # every month any monthly source delivered is a partition; none other is
-        registered = register_months(context.instance, delivered_months(landing_root))
+        registered = register_months(context.instance, months_delivered(landing_root))
         if months:
             blocks = contiguous_blocks(months, registered)
         if any(d.month is None for d in changed) and registered:
@@ -138,13 +138,6 @@ def run_requests(
         span = f"{window[0]}..{window[1]}" if window else "all"
         requests.append(dg.RunRequest(run_key=f"{family.name}:{sequence}:{span}", tags=tags))
     return requests
-
-
-def delivered_months(landing_root: Path) -> list[str]:
-    """Every month with an accepted file of a monthly dataset in the landing area."""
-    return sorted(
-        {e.month for e in inventory(landing_root) if e.month is not None and e.refused is None}
-    )
 
 
 def evaluate(

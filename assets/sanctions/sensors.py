@@ -15,7 +15,8 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from assets.common.landing import LandingArea
+from assets.common.landing import LandingArea, months_delivered
+from assets.common.partitions import every_month_tags
 from assets.common.raw import sha256_file
 from assets.common.sql import table_ref
 from assets.common.ticks import sensor_interval
@@ -147,9 +148,15 @@ def sanctions_snapshot_sensor(
     keys = sorted(s.fingerprint for s in new)
     if new_approvals:
         keys.append(f"{APPROVALS_KEY}:{approvals_sha256}")
+    # the list-dependent tables are rebuilt over every month
+    months = every_month_tags(context.instance, months_delivered(landing.root))
+    if not months:
+        return dg.SensorResult(skip_reason="no month delivered yet: nothing to rebuild")
     run = dg.RunRequest(
         run_key="+".join(keys),
         tags={
+            **JOB_TAGS,
+            **months,
             LIST_VERSION_TAG: expected_versions(snapshots, not_in_force, approved),
             NEW_SNAPSHOTS_TAG: ",".join(s.version for s in new),
         },

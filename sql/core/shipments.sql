@@ -1,5 +1,6 @@
 -- core.shipments
 -- Grain: one row per import declaration. Key: declaration_id.
+-- Partitioned by month: declaration_month (a run rebuilds the months it covers).
 -- Adds the importer's sanctions status on two clocks (on the declaration date, and now) from an
 -- exact join on a valid INN; an INN that fails its check digits is never joined. The invoice
 -- value is converted to USD with the month's rate (null when no rate was delivered).

@@ -1,6 +1,7 @@
 -- marts.dual_use_trade_monthly
 -- Grain: exporter country x importer country x month x HS-6 x control tag.
 -- Keys: exporter_country, importer_country, month, hs6, control_tag.
+-- Partitioned by month: month (a run rebuilds the months it covers).
 -- Only goods on a control list; a code under several measures appears once per tag.
 -- value_after_control_effective counts shipments made on or after the measure took effect,
 -- where the measure binds the goods' origin country (or is a joint list such as the CHPL).

@@ -1,5 +1,6 @@
 -- marts.flagged_shipments
 -- Grain: one row per shipment and reason. Keys: declaration_id, reason.
+-- Partitioned by month: declaration_date (a run rebuilds the months it covers).
 -- Reasons: listed_at_shipment (importer on a sanctions list on the declaration date),
 -- listed_later (listed now but not then), controlled_after_effective (an export control of the
 -- goods' origin country or a joint list covered the HS-6 and had taken effect; a measure that

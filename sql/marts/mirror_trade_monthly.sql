@@ -1,5 +1,6 @@
 -- marts.mirror_trade_monthly
 -- Grain: exporter country x importer country x month x HS-6. Keys: all four.
+-- Partitioned by month: month (a run rebuilds the months it covers).
 -- Mirror statistics: what the importer's customs recorded (CIF, by country of origin) against
 -- what the exporting country reported (FOB, by destination). gap_usd = importer - exporter.
 -- Gaps come from origin vs consignment country (transshipment), time lags, re-exports,

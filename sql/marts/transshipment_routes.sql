@@ -2,6 +2,7 @@
 -- Grain: origin country x dispatch country x importer country x month x HS-6, for controlled
 -- goods whose origin differs from the country they were shipped from.
 -- Keys: origin_country, dispatch_country, importer_country, month, hs6.
+-- Partitioned by month: month (a run rebuilds the months it covers).
 with shipments as (
     select * from core.shipments
     where routed_via_third_country

@@ -15,11 +15,20 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
-from conftest import DemoBuild, copy_of_demo
+from conftest import DemoBuild, copy_of_demo, land_moved_month
 from servers import Services, dagster_env, start_daemon, wait_until
+
+from assets.common import sql
 
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
+MONTH_PARTITIONED = [
+    ("core", "shipments"),
+    ("marts", "flagged_shipments"),
+    ("marts", "dual_use_trade_monthly"),
+    ("marts", "mirror_trade_monthly"),
+    ("marts", "transshipment_routes"),
+]
 FINISHED = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
 
 
@@ -32,19 +41,6 @@ def _finished(home: Path, count: int) -> list[dg.RunRecord] | None:
     records = _runs(home)
     done = [r for r in records if r.dagster_run.status in FINISHED]
     return records if len(records) >= count and len(done) == len(records) else None
-
-
-def _new_month(landing: Path, month: str, source: str = "2024-12") -> None:
-    """A copy of a demo month moved into another month (dates and the ids' DDMMYY)."""
-    import re
-
-    text = (landing / "customs" / f"declarations_{source}.csv").read_text(encoding="utf-8")
-    old_mmyy, new_mmyy = source[5:] + source[2:4], month[5:] + month[2:4]
-    text = re.sub(rf"/([0-9]{{2}}){old_mmyy}/", rf"/\g<1>{new_mmyy}/", text)
-    target = landing / "customs" / f"declarations_{month}.csv"
-    partial = target.with_suffix(".part")
-    partial.write_text(text.replace(f"{source}-", f"{month}-"), encoding="utf-8")
-    partial.replace(target)
 
 
 def test_the_daemon_loads_deliveries_one_run_at_a_time_and_alerts_on_failure(
@@ -75,7 +71,7 @@ def test_the_daemon_loads_deliveries_one_run_at_a_time_and_alerts_on_failure(
         assert _runs(home) == []
 
         # 2. two deliveries at once: a new month and a new sanctions snapshot
-        _new_month(settings.landing_dir, "2025-01")
+        land_moved_month(settings.landing_dir, "2025-01")
         ofac = settings.landing_dir / "sanctions" / "ofac_sdn"
         # the next snapshot: one old entry (the first, a Cuban airline listed in the 1990s) gone
         lines = (ofac / "sdn_2024-02-23.csv").read_bytes().split(b"\r\n")
@@ -120,6 +116,30 @@ def test_the_daemon_loads_deliveries_one_run_at_a_time_and_alerts_on_failure(
         assert "raw/sanctions_files" not in steps
         assert [row[1] for row in loaded - loaded_before] == ["customs/declarations_2025-01.csv"]
         assert months == (37,)  # the 36 demo months kept, the new one added
+
+        # The month-partitioned core tables and marts: the month's run rebuilt its month only,
+        # and each holds exactly what its SQL gives over every month (the list rebuild ran over
+        # all months, before or after it).
+        customs_run = by_job["load_customs"].dagster_run.run_id
+        with dg.DagsterInstance.from_config(str(home)) as instance:
+            for key in (["core", "shipments"], ["marts", "flagged_shipments"]):
+                events = instance.fetch_materializations(dg.AssetKey(key), limit=500).records
+                assert {
+                    e.asset_materialization.partition
+                    for e in events
+                    if e.run_id == customs_run and e.asset_materialization is not None
+                } == {"2025-01"}, key
+        con = duckdb.connect(str(settings.warehouse_path), read_only=True)
+        try:
+            for layer, table in MONTH_PARTITIONED:
+                statement, ref = sql.load(layer, table), sql.table_ref(layer, table)
+                for query in (
+                    f"select count(*) from (({statement}) except all (select * from {ref}))",  # noqa: S608
+                    f"select count(*) from ((select * from {ref}) except all ({statement}))",  # noqa: S608
+                ):
+                    assert con.execute(query).fetchone() == (0,), f"{layer}.{table}"
+        finally:
+            con.close()
         assert len(versions) == 1 and "ofac_sdn@2024-02-26" in str(versions[0][0])
 
         # 3. a month emptied by its redelivery: held, the run fails, an alert names the run

@@ -304,7 +304,7 @@ def test_the_published_marts_keep_the_list_in_force_until_approval(tmp_path: Pat
         cut.write_bytes(_cut((folder / "sdn_2024-02-23.csv").read_bytes()))
         rebuild = definitions.resolve_job_def("rebuild_after_list_change")
 
-        held = rebuild.execute_in_process(instance=instance)
+        held = rebuild.execute_in_process(instance=instance, tags=demo_months(instance))
         assert held.success  # published, with the previous list in force
         failed = {e.check_name for e in held.get_asset_check_evaluations() if not e.passed}
         assert "no_pending_snapshots" in failed
@@ -327,7 +327,7 @@ def test_the_published_marts_keep_the_list_in_force_until_approval(tmp_path: Pat
             HEADER + f"ofac_sdn,{_sha256(cut)},second.pair,{date.today()},test release\n",
             encoding="utf-8",
         )
-        released = rebuild.execute_in_process(instance=instance)
+        released = rebuild.execute_in_process(instance=instance, tags=demo_months(instance))
         assert released.success
         listed, versions, _ = _stanko(settings.warehouse_path)
         assert (listed, versions) == (False, "ofac_sdn@2024-05-04")

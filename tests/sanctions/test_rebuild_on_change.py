@@ -30,6 +30,27 @@ def _land(landing: Path, name: str) -> None:
     folder = landing / "sanctions" / "ofac_sdn"
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(SNAPSHOTS / name, folder / name)
+    # a delivered customs month: a list change rebuilds the monthly tables over every month
+    customs = landing / "customs"
+    customs.mkdir(exist_ok=True)
+    (customs / "declarations_2024-01.csv").touch()
+
+
+def test_a_list_change_rebuilds_every_month_and_waits_for_a_first_one(tmp_path: Path) -> None:
+    folder = tmp_path / "sanctions" / "ofac_sdn"
+    folder.mkdir(parents=True)
+    shutil.copyfile(SNAPSHOTS / "sdn_2024-02-20.csv", folder / "sdn_2024-02-20.csv")
+    with dg.instance_for_test() as instance:
+        waiting = _tick(instance, tmp_path, None)
+        assert not waiting.run_requests and waiting.cursor is None  # seen again next tick
+        customs = tmp_path / "customs"
+        customs.mkdir()
+        for month in ("2024-03", "2023-11", "2024-01"):
+            (customs / f"declarations_{month}.csv").touch()
+        (request,) = _tick(instance, tmp_path, None).run_requests or []
+        assert request.tags["dagster/asset_partition_range_start"] == "2023-11"
+        assert request.tags["dagster/asset_partition_range_end"] == "2024-03"
+        assert request.tags["chokepoint/writes"] == "warehouse"
 
 
 def _tick(
