@@ -185,24 +185,21 @@ def test_an_approval_relaunches_the_held_delivery_it_releases(demo_copy: Setting
 
 
 def test_the_due_schedule_alerts_when_the_month_has_not_landed(demo_copy: Settings) -> None:
-    definitions = build_definitions(demo_copy)
-    schedule = definitions.resolve_schedule_def("trade_statistics_due")
+    schedule = build_definitions(demo_copy).resolve_schedule_def("trade_statistics_due")
+
+    def due_on(instance: dg.DagsterInstance, day: datetime) -> dg.ScheduleExecutionData:
+        with dg.build_schedule_context(
+            instance=instance, scheduled_execution_time=day, resources=resources_for(demo_copy)
+        ) as context:
+            return schedule.evaluate_tick(context)
+
     with dg.instance_for_test() as instance:
         # statistics for 2024-12 are due on 2025-02-20 and are in the demo: nothing to do
-        with dg.build_schedule_context(
-            instance=instance,
-            scheduled_execution_time=datetime(2025, 2, 20, 6, tzinfo=UTC),
-            resources=resources_for(demo_copy),
-        ) as context:
-            on_time = schedule.evaluate_tick(context)
+        on_time = due_on(instance, datetime(2025, 2, 20, 6, tzinfo=UTC))
         assert not on_time.run_requests
         assert "already in the published warehouse" in (on_time.skip_message or "")
-        with dg.build_schedule_context(
-            instance=instance,
-            scheduled_execution_time=datetime(2025, 3, 20, 6, tzinfo=UTC),
-            resources=resources_for(demo_copy),
-        ) as context:
-            missing = schedule.evaluate_tick(context)
+        # 2025-01 is due on 2025-03-20 and has not landed: an alert, no run
+        missing = due_on(instance, datetime(2025, 3, 20, 6, tzinfo=UTC))
         assert not missing.run_requests
         alerts = [
             json.loads(line)
@@ -210,6 +207,11 @@ def test_the_due_schedule_alerts_when_the_month_has_not_landed(demo_copy: Settin
         ]
         assert alerts[-1]["subject"] == "trade_statistics 2025-01 missing"
         assert alerts[-1]["severity"] == "WARN"
+        # landed but not loaded (no sensor running): the schedule loads that month
+        statistics = demo_copy.landing_dir / "trade_statistics"
+        shutil.copyfile(statistics / "exports_2024-12.csv", statistics / "exports_2025-01.csv")
+        (request,) = due_on(instance, datetime(2025, 3, 20, 6, tzinfo=UTC)).run_requests or []
+        assert (request.tags[RANGE_START], request.tags[RANGE_END]) == ("2025-01", "2025-01")
 
 
 def test_a_snapshot_of_a_new_date_with_the_same_bytes_is_a_new_version(

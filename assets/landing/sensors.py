@@ -84,16 +84,19 @@ def fingerprint(delivered: Delivered, previous: list[Any] | None) -> list[Any]:
     return [stat.st_size, stat.st_mtime_ns, sha256_file(delivered.path)]
 
 
-def loaded_files(published: Path) -> set[tuple[str, str]]:
-    """(dataset, sha256) of every file the published warehouse has loaded (empty if none)."""
+def loaded_files(published: Path) -> set[tuple[str, str, str]]:
+    """(dataset, file, sha256) of every file the published warehouse loaded (empty if none).
+
+    By name and bytes: a month delivered with the bytes of another month is not loaded.
+    """
     if not published.is_file():
         return set()
     con = duckdb.connect(str(published), read_only=True)
     try:
         if not table_exists(con, "audit", "file_loads"):
             return set()
-        rows = con.execute("select distinct dataset, sha256 from audit.file_loads").fetchall()
-        return {(row[0], row[1]) for row in rows}
+        rows = con.execute("select distinct dataset, file, sha256 from audit.file_loads").fetchall()
+        return {(row[0], row[1], row[2]) for row in rows}
     finally:
         con.close()
 
@@ -155,12 +158,12 @@ def evaluate(
     delivered = delivered_files(family, landing.root)
     prints = {d.key: fingerprint(d, known.get(d.key)) for d in delivered}
     sha256 = {key: value[2] for key, value in prints.items()}
-    loaded: set[tuple[str, str]] | None = None
+    loaded: set[tuple[str, str, str]] | None = None
     if context.cursor:
         changed = [d for d in delivered if (known.get(d.key) or [None] * 3)[2] != sha256[d.key]]
     else:  # a first tick starts from what the published warehouse already holds
         loaded = loaded_files(published)
-        changed = [d for d in delivered if (d.dataset, sha256[d.key]) not in loaded]
+        changed = [d for d in delivered if (d.dataset, d.relative, sha256[d.key]) not in loaded]
     approvals_file = landing.root / "approvals" / "delivery_approvals.csv"
     approvals_sha = sha256_file(approvals_file) if approvals_file.is_file() else None
     if approvals_sha != cursor.get("approvals"):  # released holds run again
@@ -172,7 +175,7 @@ def evaluate(
             for d in delivered
             if d not in changed
             and (d.dataset, sha256[d.key]) in approved
-            and (d.dataset, sha256[d.key]) not in loaded
+            and (d.dataset, d.relative, sha256[d.key]) not in loaded
         ]
     sequence = int(cursor.get("sequence", 0)) + 1
     new_cursor = json.dumps(
@@ -278,7 +281,7 @@ def due_schedule(due: Due, job: dg.UnresolvedAssetJobDefinition) -> dg.ScheduleD
             notifier.send(alert, context.log)
             return dg.SkipReason(f"{due.dataset} {month} has not landed (alert sent)")
         loaded = loaded_files(Path(warehouse.published_path))
-        if all((d.dataset, sha256_file(d.path)) in loaded for d in files):
+        if all((d.dataset, d.relative, sha256_file(d.path)) in loaded for d in files):
             return dg.SkipReason(f"{due.dataset} {month} is already in the published warehouse")
         writer = active_writer(context.instance, warehouse.lock_path)
         if writer is not None:
