@@ -155,11 +155,17 @@ def _usable_bin(bin_dir: Path, workdir: Path, account: _Account, env: dict[str, 
     except (RuntimeError, PermissionError, OSError):
         pass
     install = bin_dir.parent
-    copy = workdir / "pginstall"
+    # The same layout as in site-packages: the binaries find their vendored libraries (libpq,
+    # in `pgserver.libs`) by RPATH `$ORIGIN/../../../pgserver.libs`.
+    site = workdir / "site"
+    copy = site / install.parent.name / install.name
     for part in ("bin", "lib", "share"):
         if (install / part).is_dir():
             shutil.copytree(install / part, copy / part, symlinks=True)
-    for folder in [copy, *(p for p in copy.rglob("*") if p.is_dir())]:
+    vendored = install.parent.parent / f"{install.parent.name}.libs"
+    if vendored.is_dir():
+        shutil.copytree(vendored, site / vendored.name, symlinks=True)
+    for folder in [site, *(p for p in site.rglob("*") if p.is_dir())]:
         folder.chmod(0o755)
     _run([str(copy / "bin" / "postgres"), "--version"], account, env, timeout=30)
     return copy / "bin"
