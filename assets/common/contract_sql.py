@@ -115,7 +115,13 @@ def _rules(column: Column, query: _Query) -> list[_Rule]:
         printable = query.bind("_printable", PRINTABLE_TEXT)
         rule("control", f"not regexp_matches({value}, {printable})", CONTROL_REASON)
     if column.required:
-        broken = f"{value} is null and not {cast_failed}"
+        # a NaN ("nan", "NAN") is no amount: empty, as the reference (pandera) counts it too
+        missing = (
+            f"({value} is null or isnan({value}))"
+            if column.logical_type == "number"
+            else (f"{value} is null")
+        )
+        broken = f"{missing} and not {cast_failed}"
         rule("required", broken, "is required but empty", got=False)
     if column.pattern is not None:
         pattern = column.pattern if column.pattern.startswith("^") else f"^{column.pattern}"
