@@ -28,7 +28,7 @@ import duckdb
 from assets.audit.notify import Notifier, make_alert
 from assets.common import deliveries
 from assets.common.contracts import load_contract
-from assets.common.landing import LandingArea, inventory, months_delivered
+from assets.common.landing import LandingArea, LandingEntry, inventory
 from assets.common.partitions import contiguous_blocks, range_tags, register_months
 from assets.common.paths import REFERENCE_DIR
 from assets.common.raw import sha256_file
@@ -55,10 +55,14 @@ class Delivered:
         return f"{self.dataset}:{self.relative}"
 
 
-def delivered_files(family: Family, landing_root: Path) -> list[Delivered]:
-    """The family's files that the landing boundary accepts (refused files launch nothing)."""
+def delivered_files(
+    family: Family, landing_root: Path, listed: list[LandingEntry] | None = None
+) -> list[Delivered]:
+    """The family's files that the landing boundary accepts (refused files launch nothing).
+
+    `listed` is the landing area's inventory when the caller already has it.
+    """
     found = []
-    listed = None
     for dataset in family.datasets:
         source = load_contract(dataset).custom["source"]
         if source.get("root") == "reference":
@@ -103,7 +107,7 @@ def loaded_files(published: Path) -> set[tuple[str, str, str]]:
 
 def run_requests(
     context: dg.SensorEvaluationContext,
-    landing_root: Path,
+    listed: list[LandingEntry],
     family: Family,
     changed: list[Delivered],
     sha256: dict[str, str],
@@ -117,7 +121,8 @@ def run_requests(
     blocks: list[tuple[str, str]] = []
     if monthly:
         # every month any monthly source delivered is a partition; none other is
-        registered = register_months(context.instance, months_delivered(landing_root))
+        delivered_months = {e.month for e in listed if e.month is not None and e.refused is None}
+        registered = register_months(context.instance, delivered_months)
         if months:
             blocks = contiguous_blocks(months, registered)
         if any(d.month is None for d in changed) and registered:
@@ -155,7 +160,8 @@ def evaluate(
         )
     cursor: dict[str, Any] = json.loads(context.cursor) if context.cursor else {}
     known: dict[str, list[Any]] = cursor.get("files", {})
-    delivered = delivered_files(family, landing.root)
+    listed = inventory(landing.root)  # one walk of the landing area per tick
+    delivered = delivered_files(family, landing.root, listed)
     prints = {d.key: fingerprint(d, known.get(d.key)) for d in delivered}
     sha256 = {key: value[2] for key, value in prints.items()}
     loaded: set[tuple[str, str, str]] | None = None
@@ -185,7 +191,7 @@ def evaluate(
         return dg.SensorResult(
             skip_reason=f"no new or changed {family.name} delivery", cursor=new_cursor
         )
-    requests = run_requests(context, landing.root, family, changed, sha256, sequence)
+    requests = run_requests(context, listed, family, changed, sha256, sequence)
     if not requests:  # a monthly job with no month delivered yet: keep the change for later
         return dg.SensorResult(skip_reason=f"{family.name}: waiting for a first delivered month")
     context.log.info(
