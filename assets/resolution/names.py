@@ -1,25 +1,32 @@
 """Normalization of company and person names for screening.
 
 `normalize(name)` returns a `NameForms`: the name cleaned (Unicode, homoglyphs, quotes and
-punctuation), its legal form unified to one token (`llc`, `jsc`, `ltd`, `as`, `llp`, `corp`, ...),
-the core tokens without the legal form, every Latin form of a Cyrillic name (GOST 7.79-2000
-system B, ICAO Doc 9303, BGN/PCGN and rigour's own romanization) and a romanization-insensitive
-"skeleton" of each form that the matcher compares. Legal forms are found with rigour's
-organisation-type database; rigour and normality have no scheme-specific Russian romanization,
-so the three standard tables are written out here.
+punctuation), its legal form unified to one token (`llc`, `jsc`, `ltd`, `as`, `llp`, `corp`, ...)
+with its compatibility group, the core tokens without the legal form, every Latin form of a
+Cyrillic name (GOST 7.79-2000 system B, ICAO Doc 9303, BGN/PCGN from the `iuliia` package, and
+rigour's own romanization), Russian organisational terms replaced by one token each
+(`org_terms.yaml`, see `vocabulary.py`: "Nauchno-Proizvodstvennoe Predpriyatie", "Research and
+Production Enterprise" and "NPP" are all `npp`) and a romanization-insensitive "skeleton" of
+each form that the matcher compares. Legal forms are found with rigour's organisation-type
+database and the vocabulary's legal forms. `name_parts(name)` splits the short forms in
+parentheses and the "a.k.a." inside a name into names of their own.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from rigour.names import extract_org_types, remove_org_types
+import iuliia
+from rigour.names import extract_org_types
 from rigour.text import ascii_text, is_stopword
 from rigour.text.normalize import Normalize
 from rigour.text.normalize import normalize as rigour_normalize
+
+from assets.resolution.vocabulary import CONNECTORS, default_vocabulary
 
 SCHEMES: tuple[str, ...] = ("gost_7_79", "icao_9303", "bgn_pcgn", "rigour")
 
@@ -49,7 +56,8 @@ _EXTRA_LEGAL_FORMS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\b(?:corporation|corp)\b"), "corp"),
     (re.compile(r"\banonim sirketi\b"), "as"),
     (re.compile(r"\bsirketi\b"), "ltd"),
-    (re.compile(r"^(?:too|tov) \b|\b (?:too|tov)$"), "llp"),
+    (re.compile(r"^too \b|\b too$"), "llp"),
+    (re.compile(r"^tov \b|\b tov$"), "llc"),  # Ukrainian ТОВ: a limited liability company
     (re.compile(r"^ooo \b|\b ooo$"), "llc"),
     (re.compile(r"^(?:ao|zao|oao|pao) \b|\b (?:ao|zao|oao|pao)$"), "jsc"),
 )
@@ -66,26 +74,22 @@ _LAT_TO_CYR = {lat: cyr for cyr, lat in _CYR_TO_LAT.items() if cyr not in "јѕ�
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
 
-_VOWELS = set("аеёиоуыэюяіїє")
-_YE_CONTEXT = _VOWELS | set("йъь")
 
-_COMMON = {
-    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ж": "zh", "з": "z",
-    "и": "i", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r",
-    "с": "s", "т": "t", "у": "u", "ф": "f", "ч": "ch", "ш": "sh", "ы": "y", "э": "e",
-    "ь": "", "ъ": "", "і": "i", "ґ": "g",
-}  # fmt: skip
-_TABLES: dict[str, dict[str, str]] = {
-    "gost_7_79": _COMMON
-    | {"ё": "yo", "й": "j", "х": "x", "ц": "cz", "щ": "shh", "ю": "yu", "я": "ya",
-       "ї": "yi", "є": "ye"},
-    "icao_9303": _COMMON
-    | {"ё": "e", "й": "i", "х": "kh", "ц": "ts", "щ": "shch", "ъ": "ie", "ю": "iu",
-       "я": "ia", "ї": "i", "є": "ie"},
-    "bgn_pcgn": _COMMON
-    | {"ё": "e", "й": "y", "х": "kh", "ц": "ts", "щ": "shch", "ю": "yu", "я": "ya",
-       "ї": "yi", "є": "ye"},
-}  # fmt: skip
+# The standard romanizations come from `iuliia` (GOST 7.79-2000 system B is its `gost_779_alt`).
+# iuliia's schemas are Russian: the Ukrainian letters are romanized first, as each standard
+# gives them (Ukrainian є is "ie" in ICAO 9303, not "e").
+_IULIIA = {
+    "gost_7_79": iuliia.GOST_779_ALT,
+    "icao_9303": iuliia.ICAO_DOC_9303,
+    "bgn_pcgn": iuliia.BGN_PCGN,
+}
+_UKRAINIAN = {
+    "gost_7_79": str.maketrans({"і": "i", "ї": "yi", "є": "ye", "ґ": "g"}),
+    "icao_9303": str.maketrans({"і": "i", "ї": "i", "є": "ie", "ґ": "g"}),
+    "bgn_pcgn": str.maketrans({"і": "i", "ї": "yi", "є": "ye", "ґ": "g"}),
+}
+# Soft and hard sign marks and apostrophes some schemes write: dropped, never a word break.
+_MARKS = re.compile(r"['`\u2019\u02b9\u02ba\u201d\u02bc]")
 
 # Romanization-insensitive skeleton: digraphs and letters that romanizations render
 # differently map to one form (longest first), then doubled letters collapse.
@@ -123,6 +127,19 @@ class NameForms:
     latin: frozenset[str]
     variants: tuple[tuple[str, ...], ...]
     raw_variants: tuple[tuple[str, ...], ...]
+    # Compatibility group of the legal form (`jsc`, `llc`, `unitary`, ...; None when the form
+    # is unknown or compatible with every other, like `ltd` or `corp`) and the Russian
+    # organisational terms found (`npp`, `kb`, `zavod`, ...).
+    legal_group: str | None = None
+    org_types: tuple[str, ...] = ()
+    # Initials of a name of 3+ words (org terms give their abbreviation), in its Russian and
+    # its canonical wording: "Rossiyskiye Kosmicheskiye Sistemy" -> "rks".
+    acronyms: frozenset[str] = frozenset()
+
+    @property
+    def is_organisation(self) -> bool:
+        """True when the name carries a legal form or an organisational term."""
+        return bool(self.legal_form or self.org_types)
 
     @property
     def is_empty(self) -> bool:
@@ -182,19 +199,8 @@ def transliterate(text: str, scheme: str) -> str:
         return text.lower()
     if scheme == "rigour":
         return ascii_text(text).lower()
-    table = _TABLES[scheme]
-    out: list[str] = []
-    prev = " "
-    for i, ch in enumerate(text):
-        nxt = text[i + 1] if i + 1 < len(text) else " "
-        if scheme == "bgn_pcgn" and ch in "её" and (not prev.isalpha() or prev in _YE_CONTEXT):
-            out.append("ye" if ch == "е" else "yo")
-        elif scheme == "gost_7_79" and ch == "ц" and nxt in "еиыйіє":
-            out.append("c")
-        else:
-            out.append(table.get(ch, ch))
-        prev = ch
-    return ascii_text("".join(out)).lower()
+    latin = _IULIIA[scheme].translate(text.translate(_UKRAINIAN[scheme]))
+    return ascii_text(_MARKS.sub("", latin)).lower()
 
 
 @lru_cache(maxsize=200_000)
@@ -231,17 +237,42 @@ def split_legal_form(text: str) -> tuple[str | None, str]:
             if rest:
                 found.append(canonical)
                 core = rest
-    rigour_found = extract_org_types(core)
+    # rigour knows some forms without a compare form ("federal state unitary enterprise"):
+    # those are left in the text for the vocabulary, which knows their group.
+    # Forms rigour reads as foreign ones (KB a Swedish partnership, NPO an NGO) are Russian
+    # organisational terms: the vocabulary has the last word on those, and on non-Latin targets.
+    vocabulary = default_vocabulary()
+    rigour_found = [
+        (match, target)
+        for match, target in extract_org_types(core)
+        if target in LEGAL_FORMS
+        or (target and target.isascii() and not vocabulary.is_org_term(match))
+    ]
     if rigour_found:
-        rest = " ".join(remove_org_types(core).split())
+        rest = core
+        for match, _ in rigour_found:
+            rest = re.sub(rf"(?<!\w){re.escape(match)}(?!\w)", " ", rest, count=1)
+        rest = " ".join(rest.split())
         if rest:
             found += [LEGAL_FORMS.get(target, target) for _, target in rigour_found]
             core = rest
     return (found[0] if found else None), core
 
 
+_ORDINAL_ENDINGS = frozenset({"i", "j", "y", "iy", "yi", "ij", "ya", "ia", "e", "ye", "go", "oe"})
+_ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th|ii|yi|iy|i|ya|ia|a|y|go|oe|ye|e)$")
+
+
 def _tokens(text: str) -> tuple[str, ...]:
-    return tuple(t for t in _NON_ALNUM.split(text) if t)
+    """Alphanumeric tokens; an ordinal's suffix is dropped ("558th", "558-й" are "558")."""
+    out: list[str] = []
+    for token in _NON_ALNUM.split(text):
+        if not token:
+            continue
+        if out and out[-1].isdigit() and token in _ORDINAL_ENDINGS:
+            continue  # "558-й" -> "558"
+        out.append(_ORDINAL.sub(r"\1", token))
+    return tuple(out)
 
 
 @lru_cache(maxsize=100_000)
@@ -254,9 +285,83 @@ def _weight(core: tuple[str, ...]) -> float:
     return round(min(1.0, info / 10), 3)
 
 
+# Groups of the legal forms the conflict rule knows; forms not listed (ltd, inc, corp, as...)
+# are compatible with every other. Vocabulary legal forms carry their own group.
+LEGAL_GROUPS: dict[str, str] = {"llc": "llc", "jsc": "jsc", "llp": "llp", "fgup": "unitary"}
+
+
+def legal_group(legal_form: str | None) -> str | None:
+    """Compatibility group of a canonical legal form (None: compatible with every form)."""
+    if not legal_form:
+        return None
+    return LEGAL_GROUPS.get(legal_form) or default_vocabulary().group(legal_form)
+
+
+def phrase_forms(text: str) -> list[tuple[str, ...]]:
+    """Latin token tuples of a vocabulary phrase under every romanization (no legal-form
+    removal, no vocabulary)."""
+    cleaned = clean(text)
+    schemes = SCHEMES if _CYRILLIC.search(cleaned) else ("rigour",)
+    forms: list[tuple[str, ...]] = []
+    for scheme in schemes:
+        tokens = _tokens(transliterate(cleaned, scheme))
+        if tokens and tokens not in forms:
+            forms.append(tokens)
+    return forms
+
+
+_PAREN = re.compile(r"[(\[]([^()\[\]]*)[)\]]")
+_AKA = re.compile(
+    r"\s*[,;]?\s*\b(?:a\.?\s?k\.?\s?a|f\.?\s?k\.?\s?a|n\.?\s?k\.?\s?a|also known as"
+    r"|formerly known as|formerly|previously)\b\.?:?\s*",
+    re.IGNORECASE,
+)
+
+
+def name_parts(name: str) -> list[str]:
+    """The names written inside one name: the name without its parentheses, each short form
+    in parentheses, and the parts around "a.k.a." / "f.k.a." / "formerly". A part that is
+    not a name of its own (a country, one or two letters, a number) is left out. The whole
+    name is always first."""
+    text = " ".join((name or "").split())
+    parts = [text]
+    inner = [m.group(1).strip() for m in _PAREN.finditer(text)]
+    outer = " ".join(_PAREN.sub(" ", text).split())
+    for piece in [outer, *inner]:
+        for item in _AKA.split(piece):
+            item = item.strip(" ,;:-'\"")
+            if item and item not in parts and _is_name(item):
+                parts.append(item)
+    return parts
+
+
+def _is_name(text: str) -> bool:
+    from assets.sanctions.countries import to_iso2
+
+    forms = normalize(text)
+    if forms.is_empty or forms.weight < 0.3:
+        return False
+    return to_iso2(text) is None
+
+
+ACRONYM_MIN_LENGTH = 3
+
+
+def acronym(tokens: Iterable[str], org_types: Iterable[str] = ()) -> str | None:
+    """Initials of a name's words (connectors left out; an org-type token gives its whole
+    abbreviation, "npp"), when they make at least ACRONYM_MIN_LENGTH letters."""
+    types = set(org_types)
+    words = [t for t in tokens if t not in CONNECTORS and t.isalpha()]
+    if len(words) < 2:
+        return None
+    short = "".join(t if t in types and len(t) <= 4 else t[0] for t in words)
+    return short if len(short) >= ACRONYM_MIN_LENGTH else None
+
+
 @lru_cache(maxsize=200_000)
 def normalize(name: str) -> NameForms:
     """All forms of one company or person name (cached)."""
+    vocabulary = default_vocabulary()
     text = clean(name)
     legal_form, core_text = split_legal_form(text)
     has_cyrillic = bool(_CYRILLIC.search(core_text))
@@ -269,10 +374,22 @@ def normalize(name: str) -> NameForms:
     )
     schemes = SCHEMES if has_cyrillic else ("rigour",)
     forms: list[tuple[str, ...]] = []
+    found_legal: list[str] = []
+    org_types: list[str] = []
+    acronyms: set[str] = set()
     for scheme in schemes:
         tokens = _tokens(transliterate(core_text, scheme))
-        if tokens and tokens not in forms:
-            forms.append(tokens)
+        canonical = vocabulary.canonicalize(tokens)
+        for words, types in ((tokens, ()), (canonical.tokens, canonical.org_types)):
+            short = acronym(words, types)
+            if short:
+                acronyms.add(skeleton(short))
+        found_legal += [f for f in canonical.legal_forms if f not in found_legal]
+        org_types += [t for t in canonical.org_types if t not in org_types]
+        if canonical.tokens and canonical.tokens not in forms:
+            forms.append(canonical.tokens)
+    if legal_form is None and found_legal:
+        legal_form = found_legal[0]
     primary = forms[-1] if forms else ()
     variants: list[tuple[str, ...]] = []
     raw_variants: list[tuple[str, ...]] = []
@@ -293,4 +410,7 @@ def normalize(name: str) -> NameForms:
         latin=frozenset(" ".join(f) for f in forms),
         variants=tuple(variants),
         raw_variants=tuple(raw_variants),
+        legal_group=legal_group(legal_form),
+        org_types=tuple(org_types),
+        acronyms=frozenset(acronyms),
     )
