@@ -90,7 +90,12 @@ def entity_matches(context: dg.AssetExecutionContext, warehouse: Warehouse) -> d
             matcher = Matcher(
                 parts["entries"], parts["aliases"], parts["identifiers"], config, list_id=list_id
             )
-            found = matcher.screen(parties.select("name", "inn", "country"))
+            # every screened party is a company: a person's entry is at most `possible`
+            found = matcher.screen(
+                parties.select("name", "inn", "country").with_columns(
+                    entity_type=pl.lit("organisation")
+                )
+            )
             rows = parties.with_row_index("query_row").with_columns(
                 pl.col("query_row").cast(pl.Int64)
             )

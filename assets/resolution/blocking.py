@@ -35,16 +35,22 @@ def blocking_keys(
     return keys
 
 
-def block(qvariants: pl.DataFrame, keys: pl.DataFrame, max_candidates: int) -> pl.DataFrame:
-    """(qid, name_id) candidate pairs: the names sharing the rarest keys with each query."""
+def block(
+    qvariants: pl.DataFrame, acronyms: pl.DataFrame, keys: pl.DataFrame, max_candidates: int
+) -> pl.DataFrame:
+    """(qid, name_id) candidate pairs: the names sharing the rarest keys with each query
+    (`acronyms`: the queries' acronyms as (qid, akey))."""
     rows = [
         (qid, key)
-        for qid, tokens, raw, acronyms in qvariants.select(
-            "qid", "qtokens", "qraw", "qacronyms"
-        ).iter_rows()
-        for key in blocking_keys(tuple(tokens), tuple(raw), acronyms)
+        for qid, tokens, raw in qvariants.select("qid", "qtokens", "qraw").iter_rows()
+        for key in blocking_keys(tuple(tokens), tuple(raw))
     ]
-    qkeys = pl.DataFrame(rows, schema={"qid": pl.UInt32, "key": pl.String}, orient="row")
+    qkeys = pl.concat(
+        [
+            pl.DataFrame(rows, schema={"qid": pl.UInt32, "key": pl.String}, orient="row"),
+            acronyms.select("qid", ("a:" + pl.col("akey")).alias("key")),
+        ]
+    )
     return (
         qkeys.unique()
         .join(keys, on="key")

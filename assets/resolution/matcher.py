@@ -197,6 +197,7 @@ class Matcher:
         self._build_name_index(names)
         self._build_identifier_index(identifiers)
         self._query_ids: dict[int, list[QueryIdentifier]] = {}
+        self._qacronyms = pl.DataFrame(schema={"qid": pl.UInt32, "akey": pl.String})
 
     # ----------------------------------------------------------------------------- index
     def _build_name_index(self, names: dict[tuple[str, str], str]) -> None:
@@ -354,6 +355,7 @@ class Matcher:
         )
         info_rows: list[tuple[Any, ...]] = []
         variant_rows: list[tuple[Any, ...]] = []
+        acronym_rows: list[tuple[int, str]] = []
         self._query_ids = {}
         for qid in range(height):
             name = names[qid] or ""
@@ -381,8 +383,9 @@ class Matcher:
                     seen.add(variant)
                     variant_rows.append(
                         (len(variant_rows), qid, list(variant), " ".join(sorted(variant)),
-                         skeleton("".join(raw)), list(raw), sorted(part_forms.acronyms))
+                         skeleton("".join(raw)), list(raw))
                     )  # fmt: skip
+                acronym_rows.extend((qid, a) for a in part_forms.acronyms)
             if inns[qid] or ogrns[qid] or others[qid]:
                 self._query_ids[qid] = parse_identifiers(inns[qid], ogrns[qid], others[qid])
         qinfo = pl.DataFrame(
@@ -398,7 +401,10 @@ class Matcher:
             },
             orient="row",
         )
-        columns = ("qvid", "qid", "qtokens", "qjoined", "qcompact", "qraw", "qacronyms")
+        self._qacronyms = pl.DataFrame(
+            acronym_rows, schema={"qid": pl.UInt32, "akey": pl.String}, orient="row"
+        ).unique()
+        columns = ("qvid", "qid", "qtokens", "qjoined", "qcompact", "qraw")
         qvariants = pl.DataFrame(
             {name: [row[i] for row in variant_rows] for i, name in enumerate(columns)},
             schema={
@@ -408,7 +414,6 @@ class Matcher:
                 "qjoined": pl.String,
                 "qcompact": pl.String,
                 "qraw": pl.List(pl.String),
-                "qacronyms": pl.List(pl.String),
             },
         )
         qtokens = self._explode_tokens(qvariants, "qvid", "qtokens", "qpos", "qtok")
@@ -442,9 +447,7 @@ class Matcher:
         qkeys = (
             pl.concat(
                 [
-                    qvariants.select(
-                        "qid", pl.col("qacronyms").alias("akey"), side=pl.lit("acro")
-                    ).explode("akey"),
+                    self._qacronyms.with_columns(side=pl.lit("acro")),
                     qvariants.filter(pl.col("qtokens").list.len() == 1).select(
                         "qid", pl.col("qtokens").list.first().alias("akey"), side=pl.lit("single")
                     ),
@@ -616,7 +619,7 @@ class Matcher:
             facts = self._identifier_facts()
             pairs = pl.concat(
                 [
-                    block(qvariants, self._keys, self.config.max_candidates),
+                    block(qvariants, self._qacronyms, self._keys, self.config.max_candidates),
                     facts.join(self._entry_names, on="entry_id")
                     .explode("name_id")
                     .select("qid", "name_id"),

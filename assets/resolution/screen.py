@@ -4,9 +4,11 @@
         [--add add.csv] [--format ofac_legacy_csv] [--out out.csv|out.json] [--top 3]
         [--config matcher.yaml] [--min-score 0.5]
 
-`names.csv` has a header with a `name` column and optionally `inn`, `ogrn`, `identifier` and
-`country`. The list file is read with the parser of `--format` (a format of
-`assets.sanctions.registry.PARSERS`; gzip files are decompressed). For every input row the
+`names.csv` has a header with a `name` column and optionally `inn`, `ogrn`, `identifier`,
+`country` and `entity_type` (`organisation` or `person`; without it a name with a legal form
+or an organisational term is taken as an organisation). The list file is read with the
+parser of `--format` (a format of `assets.sanctions.registry.PARSERS`; gzip files are
+decompressed). For every input row the
 output holds its best candidates (the list's own entry id, e.g. the OFAC ent_num, matched
 name, score, decision, explanation), or one row with decision `no_match` and no entry when
 nothing scored at least `--min-score`. CSV output is one row per (input row, candidate); JSON
@@ -54,7 +56,7 @@ FORMAT_NAMES: dict[str, str] = {
     "un_xml": "a UN consolidated list XML file (<CONSOLIDATED_LIST>)",
 }
 NAMES_FORMAT = "a CSV with a header row that has a `name` column"
-QUERY_COLUMNS = ("name", "inn", "ogrn", "identifier", "country")
+QUERY_COLUMNS = ("name", "inn", "ogrn", "identifier", "country", "entity_type")
 OUTPUT_COLUMNS = (
     "row",
     "name",

@@ -11,6 +11,7 @@ name and reported with their compatibility group (`jsc`, `llc`, `unitary`, ...).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -57,15 +58,17 @@ class Canonical:
     org_types: tuple[str, ...]
 
 
+# The shortest stem of 3+ letters followed by the longest ending that fits.
+_ENDING = re.compile(rf"^(.{{{_MIN_STEM},}}?)(?:{'|'.join(_ENDINGS)})$")
+
+
 def stem(token: str, skeleton: Callable[[str], str]) -> str:
     """Skeleton of `token` with one inflection ending cut (kept at 3+ letters)."""
     key = skeleton(token)
     if len(key) < 5 or key.isdigit():
         return key
-    for ending in _ENDINGS:
-        if key.endswith(ending) and len(key) - len(ending) >= _MIN_STEM:
-            return key[: -len(ending)]
-    return key
+    found = _ENDING.match(key)
+    return found.group(1) if found else key
 
 
 class Vocabulary:
@@ -78,6 +81,8 @@ class Vocabulary:
         skeleton: Callable[[str], str],
     ) -> None:
         self._skeleton = skeleton
+        self._stem_cache: dict[str, str] = {}
+        self._term_cache: dict[str, bool] = {}
         self.terms: dict[str, Term] = {}
         self._phrases: dict[str, list[tuple[tuple[str, ...], str]]] = {}
         for raw in terms:
@@ -99,8 +104,16 @@ class Vocabulary:
             # longest phrase first; ties by id so that the index does not depend on file order
             options.sort(key=lambda item: (-len(item[0]), item[1]))
 
+    def _stem(self, token: str) -> str:
+        found = self._stem_cache.get(token)
+        if found is None:
+            if len(self._stem_cache) > 500_000:
+                self._stem_cache.clear()
+            found = self._stem_cache[token] = stem(token, self._skeleton)
+        return found
+
     def _stems(self, tokens: Iterable[str]) -> tuple[str, ...]:
-        return tuple(stem(t, self._skeleton) for t in tokens if t not in CONNECTORS)
+        return tuple(self._stem(t) for t in tokens if t not in CONNECTORS)
 
     def group(self, legal_form: str | None) -> str | None:
         """Compatibility group of a legal-form id (None when unknown or not a legal form)."""
@@ -111,15 +124,21 @@ class Vocabulary:
         """True when `text` (a cleaned phrase) is an org-type or word term of the vocabulary."""
         from assets.resolution.names import phrase_forms
 
+        known = self._term_cache.get(text)
+        if known is not None:
+            return known
+        answer = False
         for tokens in phrase_forms(text):
             found = self.canonicalize(tokens)
             if len(found.tokens) == 1 and found.tokens[0] in self.terms:
-                return self.terms[found.tokens[0]].kind != "legal_form"
-        return False
+                answer = self.terms[found.tokens[0]].kind != "legal_form"
+                break
+        self._term_cache[text] = answer
+        return answer
 
     def canonicalize(self, tokens: Sequence[str]) -> Canonical:
         """Replace the longest known phrase at each position by its term id (Latin tokens)."""
-        stems = [stem(t, self._skeleton) for t in tokens]
+        stems = [self._stem(t) for t in tokens]
         out: list[str] = []
         legal: list[str] = []
         org_types: list[str] = []
@@ -165,7 +184,8 @@ class Vocabulary:
 
 def load_terms(path: Path = TERMS_FILE) -> list[dict[str, Any]]:
     """The `terms` of a vocabulary file (checked: a mapping with `version` and `terms`)."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: 20x faster when present
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}
     terms = data.get("terms") if isinstance(data, dict) else None
     if not isinstance(terms, list):
         raise ValueError(f"{path}: expected a mapping with a `terms` list")

@@ -17,10 +17,7 @@ def listed(entries: list[tuple[str, str, str]], config: MatchConfig | None = Non
     """A Matcher over fictional entries (entry_id, name, entity_type)."""
     frame = conform(
         pl.DataFrame(
-            [
-                {"entry_id": e, "name": n, "countries": [], "entity_type": t}
-                for e, n, t in entries
-            ]
+            [{"entry_id": e, "name": n, "countries": [], "entity_type": t} for e, n, t in entries]
         ),
         ENTRY_SCHEMA,
     )
@@ -102,7 +99,7 @@ def test_an_acronym_is_a_possible_match_never_alone_a_match() -> None:
 def test_conflicting_legal_forms_are_at_most_possible() -> None:
     matcher = listed([("1", "OOO STROYTRANSGAZ", "entity")])
     assert best(matcher, Query("STROYTRANSGAZ OOO"))[1] == "match"
-    entry, decision, rules = best(matcher, Query("OAO STROYTRANSGAZ"))
+    _entry, decision, rules = best(matcher, Query("OAO STROYTRANSGAZ"))
     assert decision == "possible" and "legal_form_conflict" in rules
     # a form compatible with every other (Ltd) is no conflict
     assert best(matcher, Query("STROYTRANSGAZ LIMITED"))[1] == "match"
@@ -111,7 +108,7 @@ def test_conflicting_legal_forms_are_at_most_possible() -> None:
 def test_an_organisation_does_not_match_a_person() -> None:
     matcher = listed([("1", "IVAN PETROV", "individual")])
     assert best(matcher, Query("IVAN PETROV"))[1] == "match"
-    entry, decision, rules = best(matcher, Query("OOO IVAN PETROV"))
+    _entry, decision, rules = best(matcher, Query("OOO IVAN PETROV"))
     assert decision == "possible" and "entity_type_conflict" in rules
     _, decision, rules = best(matcher, Query("IVAN PETROV", entity_type="organisation"))
     assert decision == "possible" and "entity_type_conflict" in rules
@@ -124,7 +121,8 @@ def test_two_entries_fitting_equally_are_ambiguous() -> None:
     assert all(c.decision == "possible" for c in found[:2])
     assert any("ambiguous" in c.features.get("rules", []) for c in found[:2])
     # with one entry, the same name is a match
-    assert best(listed([("1", "KORVET SHIPPING", "entity")]), Query("KORVET SHIPPING"))[1] == "match"
+    alone = listed([("1", "KORVET SHIPPING", "entity")])
+    assert best(alone, Query("KORVET SHIPPING"))[1] == "match"
 
 
 def test_a_subsidiary_s_extra_words_count_against_the_parent() -> None:
