@@ -594,14 +594,9 @@ def _eu_aliases(alias: str | None) -> list[str]:
     return found
 
 
-def load_eval_list(shared_dir: Path) -> pl.DataFrame:
-    """The list the evaluation screens against: OFAC 2021 primary names plus one row per
-    distinct Latin name of the EU transcriptions (entry ids `eu:<celex>:row<n>`), with
-    the EU Cyrillic aliases in `eu_aliases` and the Latin ones in `eu_latin_aliases` (not part
-    of the list)."""
-    root = Path(shared_dir)
-    parsed = ofac_sdn.parse((root / OFAC_SDN).read_bytes())
-    ofac = parsed.entries.select(
+def _ofac_rows(entries: pl.DataFrame) -> pl.DataFrame:
+    """OFAC entries in the evaluation list's layout (no EU aliases)."""
+    return entries.select(
         "entry_id",
         "entity_type",
         "name",
@@ -610,6 +605,16 @@ def load_eval_list(shared_dir: Path) -> pl.DataFrame:
         pl.lit([], dtype=pl.List(pl.String)).alias("eu_aliases"),
         pl.lit([], dtype=pl.List(pl.String)).alias("eu_latin_aliases"),
     )
+
+
+def load_eval_list(shared_dir: Path) -> pl.DataFrame:
+    """The list the evaluation screens against: OFAC 2021 primary names plus one row per
+    distinct Latin name of the EU transcriptions (entry ids `eu:<celex>:row<n>`), with
+    the EU Cyrillic aliases in `eu_aliases` and the Latin ones in `eu_latin_aliases` (not part
+    of the list)."""
+    root = Path(shared_dir)
+    parsed = ofac_sdn.parse((root / OFAC_SDN).read_bytes())
+    ofac = _ofac_rows(parsed.entries)
     rows: dict[str, dict[str, Any]] = {}
     for relative in EU_FILES:
         path = root / relative
@@ -748,15 +753,7 @@ def load_recent_list(shared_dir: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
     parsed = ofac_sdn.parse(
         _read(root / OFAC_RECENT_SDN), _read(root / OFAC_RECENT_ALT), _read(root / OFAC_RECENT_ADD)
     )
-    entries = parsed.entries.select(
-        "entry_id",
-        "entity_type",
-        "name",
-        "countries",
-        pl.lit("ofac").alias("source"),
-        pl.lit([], dtype=pl.List(pl.String)).alias("eu_aliases"),
-        pl.lit([], dtype=pl.List(pl.String)).alias("eu_latin_aliases"),
-    )
+    entries = _ofac_rows(parsed.entries)
     russian_program = (
         pl.col("programs").list.eval(pl.element().str.contains(RUSSIA_PROGRAMS.pattern)).list.any()
     )

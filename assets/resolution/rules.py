@@ -41,6 +41,11 @@ class Rule:
     cap: str | None = None  # best decision allowed when the rule fires (None: no limit)
 
 
+# Entry types that are not organisations (the list model's entity_type), and how they read.
+_NOT_ORGANISATIONS = ["individual", "vessel", "aircraft"]
+_ENTRY_KIND = {"individual": "a person", "vessel": "a vessel", "aircraft": "an aircraft"}
+
+
 def _organisation_entry() -> pl.Expr:
     return pl.col("etype").is_null() | (pl.col("etype") != "individual")
 
@@ -134,13 +139,13 @@ RULES: tuple[Rule, ...] = (
         "entity_type_conflict",
         against=True,
         fires=lambda c: (
-            ((pl.col("qtype") == "organisation") & (pl.col("etype") == "individual"))
-            | ((pl.col("qtype") == "person") & pl.col("etype").is_in(["entity"]))
+            ((pl.col("qtype") == "organisation") & pl.col("etype").is_in(_NOT_ORGANISATIONS))
+            | ((pl.col("qtype") == "person") & (pl.col("etype") == "entity"))
         ),
         adjust=lambda c: pl.lit(-c.entity_type_conflict_penalty),
         explain=lambda r, c: (
             f"the query is {'an organisation' if r['qtype'] == 'organisation' else 'a person'}"
-            f" and the entry {'a person' if r['etype'] == 'individual' else 'an organisation'}"
+            f" and the entry {_ENTRY_KIND.get(r['etype'] or '', 'an organisation')}"
             f" (-{c.entity_type_conflict_penalty:.2f}, at most possible)"
         ),
         cap="possible",

@@ -112,6 +112,9 @@ def test_an_organisation_does_not_match_a_person() -> None:
     assert decision == "possible" and "entity_type_conflict" in rules
     _, decision, rules = best(matcher, Query("IVAN PETROV", entity_type="organisation"))
     assert decision == "possible" and "entity_type_conflict" in rules
+    vessel = listed([("1", "ADMIRAL KUZNETSOV", "vessel")])
+    _, decision, rules = best(vessel, Query("ADMIRAL KUZNETSOV PAO"))
+    assert decision == "possible" and "entity_type_conflict" in rules
 
 
 def test_two_entries_fitting_equally_are_ambiguous() -> None:
