@@ -200,7 +200,18 @@ AMBIGUOUS = Rule(
     ),
     cap="possible",
 )
-ALL_RULES: tuple[Rule, ...] = (*RULES, AMBIGUOUS)
+RUNNER_UP = Rule(
+    "runner_up",
+    against=True,
+    fires=lambda c: pl.lit(False),
+    adjust=lambda c: _NONE,
+    explain=lambda r, c: (
+        f"entry {r['other_entry']} fits better (score {r['other_score']:.2f}): one name is"
+        " one match, the others are for review"
+    ),
+    cap="possible",
+)
+ALL_RULES: tuple[Rule, ...] = (*RULES, AMBIGUOUS, RUNNER_UP)
 
 
 def _unmatched_text(row: Mapping[str, Any]) -> str:
@@ -237,37 +248,53 @@ def decide(frame: pl.DataFrame, cfg: MatchConfig) -> pl.DataFrame:
         if rule.cap:
             decision = _capped(decision, pl.col(f"r_{rule.name}"), rule.cap)
     frame = frame.with_columns(decision.alias("decision"))
-    # ambiguous: another entry of the same query also reaches `match` within the margin
+    # One name, one match: among a query's candidates at `match` (an identifier match counts as
+    # the best), another entry within the margin makes both `ambiguous`; a clearly worse one is
+    # a `runner_up`. Both are at most `possible`; identifier matches are never capped.
+    identified = pl.col("id_match").is_not_null()
+    matching = (pl.col("decision") == "match") | identified
     tops = (
-        frame.filter(pl.col("decision") == "match")
-        .sort(["qid", "score", "entry_id"], descending=[False, True, False])
+        frame.filter(matching)
+        .with_columns(pl.when(identified).then(1.0).otherwise(pl.col("score")).alias("_s"))
+        .sort(["qid", "_s", "entry_id"], descending=[False, True, False])
         .group_by("qid", maintain_order=True)
         .agg(
             pl.col("entry_id").first().alias("_top_entry"),
-            pl.col("score").first().alias("_top1"),
-            pl.col("score").slice(1, 1).first().alias("_top2"),
+            pl.col("id_match").first().is_not_null().alias("_top_identified"),
+            pl.col("_s").first().alias("_top1"),
+            pl.col("entry_id").slice(1, 1).first().alias("_second_entry"),
+            pl.col("_s").slice(1, 1).first().alias("_top2"),
         )
     )
-    other = (
-        pl.when(pl.col("entry_id") == pl.col("_top_entry"))
-        .then(pl.col("_top2"))
-        .otherwise(pl.col("_top1"))
+    is_top = pl.col("entry_id") == pl.col("_top_entry")
+    frame = frame.join(tops, on="qid", how="left").with_columns(
+        pl.when(is_top)
+        .then(pl.col("_second_entry"))
+        .otherwise(pl.col("_top_entry"))
+        .alias("other_entry"),
+        pl.when(is_top).then(pl.col("_top2")).otherwise(pl.col("_top1")).alias("other_score"),
+    )
+    contested = (pl.col("decision") == "match") & ~identified & pl.col("other_score").is_not_null()
+    beaten = ~is_top & (
+        pl.col("_top_identified") | (pl.col("other_score") > pl.col("score") + cfg.ambiguity_margin)
     )
     ambiguous = (
-        (pl.col("decision") == "match")
-        & other.is_not_null()
-        & (other >= pl.col("score") - cfg.ambiguity_margin)
+        contested & ~beaten & (pl.col("other_score") >= pl.col("score") - cfg.ambiguity_margin)
     )
+    runner_up = contested & beaten
     frame = (
-        frame.join(tops, on="qid", how="left")
-        .with_columns(ambiguous.fill_null(False).alias("r_ambiguous"))
-        .drop("_top_entry", "_top1", "_top2")
-    )
-    frame = frame.with_columns(
-        _capped(pl.col("decision"), pl.col("r_ambiguous"), "possible").alias("decision")
+        frame.with_columns(
+            ambiguous.fill_null(False).alias("r_ambiguous"),
+            runner_up.fill_null(False).alias("r_runner_up"),
+        )
+        .drop("_top_entry", "_top_identified", "_top1", "_second_entry", "_top2")
+        .with_columns(
+            _capped(
+                pl.col("decision"), pl.col("r_ambiguous") | pl.col("r_runner_up"), "possible"
+            ).alias("decision")
+        )
     )
     # identifier matches settle it
-    identified = pl.col("id_match").is_not_null()
     return frame.with_columns(
         pl.when(identified).then(1.0).otherwise(pl.col("score")).alias("score"),
         pl.when(identified).then(pl.lit("match")).otherwise(pl.col("decision")).alias("decision"),

@@ -161,3 +161,54 @@ def test_a_yaml_override_changes_a_rule_weight() -> None:
     hard = listed(entries, MatchConfig.from_mapping({"legal_form_conflict_penalty": 0.3}))
     query = Query("OAO STROYTRANSGAZ")
     assert soft.match(query)[0].score - hard.match(query)[0].score == pytest.approx(0.3)
+
+
+def test_one_name_is_one_match_the_runner_up_is_possible() -> None:
+    matcher = listed(
+        [
+            ("1", "KORVET MARINE SHIPPING", "entity"),
+            ("2", "KORVET MARINE SHIPPING SERVICES", "entity"),
+        ]
+    )
+    found = {c.entry_id: c for c in matcher.match(Query("KORVET MARINE SHIPPING"))}
+    assert found["1"].decision == "match"
+    assert found["2"].score >= MatchConfig().match_threshold  # a match by score alone
+    assert found["2"].decision == "possible" and "runner_up" in found["2"].features["rules"]
+    assert "entry 1 fits better" in found["2"].explanation
+
+
+def test_an_identifier_match_elsewhere_makes_a_name_match_a_runner_up() -> None:
+    entries = conform(
+        pl.DataFrame(
+            [
+                {
+                    "entry_id": "1",
+                    "name": "VOLNA TRADING LLC",
+                    "countries": [],
+                    "entity_type": "entity",
+                },
+                {
+                    "entry_id": "2",
+                    "name": "VOLNA TRADING",
+                    "countries": [],
+                    "entity_type": "entity",
+                },
+            ]
+        ),
+        ENTRY_SCHEMA,
+    )
+    identifiers = pl.DataFrame(
+        [
+            {
+                "entry_id": "1",
+                "scheme": "RU_INN",
+                "value": "5047120398",
+                "country": "RU",
+                "is_valid": True,
+            }
+        ]
+    )
+    matcher = Matcher(entries, identifiers=identifiers, list_id="test")
+    found = {c.entry_id: c for c in matcher.match(Query("VOLNA TRADING", inn="5047120398"))}
+    assert found["1"].decision == "match" and found["1"].score == 1.0
+    assert found["2"].decision == "possible" and "runner_up" in found["2"].features["rules"]
