@@ -3,7 +3,7 @@
 `Matcher` is built from the list model's frames (entries, aliases, identifiers) and wires the
 parts together: names (`names.py`, with the Russian organisational terms of `vocabulary.py`),
 blocking (`blocking.py`), scoring (`scoring.py`), the rules (`rules.py`, weights in
-`matching.yaml`) and the explanations (`explanation.py`).
+`matching.yaml`), the explanations (`explanation.py`) and identifiers (`identifiers.py`).
 
 1. Identifiers. A query's RU INN / OGRN that passes its check (python-stdnum) and equals a
    valid list identifier is an identifier match: score 1, decision `match`, ranked above every
@@ -22,18 +22,21 @@ blocking (`blocking.py`), scoring (`scoring.py`), the rules (`rules.py`, weights
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
-from stdnum.ru import inn as ru_inn
-from stdnum.ru import ogrn as ru_ogrn
 
 from assets.resolution.blocking import block, blocking_keys
 from assets.resolution.config import MatchConfig
 from assets.resolution.explanation import explain, matched_tokens
+from assets.resolution.identifiers import (
+    Candidate,
+    IdentifierIndex,
+    Query,
+    QueryIdentifier,
+    parse_identifiers,
+    to_candidate,
+)
 from assets.resolution.names import ACRONYM_MIN_LENGTH, NameForms, name_parts, normalize, skeleton
 from assets.resolution.rules import decide
 from assets.resolution.scoring import ListVariants, TokenTable, score_names
@@ -53,67 +56,8 @@ __all__ = [
 DECISIONS = ("match", "possible", "no_match")
 NAME_KINDS = ("primary", "alias", "weak_alias")
 _KIND_RANK = {kind: rank for rank, kind in enumerate(NAME_KINDS)}
-_VALIDATORS = {"RU_INN": ru_inn.is_valid, "RU_OGRN": ru_ogrn.is_valid}
 _PERSON_TYPES = {"person", "individual", "natural_person"}
 _ORG_TYPES = {"organisation", "organization", "entity", "company", "legal_entity"}
-
-
-@dataclass(frozen=True)
-class Query:
-    """One counterparty to screen (`entity_type`: organisation or person, when known)."""
-
-    name: str
-    inn: str | None = None
-    ogrn: str | None = None
-    identifier: str | None = None
-    country: str | None = None
-    entity_type: str | None = None
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """One list entry found for a query, with its score, decision and reasons."""
-
-    list_id: str
-    entry_id: str
-    matched_name: str
-    matched_name_kind: str
-    score: float
-    decision: str
-    explanation: str
-    features: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class QueryIdentifier:
-    """An identifier given with a query: scheme, compact value and check-digit verdict."""
-
-    scheme: str
-    value: str
-    is_valid: bool | None
-
-
-def parse_identifiers(
-    inn: str | None = None, ogrn: str | None = None, identifier: str | None = None
-) -> list[QueryIdentifier]:
-    """Identifiers of a query. A generic `identifier` gets its scheme from its length
-    (10 or 12 digits: RU_INN; 13 or 15: RU_OGRN; anything else: OTHER, never joined)."""
-    found: list[QueryIdentifier] = []
-    for scheme, raw in (("RU_INN", inn), ("RU_OGRN", ogrn), (None, identifier)):
-        value = "".join(str(raw or "").split())
-        if not value or value.lower() in ("none", "nan", "null"):
-            continue
-        if scheme is None:
-            digits = value.isdigit()
-            if digits and len(value) in (10, 12):
-                scheme = "RU_INN"
-            elif digits and len(value) in (13, 15):
-                scheme = "RU_OGRN"
-            else:
-                scheme = "OTHER"
-        validator = _VALIDATORS.get(scheme)
-        found.append(QueryIdentifier(scheme, value, validator(value) if validator else None))
-    return found
 
 
 def _iso2(country: str | None) -> str | None:
@@ -195,7 +139,7 @@ class Matcher:
             for part in inner:  # short forms and a.k.a. parts inside a name are aliases
                 add(entry_id, part, "weak_alias" if kind == "weak_alias" else "alias")
         self._build_name_index(names)
-        self._build_identifier_index(identifiers)
+        self._identifiers = IdentifierIndex(identifiers)
         self._query_ids: dict[int, list[QueryIdentifier]] = {}
         self._qacronyms = pl.DataFrame(schema={"qid": pl.UInt32, "akey": pl.String})
 
@@ -299,20 +243,6 @@ class Matcher:
             if key.startswith("a:")
         }
         self._entry_names = self._names.group_by("entry_id").agg("name_id")
-
-    def _build_identifier_index(self, identifiers: pl.DataFrame | None) -> None:
-        self._by_identifier: dict[tuple[str, str], set[str]] = {}
-        self._entry_identifiers: dict[str, dict[str, set[str]]] = {}
-        if identifiers is None or not identifiers.height:
-            return
-        valid = identifiers.filter(
-            pl.col("is_valid").fill_null(False) & pl.col("scheme").is_in(list(_VALIDATORS))
-        )
-        for entry_id, scheme, value in valid.select("entry_id", "scheme", "value").iter_rows():
-            compact = "".join(str(value).split())
-            self._by_identifier.setdefault((scheme, compact), set()).add(str(entry_id))
-            per_entry = self._entry_identifiers.setdefault(str(entry_id), {})
-            per_entry.setdefault(scheme, set()).add(compact)
 
     def token_weight(self, token: str) -> float:
         """Rarity weight (idf over list entries) of a skeleton token; unknown tokens weigh most."""
@@ -419,27 +349,6 @@ class Matcher:
         qtokens = self._explode_tokens(qvariants, "qvid", "qtokens", "qpos", "qtok")
         return qinfo, qvariants, qtokens
 
-    def _identifier_facts(self) -> pl.DataFrame:
-        """(qid, entry_id, id_match, id_conflict) for every query-entry pair related by a
-        valid query identifier: equal (a match) or different in the same scheme (a conflict)."""
-        rows: list[tuple[int, str, str | None, str | None]] = []
-        for qid, idents in self._query_ids.items():
-            for ident in idents:
-                if not ident.is_valid:
-                    continue
-                for entry_id in self._by_identifier.get((ident.scheme, ident.value), ()):
-                    rows.append((qid, entry_id, f"{ident.scheme} {ident.value}", None))
-        return pl.DataFrame(
-            rows,
-            schema={
-                "qid": pl.UInt32,
-                "entry_id": pl.String,
-                "id_match": pl.String,
-                "id_conflict": pl.String,
-            },
-            orient="row",
-        )
-
     # --------------------------------------------------------------------------- scoring
     def _score(self, qvariants: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
         """Name scores of the candidate pairs, with acronym matches raised to their score."""
@@ -530,7 +439,7 @@ class Matcher:
         )
         merged = merged.join(facts, on=["qid", "entry_id"], how="left").join(qinfo, on="qid")
         merged = (
-            self._add_conflicts(merged)
+            self._identifiers.add_conflicts(merged, self._query_ids)
             .join(self._entries, on="entry_id", how="left")
             .with_columns(pl.lit(self._tokens.unseen).alias("unseen"))
         )
@@ -539,43 +448,6 @@ class Matcher:
                 pl.col("entry_id").replace_strict(self._entry_name, default=None)
             ),
             pl.col("kind").fill_null("primary"),
-        )
-
-    def _add_conflicts(self, merged: pl.DataFrame) -> pl.DataFrame:
-        """Set `id_conflict` where a valid query identifier differs from the entry's valid
-        identifier of the same scheme; list `invalid_ids` failing their check."""
-        conflicts: list[tuple[int, str, str]] = []
-        invalid: list[tuple[int, str]] = []
-        for qid, idents in self._query_ids.items():
-            bad = [f"{i.scheme} {i.value}" for i in idents if i.is_valid is False]
-            bad += [f"{i.value} (no known scheme)" for i in idents if i.scheme == "OTHER"]
-            if bad:
-                invalid.append((qid, "; ".join(bad)))
-        related = set(self._query_ids)
-        if related:
-            subset = merged.filter(pl.col("qid").is_in(list(related))).select("qid", "entry_id")
-            for qid, entry_id in subset.iter_rows():
-                listed = self._entry_identifiers.get(entry_id, {})
-                for ident in self._query_ids[qid]:
-                    values = listed.get(ident.scheme)
-                    if ident.is_valid and values and ident.value not in values:
-                        conflicts.append(
-                            (qid, entry_id,
-                             f"{ident.scheme} {ident.value} vs {', '.join(sorted(values))}")
-                        )  # fmt: skip
-        conflict_frame = pl.DataFrame(
-            conflicts,
-            schema={"qid": pl.UInt32, "entry_id": pl.String, "conflict": pl.String},
-            orient="row",
-        ).unique(["qid", "entry_id"])
-        invalid_frame = pl.DataFrame(
-            invalid, schema={"qid": pl.UInt32, "invalid_ids": pl.String}, orient="row"
-        )
-        return (
-            merged.join(conflict_frame, on=["qid", "entry_id"], how="left")
-            .with_columns(pl.coalesce("id_conflict", "conflict").alias("id_conflict"))
-            .drop("conflict")
-            .join(invalid_frame, on="qid", how="left")
         )
 
     def _report(self, decided: pl.DataFrame, qtokens: pl.DataFrame) -> pl.DataFrame:
@@ -616,7 +488,7 @@ class Matcher:
         for start in range(0, queries.height, self.config.batch_size):
             batch = queries.slice(start, self.config.batch_size)
             qinfo, qvariants, qtokens = self._prepare(batch)
-            facts = self._identifier_facts()
+            facts = self._identifiers.facts(self._query_ids)
             pairs = pl.concat(
                 [
                     block(qvariants, self._qacronyms, self._keys, self.config.max_candidates),
@@ -673,7 +545,7 @@ class Matcher:
         `explain`). Rows whose entry is unknown or whose name is empty score 0."""
         queries = pairs.with_columns(pl.col("entry_id").cast(pl.String))
         qinfo, qvariants, qtokens = self._prepare(queries)
-        facts = self._identifier_facts()
+        facts = self._identifiers.facts(self._query_ids)
         wanted = queries.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("qid"), "entry_id")
         facts = facts.join(wanted, on=["qid", "entry_id"], how="semi")
         name_pairs = (
@@ -702,20 +574,6 @@ class Matcher:
             .sort("qid")
             .drop("qid")
         )
-
-
-def to_candidate(row: Mapping[str, Any]) -> Candidate:
-    """A `Candidate` from one row of a `screen` result."""
-    return Candidate(
-        list_id=row["list_id"],
-        entry_id=row["entry_id"],
-        matched_name=row["matched_name"],
-        matched_name_kind=row["matched_name_kind"],
-        score=row["score"],
-        decision=row["decision"],
-        explanation=row["explanation"],
-        features=json.loads(row["features"]),
-    )
 
 
 def matcher_from_parsed(
