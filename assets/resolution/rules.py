@@ -3,8 +3,9 @@
 A `Rule` says when it fires (a polars expression over the candidate frame), what it adds to
 the name score (its weight comes from `matching.yaml` through `MatchConfig`), the best
 decision it allows (`cap`) and the sentence that explains it. `decide` applies them all,
-vectorised, in three passes: adjustments and caps, then `ambiguous` (which needs every
-candidate's final score), then identifier matches, which settle everything.
+vectorised, in three passes: adjustments and caps; then `ambiguous` and `runner_up`, which
+compare a query's candidates with each other (their `fires` is worked out there, so only one
+name per query can be a name `match`); then identifier matches, which settle everything.
 
 Columns the rules read (one row per query x entry): `name_score` (best name), `exact`,
 `kind` (primary / alias / weak_alias), `from_weak`, `weak_support`, `qweight` / `cweight`
@@ -215,8 +216,9 @@ ALL_RULES: tuple[Rule, ...] = (*RULES, AMBIGUOUS, RUNNER_UP)
 
 
 def _unmatched_text(row: Mapping[str, Any]) -> str:
-    words = [w for w in (row.get("unmatched"), row.get("c_unmatched_words")) if w]
-    return "unmatched: " + "; ".join(words) if words else "unmatched weight"
+    if row.get("unmatched"):
+        return f"query words not in the entry's name: {row['unmatched']}"
+    return "the entry's name has distinctive words the query lacks"
 
 
 def _by_score(cfg: MatchConfig, score: pl.Expr) -> pl.Expr:
