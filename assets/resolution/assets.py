@@ -1,16 +1,12 @@
 """Screening in the pipeline: every company against every list's latest snapshot."""
 
-from pathlib import Path
-
 import dagster as dg
 import polars as pl
-import yaml
 
 from assets.common.ingest import csv_source_assets
 from assets.common.warehouse import Warehouse, log_step, replace_table
+from assets.resolution.config import MATCHING_FILE
 from assets.resolution.matcher import MatchConfig, Matcher
-
-CONFIG = Path(__file__).with_name("matching.yaml")
 
 _LIST_PARTS = {
     "entries": "select entry_id, entity_type, name, programs, countries, listing_date, remarks, "
@@ -52,10 +48,6 @@ order by party_type, party_key
 """
 
 
-def load_config() -> MatchConfig:
-    return MatchConfig.from_mapping(yaml.safe_load(CONFIG.read_text(encoding="utf-8")) or {})
-
-
 @dg.asset(
     key=["core", "entity_matches"],
     deps=[
@@ -71,7 +63,7 @@ def load_config() -> MatchConfig:
 )
 def entity_matches(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Candidate matches of companies and exporters with list entries: score, decision, why."""
-    config = load_config()
+    config = MatchConfig()  # defaults from matching.yaml
     frames = [pl.DataFrame(schema=_SCHEMA)]
     with warehouse.connect() as con:
         parties = con.sql(_PARTIES).pl()
@@ -125,7 +117,7 @@ def entity_matches(context: dg.AssetExecutionContext, warehouse: Warehouse) -> d
         metadata={
             "candidates": rows_written,
             "matches": matches.filter(pl.col("decision") == "match").height,
-            "config": dg.MetadataValue.path(str(CONFIG)),
+            "config": dg.MetadataValue.path(str(MATCHING_FILE)),
         }
     )
 

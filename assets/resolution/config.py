@@ -48,7 +48,6 @@ class MatchConfig:
     subset_weight: float = float(_D["subset_weight"])
     subset_min_weight: float = float(_D["subset_min_weight"])
     acronym_score: float = float(_D["acronym_score"])
-    acronym_min_length: int = int(_D["acronym_min_length"])
     short_name_weight: float = float(_D["short_name_weight"])
     short_name_damping: float = float(_D["short_name_damping"])
     country_bonus: float = float(_D["country_bonus"])

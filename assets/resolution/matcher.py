@@ -232,7 +232,7 @@ class Matcher:
                 for variant in forms.variants
                 if len(variant) == 1
                 and variant[0].isalpha()
-                and len(variant[0]) >= max(ACRONYM_MIN_LENGTH, self.config.acronym_min_length)
+                and len(variant[0]) >= ACRONYM_MIN_LENGTH
             ],
             schema={"name_id": pl.UInt32, "akey": pl.String, "side": pl.String},
             orient="row",

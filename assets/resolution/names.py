@@ -290,7 +290,8 @@ def _weight(core: tuple[str, ...]) -> float:
 
 # Groups of the legal forms the conflict rule knows; forms not listed (ltd, inc, corp, as...)
 # are compatible with every other. Vocabulary legal forms carry their own group.
-LEGAL_GROUPS: dict[str, str] = {"llc": "llc", "jsc": "jsc", "llp": "llp", "fgup": "unitary"}
+# (rigour's fgup and the Russian forms are the vocabulary's legal-form terms.)
+LEGAL_GROUPS: dict[str, str] = {"llc": "llc", "jsc": "jsc", "llp": "llp"}
 
 
 def legal_group(legal_form: str | None) -> str | None:
