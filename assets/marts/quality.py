@@ -6,7 +6,6 @@ check that mart totals equal the staging totals for the same filter. GX runs on 
 (its SQL datasource fails with DuckDB 2.0) and its Data Docs are rewritten to work offline.
 """
 
-import re
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +17,7 @@ from assets.common.contracts import Contract, contract_for_table, reference_set
 from assets.common.reports import Reports
 from assets.common.sql import quote_ident, table_ref
 from assets.common.warehouse import Warehouse, log_step
+from assets.marts.data_docs import make_offline
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -58,16 +58,6 @@ RECONCILIATIONS = (
     ),
 )
 
-_CDN = re.compile(
-    r"<(?:script|link)\b[^>]*(?:src|href)=\"https?://[^\"]*\"[^>]*>(?:\s*</script>)?"
-    r"|<img\b[^>]*src=\"https?://[^\"]*\"[^>]*>",
-    re.IGNORECASE,
-)
-_OFFLINE_STYLE = (
-    "<style>body{font:14px system-ui,sans-serif;margin:1.5rem}table{border-collapse:collapse}"
-    "td,th{border:1px solid #ddd;padding:.25rem .5rem}.hide{display:none}</style>"
-)
-
 
 def _expectations(contract: Contract, hs6_codes: list[str]) -> list[Any]:
     import great_expectations as gx
@@ -96,13 +86,6 @@ def _expectations(contract: Contract, hs6_codes: list[str]) -> list[Any]:
                 gx.expectations.ExpectColumnValuesToBeInSet(column=column.name, value_set=values)
             )
     return found
-
-
-def _offline(docs: Path) -> None:
-    """Drop CDN scripts, stylesheets and images so that the pages render with no network."""
-    for page in docs.rglob("*.html"):
-        html = _CDN.sub("", page.read_text(encoding="utf-8"))
-        page.write_text(html.replace("</head>", _OFFLINE_STYLE + "</head>", 1), encoding="utf-8")
 
 
 def _frame(con: duckdb.DuckDBPyConnection, mart: str) -> "pd.DataFrame":
@@ -227,7 +210,7 @@ def run_suites(con: duckdb.DuckDBPyConnection, docs: Path) -> list[dict[str, Any
                 )
     # Once for all suites: an UpdateDataDocsAction per checkpoint rebuilds the whole site each time.
     context.build_data_docs()
-    _offline(docs)
+    make_offline(docs)
     return results
 
 
