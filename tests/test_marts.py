@@ -119,20 +119,33 @@ def test_every_planted_third_country_route_is_flagged(
 def test_controls_in_force_and_defence_end_use_are_flagged(
     warehouse: duckdb.DuckDBPyConnection,
 ) -> None:
-    after_taiwan_step = {
-        s.declaration_id
-        for s in spec.planted_cnc_shipments()
-        if s.declaration_date >= spec.CONTROL_DATES[1]
-    }
+    # Taiwan's step governs exports from Taiwan; Taiwan-made goods re-exported from a third
+    # country after it took effect are flagged as routed, with the step named in the evidence.
+    after_taiwan_step = [
+        s for s in spec.planted_cnc_shipments() if s.declaration_date >= spec.CONTROL_DATES[1]
+    ]
     flagged = {
         row[0]
         for row in _rows(
             warehouse,
             "select declaration_id from marts.flagged_shipments "
-            "where reason = 'controlled_after_effective' and evidence like '%TW-2024-03-08%'",
+            "where reason = 'controlled_after_effective' "
+            "and list_contains(measures_in_force, 'TW-2024-03-08') "
+            "and evidence like '%TW-2024-03-08%'",
         )
     }
-    assert flagged == after_taiwan_step
+    assert flagged == {s.declaration_id for s in after_taiwan_step if s.dispatch_country == "TW"}
+    reexported = {
+        row[0]
+        for row in _rows(
+            warehouse,
+            "select declaration_id from marts.flagged_shipments "
+            "where reason = 'routed_via_third_country' and evidence like '%re-exported after%' "
+            "and evidence like '%TW-2024-03-08%'",
+        )
+    }
+    assert reexported == {s.declaration_id for s in after_taiwan_step if s.dispatch_country != "TW"}
+    assert reexported, "the demo plants re-exports via TR and CN after Taiwan's step"
     defence_flags = _rows(
         warehouse,
         "select count(*) from marts.flagged_shipments "

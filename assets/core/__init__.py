@@ -4,7 +4,7 @@ from assets.common.sql_assets import sql_table_asset
 
 _CORE = {
     "shipments": "Import declarations with the importer's sanctions status on two clocks.",
-    "shipment_controls": "Each shipment's control measures, and whether they applied and bound.",
+    "shipment_controls": "Each shipment's control measures: how each concerns it, and if in force.",
     "companies": "Russian companies resolved by INN across customs, tax and sanctions data.",
     "company_sales": "Sales per company and year, with the share sold to defence buyers.",
 }

@@ -17,20 +17,11 @@ from assets.common.contracts import Contract, contract_for_table, reference_set
 from assets.common.reports import Reports
 from assets.common.sql import quote_ident, table_ref
 from assets.common.warehouse import Warehouse, log_step
+from assets.marts.catalog import MARTS
 from assets.marts.data_docs import make_offline
 
 if TYPE_CHECKING:
     import pandas as pd
-
-MARTS = (
-    "dual_use_trade_monthly",
-    "mirror_trade_monthly",
-    "importer_profile",
-    "flagged_shipments",
-    "transshipment_routes",
-    "sanctions_list_changes",
-    "screening_matches",
-)
 
 # (name, mart-side values, staging-side values): their totals must agree to the cent.
 RECONCILIATIONS = (

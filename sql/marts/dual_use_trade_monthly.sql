@@ -1,10 +1,13 @@
 -- marts.dual_use_trade_monthly
--- Grain: exporter country x importer country x month x HS-6 x control tag.
--- Keys: exporter_country, importer_country, month, hs6, control_tag.
+-- Grain: exporter country x importer country x origin country x month x HS-6 x control tag.
+-- Keys: exporter_country, importer_country, origin_country, month, hs6, control_tag.
 -- Partitioned by month: month (a run rebuilds the months it covers).
--- Only goods on a control list; a code under several measures appears once per tag.
--- value_after_control_effective counts shipments made on or after the measure took effect,
--- where the measure binds the goods' origin country (or is a joint list such as the CHPL).
+-- Only goods on a control list, under the measures that concern them (core.shipment_controls:
+-- a national measure concerns goods shipped from or made in its country; a joint list such as
+-- the CHPL, every route); a code under several measures appears once per tag.
+-- value_after_control_effective: shipped on or after the measure took effect, from a country
+-- whose exports it governs; value_reexported_after_control_effective: made in such a country
+-- and re-exported from another on or after that date.
 -- control_coverage 'specification' marks a step that controls goods by technical specification:
 -- its values are of goods that may, not must, have been controlled.
 with shipments as not materialized (
@@ -31,6 +34,7 @@ list_versions as (
 select
     shipments.exporter_country,
     shipments.importer_country,
+    shipments.origin_country,
     shipments.declaration_month as month,
     shipments.hs6,
     controls.control_tag,
@@ -52,12 +56,21 @@ select
     round(
         coalesce(
             fsum(shipments.statistical_value_usd) filter (
-                controls.applies_to_origin and controls.after_effective
+                controls.governs and controls.after_effective
             ),
             0
         ),
         2
     ) as value_after_control_effective,
+    round(
+        coalesce(
+            fsum(shipments.statistical_value_usd) filter (
+                controls.relation = 'reexported_via_third_country' and controls.after_effective
+            ),
+            0
+        ),
+        2
+    ) as value_reexported_after_control_effective,
     any_value(list_versions.versions) as sanctions_list_versions
 from shipments
 inner join controls on shipments.declaration_id = controls.declaration_id
@@ -65,6 +78,7 @@ cross join list_versions
 group by
     shipments.exporter_country,
     shipments.importer_country,
+    shipments.origin_country,
     shipments.declaration_month,
     shipments.hs6,
     controls.control_tag,

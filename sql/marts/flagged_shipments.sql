@@ -2,12 +2,14 @@
 -- Grain: one row per shipment and reason. Keys: declaration_id, reason.
 -- Partitioned by month: declaration_date (a run rebuilds the months it covers).
 -- Reasons: listed_at_shipment (importer on a sanctions list on the declaration date),
--- listed_later (listed now but not then), controlled_after_effective (an export control of the
--- goods' origin country or a joint list covered the HS-6 and had taken effect; a measure that
--- controls by technical specification is not enough),
+-- listed_later (listed now but not then), controlled_after_effective (a measure governing the
+-- export covered its HS-6 and had taken effect: a control of the country it was dispatched
+-- from, national or a joint list's author; a measure that controls by technical specification
+-- is not enough; measures_in_force names them),
 -- defence_end_user (controlled goods bought by an importer that sold at least half of that
 -- year's sales to defence-register companies), routed_via_third_country (controlled goods whose
--- origin differs from the dispatch country). evidence says what to check.
+-- origin differs from the dispatch country; the evidence names the export controls of the
+-- origin country in force when they were re-exported). evidence says what to check.
 with shipments as not materialized (
     select
         *,
@@ -19,12 +21,22 @@ controls as (
     select
         declaration_id,
         list_sort(list(distinct control_tag)) as control_tags,
+        list_sort(list(distinct measure_id) filter (
+            governs and after_effective and coverage = 'hs_code'
+        )) as measures_in_force,
         string_agg(
             distinct measure_id || ' (effective ' || effective_from || ')', '; '
             order by measure_id || ' (effective ' || effective_from || ')'
         ) filter (
-            applies_to_origin and after_effective and coverage = 'hs_code'
-        ) as measures_in_force
+            governs and after_effective and coverage = 'hs_code'
+        ) as measures_in_force_text,
+        string_agg(
+            distinct measure_id || ' (effective ' || effective_from || ')', '; '
+            order by measure_id || ' (effective ' || effective_from || ')'
+        ) filter (
+            relation = 'reexported_via_third_country' and after_effective
+            and coverage = 'hs_code'
+        ) as reexported_after
     from core.shipment_controls
     group by declaration_id
 ),
@@ -54,10 +66,10 @@ flags as (
         controls.declaration_id,
         'controlled_after_effective' as reason,
         'HS ' || shipments.hs6 || ' from ' || shipments.origin_country || ' under '
-        || controls.measures_in_force as evidence
+        || controls.measures_in_force_text as evidence
     from controls
     inner join shipments on controls.declaration_id = shipments.declaration_id
-    where controls.measures_in_force is not null
+    where controls.measures_in_force_text is not null
     union all
     select
         controls.declaration_id,
@@ -75,7 +87,11 @@ flags as (
         'routed_via_third_country' as reason,
         'made in ' || shipments.origin_country || ', dispatched from '
         || shipments.dispatch_country || ' by an exporter in ' || shipments.exporter_country
-            as evidence
+        || coalesce(
+            '; re-exported after ' || controls.reexported_after
+            || ' took effect where the goods were made (it governs exports from there only)',
+            ''
+        ) as evidence
     from controls
     inner join shipments on controls.declaration_id = shipments.declaration_id
     where shipments.routed_via_third_country
@@ -96,6 +112,7 @@ select
     shipments.commodity_code,
     shipments.hs6,
     controls.control_tags,
+    coalesce(controls.measures_in_force, []) as measures_in_force,
     shipments.goods_description,
     shipments.statistical_value_usd,
     shipments.importer_list_entries,

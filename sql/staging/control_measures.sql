@@ -8,7 +8,10 @@ with validated_rows as not materialized (
 select
     measure_id,
     jurisdiction,
+    governs_exports_from,
+    authority,
     list_name,
+    reference,
     announced_on,
     effective_from,
     hs6,
