@@ -23,6 +23,7 @@ from assets.marts.data_docs import make_offline
 if TYPE_CHECKING:
     import pandas as pd
 
+
 # (name, mart-side values, staging-side values): their totals must agree to the cent.
 RECONCILIATIONS = (
     (
