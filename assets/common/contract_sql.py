@@ -16,7 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from assets.common.contracts import CONTROL_REASON, PRINTABLE_TEXT, Column, Contract
+from assets.common.contracts import PRINTABLE_TEXT, Column, Contract, key_sentence
+from assets.common.rule_sentences import sentence
 from assets.common.sql import quote_ident
 
 # What polars' `str.strip_chars()` removes: Unicode White_Space.
@@ -100,20 +101,19 @@ def _rules(column: Column, query: _Query) -> list[_Rule]:
     value, text = f"_v.{quote_ident(name)}", f"_v.{quote_ident('_t_' + name)}"
     rules: list[_Rule] = []
 
-    def rule(suffix: str, broken: str, reason: str, *, got: bool = True) -> None:
-        said = query.bind(f"{name}__{suffix}_reason", f"{name}: {reason}")
+    def rule(suffix: str, broken: str, kind: str, *, got: bool = True) -> None:
+        said = query.bind(f"{name}__{suffix}_reason", f"{name}: {sentence(column, kind)}")
         shown = f"concat({said}, ' (got ', left({value}::varchar, 40), ')')" if got else said
         rules.append(_Rule(broken, shown))
 
     cast_failed = "false"
     if column.logical_type != "string":
         cast_failed = f"({text} is not null and {value} is null)"
-        said = query.bind(f"{name}__cast_reason", f"{name}: cannot read ")
-        kind = query.bind(f"{name}__cast_type", f" as {column.logical_type}")
-        rules.append(_Rule(cast_failed, f"concat({said}, left({text}, 40), {kind})"))
+        said = query.bind(f"{name}__cast_reason", f"{name}: {sentence(column, 'type')} (got ")
+        rules.append(_Rule(cast_failed, f"concat({said}, left({text}, 40), ')')"))
     if column.logical_type == "string":
         printable = query.bind("_printable", PRINTABLE_TEXT)
-        rule("control", f"not regexp_matches({value}, {printable})", CONTROL_REASON)
+        rule("control", f"not regexp_matches({value}, {printable})", "control")
     if column.required:
         # a NaN ("nan", "NAN") is no amount: empty, as the reference (pandera) counts it too
         missing = (
@@ -122,20 +122,19 @@ def _rules(column: Column, query: _Query) -> list[_Rule]:
             else (f"{value} is null")
         )
         broken = f"{missing} and not {cast_failed}"
-        rule("required", broken, "is required but empty", got=False)
+        rule("required", broken, "required", got=False)
     if column.pattern is not None:
         pattern = column.pattern if column.pattern.startswith("^") else f"^{column.pattern}"
         bound = query.bind(f"{name}__pattern", pattern)
-        rule("pattern", f"not regexp_matches({value}, {bound})", f"must match {column.pattern}")
+        rule("pattern", f"not regexp_matches({value}, {bound})", "pattern")
     if column.minimum is not None:
         bound = query.bind(f"{name}__minimum", column.minimum)
-        rule("minimum", f"{value} < {bound}", f"must be >= {column.minimum}")
+        rule("minimum", f"{value} < {bound}", "minimum")
     if column.maximum is not None:
         bound = query.bind(f"{name}__maximum", column.maximum)
-        rule("maximum", f"{value} > {bound}", f"must be <= {column.maximum}")
+        rule("maximum", f"{value} > {bound}", "maximum")
     if column.allowed_values() is not None:
-        label = column.reference_set or ", ".join(column.allowed_values() or [])
-        rule("allowed", f"not _v.{quote_ident('_in_' + name)}", f"must be one of {label}")
+        rule("allowed", f"not _v.{quote_ident('_in_' + name)}", "allowed")
     return rules
 
 
@@ -250,11 +249,12 @@ def checked_rows_query(
             f"_v.{quote_ident(k)} = {alias}.{quote_ident(k)}" for k in [*scope, *keys]
         )
         joins.append(f"left join {relation} on {on}")
-        label = query.bind(f"_key{number}__label", f"{' + '.join(keys)}: repeats the key of row ")
+        said = f"{' + '.join(keys)}: {key_sentence(contract, keys)} (row "
+        label = query.bind(f"_key{number}__label", said)
         rules.append(
             _Rule(
                 f"_v.{ROW_ORDER_COLUMN} <> {alias}._first",
-                f"concat({label}, {alias}._first)",
+                f"concat({label}, {alias}._first, ')')",
             )
         )
     if extra_reasons is not None:

@@ -17,6 +17,7 @@ import pycountry
 import yaml
 
 from assets.common.paths import CONTRACTS_DIR
+from assets.common.rule_sentences import check_message, sentence
 
 if TYPE_CHECKING:
     import pandera.polars as pa
@@ -38,7 +39,7 @@ PRINTABLE_TEXT = (  # escapes every regex engine here reads alike (Python, Rust,
     + "\u202a-\u202e\u2066-\u2069"  # the characters themselves: no escape common to all three
     + "]*$"
 )
-CONTROL_REASON = "contains a control character"
+CONTROL_REASON = "contains a control character"  # the `control` rule's sentence
 
 
 class ContractViolation(ValueError):
@@ -75,6 +76,8 @@ class Column:
     identifier_scheme: str | None = None
     physical_type: str | None = None
     primary_key: bool = False
+    # the contract's own sentence for a rule (`ruleMessages`), instead of the derived one
+    messages: tuple[tuple[str, str], ...] = ()
 
     @property
     def dtype(self) -> type[pl.DataType]:
@@ -114,6 +117,10 @@ def _column(prop: dict[str, Any]) -> Column:
     options = prop.get("logicalTypeOptions") or {}
     custom = {item["property"]: item["value"] for item in prop.get("customProperties") or []}
     valid = custom.get("validValues")
+    messages = tuple(
+        (rule, check_message(rule, str(text)))
+        for rule, text in (custom.get("ruleMessages") or {}).items()
+    )
     return Column(
         name=prop["name"],
         logical_type=prop["logicalType"],
@@ -129,6 +136,7 @@ def _column(prop: dict[str, Any]) -> Column:
         identifier_scheme=custom.get("identifierScheme"),
         physical_type=prop.get("physicalType"),
         primary_key=bool(prop.get("primaryKey", False)),
+        messages=messages,
     )
 
 
@@ -178,22 +186,28 @@ def pandera_schema(contract: Contract) -> pa.DataFrameSchema:
     for column in contract.columns:
         checks: list[pa.Check] = []
         if column.logical_type == "string":
-            checks.append(pa.Check.str_matches(PRINTABLE_TEXT, error=CONTROL_REASON))
+            checks.append(pa.Check.str_matches(PRINTABLE_TEXT, error=sentence(column, "control")))
         if column.pattern is not None:
             # `\d` is any Unicode digit to polars and an ASCII digit to DuckDB: ASCII it is
             ascii_pattern = column.pattern.replace("\\d", "[0-9]")
-            checks.append(pa.Check.str_matches(ascii_pattern, error=f"must match {column.pattern}"))
+            checks.append(pa.Check.str_matches(ascii_pattern, error=sentence(column, "pattern")))
         if column.minimum is not None:
-            checks.append(pa.Check.ge(column.minimum, error=f"must be >= {column.minimum}"))
+            checks.append(pa.Check.ge(column.minimum, error=sentence(column, "minimum")))
         if column.maximum is not None:
-            checks.append(pa.Check.le(column.maximum, error=f"must be <= {column.maximum}"))
+            checks.append(pa.Check.le(column.maximum, error=sentence(column, "maximum")))
         allowed = column.allowed_values()
         if allowed is not None:
             typed = pl.Series(allowed, dtype=pl.String).cast(column.dtype).to_list()
-            label = column.reference_set or ", ".join(allowed)
-            checks.append(pa.Check.isin(typed, error=f"must be one of {label}"))
+            checks.append(pa.Check.isin(typed, error=sentence(column, "allowed")))
         columns[column.name] = pa.Column(column.dtype, checks=checks, nullable=not column.required)
     return pa.DataFrameSchema(columns, name=contract.id, strict=False)
+
+
+def key_sentence(contract: Contract, keys: tuple[str, ...]) -> str:
+    """The sentence for a repeated key: the key column's own, when the key is one column."""
+    by_name = {c.name: c for c in contract.columns}
+    own = by_name[keys[0]] if len(keys) == 1 else Column(" + ".join(keys), "string", "")
+    return sentence(own, "unique")
 
 
 @dataclass(frozen=True)
@@ -254,9 +268,9 @@ def validate(frame: pl.DataFrame, contract: Contract, keep: list[str] | None = N
             "_idx",
             pl.lit(column.name).alias("_column"),
             pl.concat_str(
-                pl.lit(f"{column.name}: cannot read "),
+                pl.lit(f"{column.name}: {sentence(column, 'type')} (got "),
                 raw_text.str.slice(0, 40),
-                pl.lit(f" as {column.logical_type}"),
+                pl.lit(")"),
             ).alias("reason"),
         )
         reasons.append(failed)
@@ -273,11 +287,12 @@ def validate(frame: pl.DataFrame, contract: Contract, keep: list[str] | None = N
         if cases.filter(pl.col("index").is_null()).height:
             summary = cases.filter(pl.col("index").is_null()).select("column", "check").rows()
             raise ContractViolation(f"{contract.id}: schema-level failure {summary}") from errors
+        required = {c.name: sentence(c, "required") for c in contract.columns}
         checked = cases.select(
             pl.col("index").cast(pl.UInt32).alias("_idx"),
             pl.col("column").alias("_column"),
             pl.when(pl.col("check") == "not_nullable")
-            .then(pl.format("{}: is required but empty", pl.col("column")))
+            .then(pl.format("{}: {}", pl.col("column"), pl.col("column").replace(required)))
             .otherwise(
                 pl.format(
                     "{}: {} (got {})",
@@ -297,15 +312,14 @@ def validate(frame: pl.DataFrame, contract: Contract, keep: list[str] | None = N
         present = typed.filter(pl.all_horizontal(pl.col(k).is_not_null() for k in keys))
         first = present.group_by(keys).agg(pl.col("_idx").min().alias("_first"))
         label = " + ".join(keys)
+        said = f"{label}: {key_sentence(contract, keys)} (row "
         dupes = (
             present.join(first, on=list(keys))
             .filter(pl.col("_idx") != pl.col("_first"))
             .select(
                 "_idx",
                 pl.lit(label).alias("_column"),
-                pl.format(
-                    "{}: repeats the key of row {}", pl.lit(label), pl.col("_first") + 1
-                ).alias("reason"),
+                pl.format("{}{})", pl.lit(said), pl.col("_first") + 1).alias("reason"),
             )
         )
         reasons.append(dupes)

@@ -22,7 +22,10 @@ Rule kinds (each an item of `datasetRules` with `rule:` and its settings):
 - `conflicting_keys`: rows of one file sharing the primary key but differing elsewhere are all
   quarantined (a plain repeat is left to the key rule: the first row wins).
 
-Values and settings are bound as parameters; only identifiers from the contract enter the text.
+Each reason reads `<column>: <sentence> (<detail>)`, as the column rules' do
+(`assets.common.rule_sentences`): the sentence says what kind of problem it is, the detail which
+value or row. Values and settings are bound as parameters; only identifiers from the contract
+enter the text.
 """
 
 from __future__ import annotations
@@ -87,7 +90,7 @@ def _unique_across_files(run: Run, rule: dict[str, Any]) -> str | None:
     on = " and ".join(f"r.{sql.quote_ident(k.name)} = e.{sql.quote_ident(k.name)}" for k in keys)
     present = " and ".join(f"{sql.quote_ident(k.name)} is not null" for k in keys)
     label = " + ".join(k.name for k in keys)
-    params["unique__label"] = f"{label}: already loaded from "
+    params["unique__label"] = f"{label}: already loaded from another file ("
     received = (
         f"select source_file, source_row_number, {PARTITION_COLUMN}, {texts}, false as staged "  # noqa: S608
         f"from {run_rows}"
@@ -122,7 +125,7 @@ def _unique_across_files(run: Run, rule: dict[str, Any]) -> str | None:
         )
         select source_file, source_row_number,
             concat($unique__label, other_file, ' row ', other_row,
-                ' (this row: ', source_file, ' row ', source_row_number, ')') as reason
+                '; this row: ', source_file, ' row ', source_row_number, ')') as reason
         from earlier
     """  # noqa: S608
 
@@ -134,12 +137,14 @@ def _date_in_file_month(run: Run, rule: dict[str, Any]) -> str | None:
     name = rule["column"]
     day = _date(contract, name, params)
     params["month__tolerance"] = int(rule.get("tolerance_days", 0))
-    params["month__label"] = f"{name}: "
+    tolerance = params["month__tolerance"]
+    margin = f" by more than {tolerance} days" if tolerance else ""
+    params["month__label"] = f"{name}: outside the file's month{margin} (got "
     start = f"strptime({PARTITION_COLUMN} || '-01', '%Y-%m-%d')::date"
     return f"""
         select source_file, source_row_number,
-            concat($month__label, strftime(day, '%Y-%m-%d'), ' is outside the file''s month ',
-                {PARTITION_COLUMN}, ' (tolerance ', $month__tolerance, ' days)') as reason
+            concat($month__label, strftime(day, '%Y-%m-%d'), ' in the file of ',
+                {PARTITION_COLUMN}, ')') as reason
         from (select source_file, source_row_number, {PARTITION_COLUMN}, {day} as day,
               {start} as month_start from {run_rows})
         where day < month_start - $month__tolerance::integer
@@ -293,7 +298,9 @@ def _conflicting_keys(run: Run, rule: dict[str, Any]) -> str:
     names = ", ".join(sql.quote_ident(k.name) for k in keys)
     present = " and ".join(f"{sql.quote_ident(k.name)} is not null" for k in keys)
     row_value = "[" + ", ".join(received_text(c)[0] for c in others) + "]::varchar[]"
-    params["conflict__label"] = f"{' + '.join(contract.primary_key)}: conflicting rows for one key"
+    params["conflict__label"] = (
+        f"{' + '.join(contract.primary_key)}: conflicting rows for one key, none is used (rows "
+    )
     return f"""
         with keyed as (
             select source_file, source_row_number, {key_texts}, {row_value} as content
@@ -306,8 +313,7 @@ def _conflicting_keys(run: Run, rule: dict[str, Any]) -> str:
             group by all having count(distinct content) > 1
         )
         select k.source_file, k.source_row_number,
-            concat($conflict__label, ' (rows ', array_to_string(c.row_numbers, ', '),
-                '): none is used') as reason
+            concat($conflict__label, array_to_string(c.row_numbers, ', '), ')') as reason
         from keyed as k join conflicted as c using (source_file, {names})
     """  # noqa: S608
 

@@ -96,16 +96,20 @@ def test_each_broken_rule_quarantines_the_row_with_a_reason() -> None:
             strict=True,
         )
     )
-    assert "cannot read" in reasons["10702030/150323/0000002"][0]
-    assert "cannot read" in reasons["10702030/150323/0000003"][0]
-    assert reasons["10702030/150323/0000004"] == ["statistical_value_usd: must be >= 0 (got -4.0)"]
+    assert "not a valid YYYY-MM-DD date" in reasons["10702030/150323/0000002"][0]
+    assert "not a number" in reasons["10702030/150323/0000003"][0]
+    assert reasons["10702030/150323/0000004"] == [
+        "statistical_value_usd: must not be negative (got -4.0)"
+    ]
     assert reasons["10702030/150323/0000005"] == [
-        "origin_country: must be one of iso3166_alpha2 (got XX)"
+        "origin_country: not an ISO country code (got XX)"
     ]
     assert reasons["10702030/150323/0000006"][0].startswith("commodity_code")
-    assert "repeats the key of row 1" in reasons["10702030/150323/0012345"][0]
+    assert reasons["10702030/150323/0012345"] == [
+        "declaration_id: duplicate of an earlier row, which is kept (row 1)"
+    ]
     assert reasons["10702030/150323/0000009"] == [  # every reason, not just the first
-        "dispatch_country: must be one of iso3166_alpha2 (got XX)",
+        "dispatch_country: not an ISO country code (got XX)",
         "importer_inn: is required but empty",
     ]
     assert reasons[""] == ["declaration_id: is required but empty"]
@@ -139,7 +143,7 @@ def test_composite_keys_are_unique() -> None:
     }
     result = validate(pl.DataFrame([row, row]), load_contract("trade_statistics"))
     assert result.valid.height == 1
-    assert "repeats the key" in result.quarantined.item(0, REASONS_COLUMN)[0]
+    assert "duplicate of an earlier row" in result.quarantined.item(0, REASONS_COLUMN)[0]
 
 
 def test_the_data_dictionary_is_generated_from_the_contracts() -> None:

@@ -118,10 +118,10 @@ def test_approval_rows_are_checked_and_bad_ones_reported(tmp_path: Path) -> None
     assert "snapshot_sha256" in by_row[2]
     assert "not a registered list" in by_row[3]
     assert "reviewer: is required" in by_row[4]
-    assert "approved_on: cannot read" in by_row[5]
+    assert "approved_on: not a valid" in by_row[5]
     assert "after today" in by_row[6]
     assert "fields" in by_row[7]
-    assert "repeats the key of row" in by_row[8]
+    assert "duplicate of an earlier row, which is kept (row" in by_row[8]
 
 
 def test_unreadable_approval_files_are_refused_whole(tmp_path: Path) -> None:
