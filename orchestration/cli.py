@@ -13,6 +13,10 @@ stderr and exit code 1, without a traceback; a failed build names each failed st
 line of its error and says whether the published warehouse changed. `demo` first checks that
 every folder it writes can be created and written. Anything else is a bug and keeps its
 traceback. `CHOKEPOINT_DEBUG=1` shows tracebacks for every error, Dagster's included.
+
+`demo` and `build` print one line per layer and keep Dagster's log in `<data dir>/logs/`
+(`orchestration/console.py`); `demo` ends with where everything is and the headline figures.
+`--verbose` (or `CHOKEPOINT_VERBOSE=1`) shows Dagster's log on the console instead.
 """
 
 from __future__ import annotations
@@ -272,29 +276,24 @@ def build(
 ) -> bool:
     """Run a job (every asset by default) over the landed months (or `months`, first and last).
 
-    True when the run succeeded.
+    Quiet unless `verbose()` or `debugging()`: one line per layer, Dagster's log in a file
+    (`orchestration/console.py`). True when the run succeeded.
     """
-    import dagster as dg
-
-    from assets.common.landing import months_delivered
-    from assets.common.partitions import range_tags, register_months
-    from orchestration.definitions import build_definitions
+    from orchestration import console
 
     first, last = months or landed_months(settings)
     before = file_state(settings.warehouse_path)
-    definitions = build_definitions(settings)
-    job = definitions.resolve_job_def(job_name)
-    if not debugging():
-        job = job.with_logger_defs({"console": console_logger_without_tracebacks()})
-    with dg.DagsterInstance.get() as instance:
-        # every delivered month is a partition (the sensors register them the same way)
-        register_months(instance, months_delivered(settings.landing_dir))
-        result = job.execute_in_process(
-            instance=instance,
-            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-            tags=range_tags(first, last) if job.partitions_def is not None else {},
-            raise_on_error=False,
-        )
+    log_path = (
+        None if debugging() or console.verbose() else console.new_log_path(settings, job_name)
+    )
+    with contextlib.ExitStack() as stack:
+        log = screen = None
+        if log_path is not None:
+            log_path.parent.mkdir(parents=True, exist_ok=True)
+            print(f"{job_name} over {first}..{last}; Dagster's log: {log_path}", flush=True)
+            log = stack.enter_context(log_path.open("a", encoding="utf-8", buffering=1))
+            screen = stack.enter_context(console.output_to(log))
+        result, progress = _execute(settings, (first, last), job_name, log, screen)
     for evaluation in result.get_asset_check_evaluations():
         if not evaluation.passed:
             key = evaluation.asset_check_key
@@ -302,6 +301,9 @@ def build(
                 f"check failed: {key.asset_key.to_user_string()} {key.name}: "
                 f"{evaluation.description or ''}"
             )
+    if progress is not None:
+        passed, failed = progress.checks()
+        print(f"checks: {passed} passed, {failed} failed")
     failures = run_failures(result)
     for line in failures:
         print(f"chokepoint: error: {line}", file=sys.stderr)
@@ -312,11 +314,64 @@ def build(
             f"chokepoint: {warehouse_outcome(settings.warehouse_path, before)}{hint}",
             file=sys.stderr,
         )
+        if log_path is not None:
+            print(f"chokepoint: Dagster's log, tracebacks included: {log_path}", file=sys.stderr)
     return result.success
 
 
-def demo(_: argparse.Namespace) -> int:
+def _execute(
+    settings: Settings,
+    months: tuple[str, str],
+    job_name: str,
+    log: Any = None,
+    screen: Any = None,
+) -> tuple[Any, Any]:
+    """Execute the job in process; with `log`, Dagster logs there and layers print to `screen`."""
+    import dagster as dg
+
+    from assets.common.landing import months_delivered
+    from assets.common.partitions import range_tags, register_months
+    from orchestration import console
+    from orchestration.definitions import build_definitions
+
+    definitions = build_definitions(settings)
+    job = definitions.resolve_job_def(job_name)
+    progress = None
+    level = "INFO"
+    if log is not None:
+        progress = console.Progress(console.layers_of(job), screen)
+        job = job.with_logger_defs({"console": console.file_logger(log, progress)})
+        level = "DEBUG"
+    elif not debugging():
+        job = job.with_logger_defs({"console": console_logger_without_tracebacks()})
+    with dg.DagsterInstance.get() as instance:
+        # every delivered month is a partition (the sensors register them the same way)
+        register_months(instance, months_delivered(settings.landing_dir))
+        result = job.execute_in_process(
+            instance=instance,
+            run_config={"loggers": {"console": {"config": {"log_level": level}}}},
+            tags=range_tags(*months) if job.partitions_def is not None else {},
+            raise_on_error=False,
+        )
+    if progress is not None:
+        progress.finish()
+    return result, progress
+
+
+def add_verbose(parser: argparse.ArgumentParser) -> None:
+    """`--verbose`: Dagster's log on the console, not a line per layer (CHOKEPOINT_VERBOSE=1)."""
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="show Dagster's log on the console instead of one line per layer "
+        "(or set CHOKEPOINT_VERBOSE=1)",
+    )
+
+
+def demo(args: argparse.Namespace) -> int:
     """Seed the landing area with the demo data and build everything."""
+    if getattr(args, "verbose", False):
+        os.environ["CHOKEPOINT_VERBOSE"] = "1"
     try:
         settings = Settings.from_env()
     except ValueError as error:
@@ -339,12 +394,24 @@ def demo(_: argparse.Namespace) -> int:
         outcome = warehouse_outcome(settings.warehouse_path, before)
         raise CommandError(f"{describe(cause)}; {outcome}") from error
     print(f"build {'succeeded' if ok else 'FAILED'} in {time.monotonic() - started:.0f} s")
-    print(f"warehouse (read this):  {settings.warehouse_path}")
-    print(f"reports:                {settings.reports_dir}")
-    print(f"dagster runs and logs:  {settings.dagster_home}")
-    if ok:
-        print("query it: see README.md, 'A tour of the marts'")
-    return 0 if ok else 1
+    if not ok:
+        return 1
+    from orchestration import console
+
+    log = None if debugging() or console.verbose() else console.latest_log(settings)
+    for label, path in (
+        ("warehouse (read this)", settings.warehouse_path),
+        ("report", settings.reports_dir / "report.html"),
+        ("Data Docs", settings.reports_dir / "data_docs" / "index.html"),
+        ("Dagster's log", log),
+        ("dagster runs", settings.dagster_home),
+    ):
+        if path is not None:
+            print(f"{label + ':':<24}{path}")
+    for line in console.headline(settings.warehouse_path):
+        print(line)
+    print("query it: see README.md, 'A tour of the marts'")
+    return 0
 
 
 def dictionary(_: argparse.Namespace) -> int:
@@ -377,7 +444,10 @@ def main(argv: list[str] | None = None) -> int:
         ("dagster-home", home, "create DAGSTER_HOME (telemetry off) and print its path"),
         ("dictionary", dictionary, "write docs/data_dictionary.md from the data contracts"),
     ):
-        commands.add_parser(name, help=text, description=text).set_defaults(run=run)
+        command = commands.add_parser(name, help=text, description=text)
+        command.set_defaults(run=run)
+        if name == "demo":
+            add_verbose(command)
     register(commands)
     given = sys.argv[1:] if argv is None else list(argv)
     args, unknown = parser.parse_known_args(given)

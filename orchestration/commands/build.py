@@ -1,7 +1,8 @@
 """`chokepoint build [--months FROM..TO] [--family NAME]`: one run over the landed months.
 
-Wraps `orchestration.cli.build` (Dagster's log shows each step as it runs; failed checks and
-failed steps are summed up at the end in one line each). Without `--months` the run covers
+Wraps `orchestration.cli.build` (one line per layer as it ends, Dagster's log in a file under
+`<data dir>/logs/`, `--verbose` for Dagster's log on the console; failed checks and failed steps
+are summed up at the end in one line each). Without `--months` the run covers
 every month from the first to the last with a customs file in the landing area. With
 `--family` the run is that family's `load_<family>` job (what its sensor launches).
 """
@@ -9,6 +10,7 @@ every month from the first to the last with a customs file in the landing area. 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import time
 from typing import Any
@@ -23,6 +25,8 @@ _RANGE = re.compile(
 
 
 def add_to(commands: Any) -> None:
+    from orchestration import cli
+
     parser = add_command(
         commands,
         "build",
@@ -40,6 +44,7 @@ def add_to(commands: Any) -> None:
         choices=[family.name for family in FAMILIES],
         help="only this source family and what depends on it (the job its sensor launches)",
     )
+    cli.add_verbose(parser)
     parser.set_defaults(run=run)
 
 
@@ -58,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
     from orchestration import cli
 
     months = month_range(args.months) if args.months else None
+    if args.verbose:
+        os.environ["CHOKEPOINT_VERBOSE"] = "1"
     settings = current_settings()
     cli.check_writable(cli.writable_folders(settings))
     cli.prepare_dagster_home(settings)
