@@ -1,7 +1,6 @@
 """Publication: the last step of a build records what it made and publishes it for readers."""
 
 import json
-import shutil
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -10,6 +9,7 @@ from typing import Any
 import dagster as dg
 import duckdb
 
+from assets.audit import findings
 from assets.audit import manifest as runs
 from assets.audit.report import render
 from assets.common.reports import Reports
@@ -58,15 +58,20 @@ def publication_asset(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
         now = datetime.now(UTC)
         with warehouse.connect() as con:
             tables = runs.table_checksums(con)
+            checks = runs.check_results(context)
+            expectations = runs.expectation_results(con)
             manifest: dict[str, Any] = {
+                "status": runs.overall_status(checks, expectations),
                 "run_id": context.run.run_id,
                 "published_at": now.isoformat(timespec="seconds"),
                 "published_path": warehouse.published_path,
                 "code": runs.code_version(),
                 "inputs": runs.inputs(con),
                 "versions": runs.list_versions(con),
-                "checks": runs.check_results(context),
-                "expectations": runs.expectation_results(con),
+                "checks": checks,
+                "expectations": expectations,
+                "quarantine": findings.quarantine_reasons(con),
+                "figures": findings.figures(con),
                 "tables": tables,
             }
             con.execute(_DDL)
@@ -89,15 +94,17 @@ def publication_asset(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
         )
         folder = Path(reports.path) / "runs" / context.run.run_id
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-        (folder / "report.html").write_text(render(manifest), encoding="utf-8")
-        for name in ("manifest.json", "report.html"):  # the latest run, at a stable path
-            shutil.copyfile(folder / name, Path(reports.path) / name)
+        text = json.dumps(manifest, indent=2)
+        # the run's own copy links up to the reports folder; the latest, at a stable path, not
+        for place, root in ((folder, "../../"), (Path(reports.path), "")):
+            (place / "manifest.json").write_text(text, encoding="utf-8")
+            (place / "report.html").write_text(render(manifest, root), encoding="utf-8")
         context.log.info(f"published {published}; report {folder / 'report.html'}")
         return dg.MaterializeResult(
             metadata={
                 "published_path": dg.MetadataValue.path(str(published)),
                 "report": dg.MetadataValue.path(str(folder / "report.html")),
+                "status": manifest["status"],
                 "checks_failed": sum(not c["passed"] for c in manifest["checks"]),
                 "tables": dg.MetadataValue.json({t: v["rows"] for t, v in tables.items()}),
             }

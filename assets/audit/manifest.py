@@ -153,7 +153,7 @@ def code_version() -> dict[str, Any]:
 
 
 def list_versions(con: duckdb.DuckDBPyConnection) -> dict[str, list[dict[str, Any]]]:
-    """Sanctions snapshots and control measures the run was built from."""
+    """Sanctions snapshots and control measures (staging.control_measures) the run read."""
     out: dict[str, list[dict[str, Any]]] = {"sanctions": [], "control_lists": []}
     if table_exists(con, "core", "sanctions_snapshots"):
         for list_id, day, sha256, parser, entries in con.execute(
@@ -169,14 +169,15 @@ def list_versions(con: duckdb.DuckDBPyConnection) -> dict[str, list[dict[str, An
                     "entries": entries,
                 }
             )
-    if table_exists(con, "core", "control_list_items"):
-        for measure, announced, effective, codes in con.execute(
-            "select measure_id, announced_on::varchar, effective_from::varchar, count(*) "
-            "from core.control_list_items group by all order by 3, 1"
+    if table_exists(con, "staging", "control_measures"):
+        for measure, jurisdiction, announced, effective, codes in con.execute(
+            "select measure_id, jurisdiction, announced_on::varchar, effective_from::varchar, "
+            "count(distinct hs6) from staging.control_measures group by all order by 4, 1"
         ).fetchall():
             out["control_lists"].append(
                 {
                     "measure": measure,
+                    "jurisdiction": jurisdiction,
                     "announced_on": announced,
                     "effective_from": effective,
                     "hs6_codes": codes,
@@ -218,3 +219,12 @@ def expectation_results(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     ).fetchall()
     keys = ("dataset", "expectation", "column", "success", "unexpected")
     return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+def overall_status(checks: list[dict[str, Any]], expectations: list[dict[str, Any]]) -> str:
+    """`fail` if a check of severity ERROR failed, `warn` if a WARN check or an expectation did."""
+    if any(not c["passed"] and c["severity"] != "WARN" for c in checks):
+        return "fail"
+    if any(not c["passed"] for c in checks) or any(not e["success"] for e in expectations):
+        return "warn"
+    return "pass"

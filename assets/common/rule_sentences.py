@@ -143,6 +143,21 @@ def _separated(text: str) -> str | None:
     return f"{', '.join(counts[:-1])} and {counts[-1]} {nouns.pop()}s separated by {separator}"
 
 
+_REPEATED = re.compile(r"^(?P<one>[^()|]+)\((?P<sep>\\?.)(?P=one)\)\*$")
+_SEPARATOR_NAMES = {" ": "spaces", ",": "commas", ";": "semicolons", "/": "slashes"}
+
+
+def _repeated(text: str) -> str | None:
+    """`[A-Z]{2}( [A-Z]{2})*`: one item, or several with a separator."""
+    found = _REPEATED.match(text)
+    run = _run(found.group("one")) if found else None
+    if found is None or run is None:
+        return None
+    separator = found.group("sep").lstrip("\\")
+    named = _SEPARATOR_NAMES.get(separator, separator)
+    return f"{_lengths(run[1], run[0])}, or several separated by {named}"
+
+
 def _alternatives(text: str) -> list[str]:
     """Split on `|` outside brackets and groups."""
     parts, depth, start = [], 0, 0
@@ -160,6 +175,8 @@ def _alternatives(text: str) -> list[str]:
 def describe_pattern(pattern: str) -> str | None:
     """A pattern as a noun phrase (`10 or 12 digits`), or None when it is not simple enough."""
     text = pattern.removeprefix("^").removesuffix("$")
+    if (repeated := _repeated(text)) is not None:
+        return repeated
     if text.startswith("(") and text.endswith(")") and len(_alternatives(text[1:-1])) > 1:
         text = text[1:-1]
     options = _alternatives(text)

@@ -30,6 +30,7 @@ from assets.common.rule_sentences import (
         (r"^([A-Z]{2}|MULTI)$", "2 capital letters or MULTI"),
         (r"^(\d{2}|\d{4}|\d{6}|TOTAL)$", "2, 4 or 6 digits or TOTAL"),
         (r"^[0-9a-f]{64}$", "64 lowercase hexadecimal digits"),
+        (r"^[A-Z]{2}( [A-Z]{2})*$", "2 capital letters, or several separated by spaces"),
         (r"^\d{4}-(0[1-9]|1[0-2])$", None),  # not simple enough: the contract says it
         ("^'; drop table x; --", None),
     ],
@@ -48,12 +49,12 @@ def test_simple_patterns_are_put_in_words(pattern: str, words: str | None) -> No
         (Column("n", "number", "", minimum=0), "minimum", "must not be negative"),
         (Column("n", "integer", "", minimum=2000), "minimum", "must be at least 2000"),
         (Column("n", "number", "", maximum=1.0), "maximum", "must be at most 1"),
-        (Column("c", "string", "", reference_set="iso3166_alpha2"), "allowed", "not an ISO country code"),
+        (Column("c", "string", "", reference_set="iso3166_alpha2"), "allowed", "not an ISO country code"),  # noqa: E501
         (Column("c", "string", "", reference_set="iso4217"), "allowed", "not an ISO currency code"),
         (Column("c", "string", "", reference_set="new_set"), "allowed", "not in new_set"),
         (Column("c", "string", "", valid_values=("X", "M")), "allowed", "must be one of X, M"),
         (Column("c", "string", "", pattern=r"^\d{10}$"), "pattern", "must be 10 digits"),
-        (Column("c", "string", "", pattern=r"^\d{4}-\d+x$"), "pattern", "is not in the expected form"),
+        (Column("c", "string", "", pattern=r"^\d{4}-\d+x$"), "pattern", "is not in the expected form"),  # noqa: E501
         (Column("c", "string", "", messages=(("pattern", "must be a month"),), pattern="^x$"),
          "pattern", "must be a month"),
     ],
@@ -95,3 +96,13 @@ def test_a_contract_message_reads_the_same_on_both_paths() -> None:
     for path in (sql_validate, pandera_validate):
         _, bad = path(frame, contract)
         assert bad.get_column(REASONS_COLUMN).to_list() == expected, path.__name__
+
+
+def test_every_pattern_in_the_contracts_reads_as_words() -> None:
+    vague = [
+        (contract_id, column.name)
+        for contract_id in list_contracts()
+        for column in load_contract(contract_id).columns
+        if column.pattern and sentence(column, "pattern") == "is not in the expected form"
+    ]
+    assert vague == [], "put these patterns in words: ruleMessages: {pattern: ...}"
