@@ -9,7 +9,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_SYSTEM_CERTS := 1
 RUN := $(UV) run --locked --quiet
 
-.PHONY: help demo test test-all lint format dev bundle benchmark dictionary clean
+.PHONY: help demo test test-all lint format dev bundle benchmark tour dictionary clean
 # A bare `make` lists the targets: on a production host it must not seed the demo data.
 .DEFAULT_GOAL := help
 
@@ -39,6 +39,9 @@ format: .venv/.synced ## Apply ruff and sqlfluff fixes
 dev: .venv/.synced ## Dagster UI and daemon (sensors, schedules) on http://127.0.0.1:3000, storage under data/
 	DAGSTER_HOME="$$($(RUN) python -m orchestration.cli dagster-home)" \
 		$(RUN) dagster dev -m orchestration.definitions
+
+tour: .venv/.synced ## Refresh the outputs shown in the README's tour from data/ (run make demo first)
+	$(RUN) python -m orchestration.tour --write
 
 dictionary: .venv/.synced ## Regenerate docs/data_dictionary.md from the data contracts
 	$(RUN) python -m orchestration.cli dictionary

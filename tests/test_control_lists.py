@@ -92,13 +92,14 @@ def _core_from(con: duckdb.DuckDBPyConnection, measures: list[tuple[str, str, st
     )
     con.execute(
         "create table staging.control_measures (measure_id varchar, jurisdiction varchar, "
-        "list_name varchar, announced_on date, effective_from date, hs6 varchar, "
-        "hs_edition varchar, control_tag varchar, source varchar, coverage varchar)"
+        "governs_exports_from varchar, authority varchar, list_name varchar, reference varchar, "
+        "announced_on date, effective_from date, hs6 varchar, hs_edition varchar, "
+        "control_tag varchar, source varchar, coverage varchar)"
     )
     for measure_id, hs6, edition in measures:
         con.execute(
-            "insert into staging.control_measures values ($m, 'XX', 'test list', null, "
-            "'2020-01-01', $hs6, $edition, $m, 'test', 'hs_code')",
+            "insert into staging.control_measures values ($m, 'XX', 'XX', 'test authority', "
+            "'test list', 'test act', null, '2020-01-01', $hs6, $edition, $m, 'test', 'hs_code')",
             {"m": measure_id, "hs6": hs6, "edition": edition},
         )
     sql.create_table_from_file(con, "core", "control_list_items")

@@ -347,11 +347,20 @@ def name_parts(name: str) -> list[str]:
     return parts
 
 
+# Company designators written in parentheses ("GARMENT (PVT.) LTD.", "(PTY) LTD"): not a name
+# of their own, though rigour does not read all of them as legal forms.
+_DESIGNATORS = frozenset(
+    {"pvt", "pte", "pty", "private", "ltd", "limited", "inc", "llc", "co", "corp", "plc", "smc"}
+)
+
+
 def _is_name(text: str) -> bool:
     from assets.sanctions.countries import to_iso2
 
     forms = normalize(text)
     if forms.is_empty or forms.weight < 0.3:
+        return False
+    if set(re.findall(r"\w+", text.lower())) <= _DESIGNATORS:
         return False
     return to_iso2(text) is None
 

@@ -75,6 +75,11 @@ def test_short_forms_and_aka_become_names_of_their_own() -> None:
     assert "National Bank of Cuba" in parts and "Banco Nacional de Cuba" in parts
     # a country in parentheses is not a name
     assert name_parts("SBERBANK (RUSSIA)") == ["SBERBANK (RUSSIA)", "SBERBANK"]
+    # nor is a company designator ("PVT" alone matched list aliases "PVT" at score 1.0)
+    assert name_parts("BLUEWOOD TEXTILE (PVT.) LTD.") == [
+        "BLUEWOOD TEXTILE (PVT.) LTD.",
+        "BLUEWOOD TEXTILE LTD.",
+    ]
 
 
 def test_acronyms_are_built_from_russian_and_canonical_words() -> None:
