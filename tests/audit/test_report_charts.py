@@ -43,7 +43,7 @@ def test_every_chart_is_inline_svg_with_a_title_a_description_and_its_data(
     figures = re.findall(r"<figure>(<svg.*?</svg>)(.*?)</figure>", html)
     assert len(figures) == 4
     for svg, after in figures:
-        assert re.search(r'<svg role="img"[^>]*aria-labelledby="[^"]+"', svg)
+        assert re.search(r'<svg [^>]*role="img"[^>]*aria-labelledby="[^"]+"', svg)
         assert re.search(r"<title id=[^>]*>[^<]+</title><desc id=[^>]*>[^<]+</desc>", svg)
         assert re.search(r'text-anchor="middle">[a-z][^<]*</text></svg>$', svg)  # the x axis
         assert after.startswith("<details><summary>") and "<table>" in after
