@@ -12,20 +12,9 @@ import duckdb
 from assets.audit import findings
 from assets.audit import manifest as runs
 from assets.audit.report import render
+from assets.common import sql
 from assets.common.reports import Reports
 from assets.common.warehouse import PUBLICATION_KEY, Warehouse, log_step
-
-_DDL = """
-create table if not exists audit.publications (
-    run_id varchar,
-    published_at timestamp with time zone,
-    published_path varchar,
-    table_rows json,
-    table_checksums json,
-    git_commit varchar
-)
-"""
-
 
 PUBLISH_RETRIES = dg.RetryPolicy(max_retries=2, delay=2, backoff=dg.Backoff.EXPONENTIAL)
 
@@ -74,7 +63,7 @@ def publication_asset(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
                 "figures": findings.figures(con),
                 "tables": tables,
             }
-            con.execute(_DDL)
+            con.execute(sql.load("audit", "publications"))
             forget_attempt(con, context.run.run_id)
             con.execute(
                 "insert into audit.publications values ($run, $at, $path, $rows, $sums, $commit)",

@@ -11,16 +11,11 @@ from datetime import datetime
 
 import duckdb
 
-_DDL = """
-create table if not exists audit.alerts (
-    raised_at timestamp with time zone, severity varchar, source varchar, subject varchar,
-    message varchar
-)
-"""
+from assets.common import sql
 
 
 def create_table(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(_DDL)
+    con.execute(sql.load("audit", "alerts"))
 
 
 def raise_alert(

@@ -103,6 +103,7 @@ class Contract:
     columns: tuple[Column, ...]
     primary_key: tuple[str, ...]
     custom: dict[str, Any] = field(default_factory=dict)
+    grain: str = ""  # the schema's dataGranularityDescription
 
     @property
     def column_names(self) -> list[str]:
@@ -160,6 +161,7 @@ def load_contract(contract_id: str) -> Contract:
         columns=columns,
         primary_key=tuple(p["name"] for p in keyed),
         custom=custom,
+        grain=str(schema.get("dataGranularityDescription") or ""),
     )
 
 

@@ -21,33 +21,12 @@ import duckdb
 from assets.audit import alerts
 from assets.common.approval_files import read_approval_file
 from assets.common.contracts import Contract, load_contract, validate
-from assets.common.sql import table_ref
+from assets.common.sql import load, table_ref
 from assets.common.warehouse import table_exists
 
 APPROVALS = "delivery_approvals"
 
-_DDL = (
-    """
-    create table if not exists audit.refused_files (
-        run_id varchar, dataset varchar, file varchar, reason varchar,
-        refused_at timestamp with time zone
-    )
-    """,
-    """
-    create table if not exists audit.held_deliveries (
-        run_id varchar, dataset varchar, file varchar, sha256 varchar, previous_rows bigint,
-        delivered_rows bigint, reason varchar, held_at timestamp with time zone
-    )
-    """,
-    # The contract's columns (what the reviewer wrote), then what the approval released.
-    """
-    create table if not exists audit.delivery_approvals (
-        dataset varchar, file varchar, sha256 varchar, approved_by varchar, approved_on date,
-        note varchar, run_id varchar, previous_rows bigint, delivered_rows bigint,
-        applied_at timestamp with time zone
-    )
-    """,
-)
+_TABLES = ("refused_files", "held_deliveries", "delivery_approvals")  # sql/audit/<table>.sql
 
 
 class NothingDelivered(RuntimeError):
@@ -55,8 +34,8 @@ class NothingDelivered(RuntimeError):
 
 
 def create_tables(con: duckdb.DuckDBPyConnection) -> None:
-    for statement in _DDL:
-        con.execute(statement)
+    for table in _TABLES:
+        con.execute(load("audit", table))
 
 
 def refuse(

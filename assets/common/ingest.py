@@ -37,12 +37,6 @@ from assets.common.warehouse import table_exists as sql_table_exists
 
 PARTITION_COLUMN = "partition_month"
 
-_FILE_LOADS_DDL = """
-create table if not exists audit.file_loads (
-    dataset varchar, file varchar, sha256 varchar, rows bigint, loaded_at timestamp with time zone
-)
-"""
-
 _CHECKERS = {"ru_inn": ru_inn.is_valid, "ru_ogrn": ru_ogrn.is_valid}
 _UNSTAGED = "_unstaged"
 
@@ -348,7 +342,7 @@ def csv_source_assets(
             context.log.warning(f"approval row not used: {problem}")
         refused, held = [], []
         with warehouse.connect() as con:
-            con.execute(_FILE_LOADS_DDL)
+            con.execute(sql.load("audit", "file_loads"))
             deliveries.create_tables(con)
             # One file at a time: DuckDB scans it into the warehouse, Python never holds it.
             # A file that cannot be read, or would lose rows, leaves its month as it was.
@@ -489,7 +483,7 @@ def csv_source_assets(
         low = bounds.get("min_rows_per_partition", bounds.get("min_rows", 0))
         high = bounds.get("max_rows_per_partition", bounds.get("max_rows"))
         with warehouse.connect() as con:
-            con.execute(_FILE_LOADS_DDL)
+            con.execute(sql.load("audit", "file_loads"))
             counts = [  # the latest load of each file of the dataset
                 int(row[0])
                 for row in con.execute(

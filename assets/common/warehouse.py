@@ -31,25 +31,13 @@ import polars as pl
 from dagster import DagsterRun
 
 from assets.common.run_lock import Holder, run_lock
-from assets.common.sql import LAYERS, quote_ident, table_ref
+from assets.common.sql import LAYERS, load, quote_ident, table_ref
 
 # Analysts on DuckDB 1.5 clients can still open what we publish.
 _STORAGE_COMPAT = "v1.5.0"
 
 # The last step of a build: a run that executes it publishes, so it starts from what is published.
 PUBLICATION_KEY = dg.AssetKey(["audit", "publications"])
-
-_STEP_LOG_DDL = """
-create table if not exists audit.step_log (
-    run_id varchar,
-    asset_key varchar,
-    partition_key varchar,
-    rows_received bigint,
-    rows_written bigint,
-    rows_quarantined bigint,
-    logged_at timestamp with time zone
-)
-"""
 
 
 class PartialReExecution(RuntimeError):
@@ -150,7 +138,7 @@ class Warehouse(dg.ConfigurableResource):  # type: ignore[misc]
         try:
             for layer in LAYERS:
                 con.execute(f"create schema if not exists {quote_ident(layer)}")
-            con.execute(_STEP_LOG_DDL)
+            con.execute(load("audit", "step_log"))
             yield con
             con.execute("checkpoint")
         finally:

@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 import dagster as dg
 import polars as pl
 
+from assets.common import sql
 from assets.common.landing import LandingArea, inventory
-from assets.common.warehouse import Warehouse, log_step, replace_table
+from assets.common.warehouse import Warehouse, log_step
 
 _SCHEMA: dict[str, pl.DataType] = {
     "run_id": pl.String(),
@@ -44,7 +45,15 @@ def landing_files(
         if entry.refused:
             context.log.warning(f"landing area: {entry.refused}")
     with warehouse.connect() as con:
-        rows = replace_table(con, "audit", "landing_files", frame)
+        # recreated from sql/audit/landing_files.sql, so its types are the documented ones
+        con.execute("drop table if exists audit.landing_files")
+        con.execute(sql.load("audit", "landing_files"))
+        con.register("_files", frame.to_arrow())
+        try:
+            con.execute("insert into audit.landing_files by name select * from _files")
+        finally:
+            con.unregister("_files")
+        rows = frame.height
         log_step(con, context, rows_received=rows, rows_written=rows)
     refused = [e.refused for e in entries if e.refused]
     return dg.MaterializeResult(metadata={"files": rows, "refused": dg.MetadataValue.json(refused)})

@@ -18,7 +18,7 @@ import duckdb
 import polars as pl
 
 from assets.audit import alerts
-from assets.common import approval_files
+from assets.common import approval_files, sql
 from assets.common.contracts import ContractViolation, load_contract, validate
 from assets.common.warehouse import Warehouse, table_exists
 from assets.sanctions.registry import Snapshot, list_specs
@@ -26,27 +26,12 @@ from assets.sanctions.registry import Snapshot, list_specs
 CONTRACT = "snapshot_approvals"
 SOURCE = "sanctions guard"
 
-_DDL = (
-    """
-    create table if not exists audit.pending_delistings (
-        list_id varchar, snapshot_date date, fingerprint varchar, source_sha256 varchar,
-        entry_id varchar, name varchar, linked_to varchar, reason varchar,
-        held_at timestamp with time zone
-    )
-    """,
-    """
-    create table if not exists audit.snapshot_approvals (
-        list_id varchar, snapshot_sha256 varchar, reviewer varchar, approved_on date,
-        note varchar, snapshot_date date, fingerprint varchar, entries_removed bigint,
-        reason varchar, applied_at timestamp with time zone
-    )
-    """,
-)
+_TABLES = ("pending_delistings", "snapshot_approvals")  # sql/audit/<table>.sql
 
 
 def create_tables(con: duckdb.DuckDBPyConnection) -> None:
-    for statement in _DDL:
-        con.execute(statement)
+    for table in _TABLES:
+        con.execute(sql.load("audit", table))
     alerts.create_table(con)
 
 

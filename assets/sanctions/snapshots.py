@@ -17,6 +17,7 @@ import dagster as dg
 import duckdb
 import polars as pl
 
+from assets.common import sql
 from assets.common.landing import LandingArea
 from assets.common.warehouse import Warehouse, log_step, replace_table, table_exists
 from assets.sanctions import approvals, guard
@@ -31,21 +32,8 @@ from assets.sanctions.registry import (
 )
 from assets.sanctions.sensors import LIST_VERSION_TAG
 
-_DDL = (
-    """
-    create table if not exists raw.sanctions_files (
-        list_id varchar, snapshot_date date, part varchar, fingerprint varchar,
-        source_file varchar, source_sha256 varchar, size_bytes bigint, entries bigint,
-        content blob, received_at timestamp with time zone
-    )
-    """,
-    """
-    create table if not exists audit.sanctions_rejections (
-        list_id varchar, snapshot_date date, fingerprint varchar, files varchar,
-        reason varchar, rejected_at timestamp with time zone
-    )
-    """,
-)
+# sql/<layer>/<table>.sql
+_TABLES = (("raw", "sanctions_files"), ("audit", "sanctions_rejections"))
 
 # The snapshot a new one would replace: the latest accepted on or before its date.
 _IN_FORCE = """
@@ -151,8 +139,8 @@ def raw_sanctions_files(
     accepted, rejected, held = [], [], []
     held_fingerprints: list[str] = []
     with warehouse.connect() as con:
-        for statement in _DDL:
-            con.execute(statement)
+        for layer, table in _TABLES:
+            con.execute(sql.load(layer, table))
         approvals.create_tables(con)
         for refused in approval_rows.refused:
             approvals.raise_alert(
@@ -272,13 +260,6 @@ def _parse_accepted(con: duckdb.DuckDBPyConnection) -> dict[str, list[pl.DataFra
     return out
 
 
-_PARSER_CHANGES_DDL = """
-create table if not exists audit.sanctions_parser_changes (
-    list_id varchar, snapshot_date date, entry_id varchar, change varchar,
-    changed_fields varchar[], old_parser_version varchar, new_parser_version varchar,
-    detected_at timestamp with time zone
-)
-"""
 _COMPARED = ["name", "entity_type", "programs", "countries", "listing_date", "remarks"]
 
 
@@ -344,7 +325,7 @@ def staging_sanctions(
         if not parsed["entries"]:
             raise RuntimeError("no accepted sanctions snapshot: land one before building")
         changes = _parser_changes(con, pl.concat(parsed["entries"]))
-        con.execute(_PARSER_CHANGES_DDL)
+        con.execute(sql.load("audit", "sanctions_parser_changes"))
         if changes.height:
             con.register("_changes", changes.to_arrow())
             con.execute("insert into audit.sanctions_parser_changes by name select * from _changes")

@@ -144,11 +144,3 @@ def test_composite_keys_are_unique() -> None:
     result = validate(pl.DataFrame([row, row]), load_contract("trade_statistics"))
     assert result.valid.height == 1
     assert "duplicate of an earlier row" in result.quarantined.item(0, REASONS_COLUMN)[0]
-
-
-def test_the_data_dictionary_is_generated_from_the_contracts() -> None:
-    from assets.common.dictionary import render
-    from assets.common.paths import REPO_ROOT
-
-    committed = (REPO_ROOT / "docs" / "data_dictionary.md").read_text(encoding="utf-8")
-    assert committed == render(), "run `make dictionary` and commit docs/data_dictionary.md"
