@@ -33,7 +33,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from assets.common.paths import DEMO_BUNDLE_DIR, REFERENCE_DIR
+from assets.common.paths import DEMO_BUNDLE_DIR, REFERENCE_DIR, SHARED_TRADE_DIR
 from orchestration.settings import REPO_ROOT, Settings
 
 # The first line marks the file as ours: a copy written by an older version is replaced.
@@ -97,10 +97,21 @@ def seed_landing(settings: Settings) -> list[str]:
     ]
     sources.append((REFERENCE_DIR / "sanctions", settings.landing_dir / "sanctions"))
     sources.append((DEMO_BUNDLE_DIR.parent / "decisions", settings.landing_dir / "decisions"))
+    # Real published statistics: the bundled ones (Eurostat, CC BY 4.0), and the extracts whose
+    # terms do not allow bundling (UN Comtrade, Taiwan customs) from ../shared when present.
+    from assets.trade_statistics.published import LANDING as PUBLISHED_LANDING
+
+    published = settings.landing_dir / PUBLISHED_LANDING
+    sources.append((REFERENCE_DIR / "trade_statistics", published))
+    sources += [
+        (SHARED_TRADE_DIR / folder, published / format_name)
+        for folder, format_name in (("comtrade", "comtrade"), ("taiwan-customs", "taiwan_customs"))
+        if (SHARED_TRADE_DIR / folder).is_dir()
+    ]
     copied = []
     for source_dir, target_dir in sources:
         for source in sorted(source_dir.rglob("*")):
-            if not source.is_file():
+            if not source.is_file() or source.suffix == ".json":
                 continue
             target = target_dir / source.relative_to(source_dir)
             if target.exists():  # a delivery already in the landing area is never replaced

@@ -111,6 +111,42 @@ def rewrite(con: duckdb.DuckDBPyConnection, text: str) -> str:
     return "".join(parts)
 
 
+FIGURE = REPO_ROOT / "docs" / "img" / "eu_exports_index.svg"
+_PARTNERS = {"RU": "Russia", "KG": "Kyrgyzstan", "KZ": "Kazakhstan", "AM": "Armenia"}
+
+
+def figure(con: duckdb.DuckDBPyConnection) -> str:
+    """The README's picture: EU27 exports to each partner by month, index 2019-2021 = 100."""
+    from assets.audit.charts import Series, lines
+
+    rows = con.execute(
+        "select partner, strftime(month, '%Y-%m'), index_2019_2021 "
+        "from marts.partner_trade_monthly where source = 'eurostat_comext' and reporter = 'EU27' "
+        "and flow = 'X' and product_code = 'TOTAL' and partner in (select unnest($partners)) "
+        "order by month",
+        {"partners": list(_PARTNERS)},
+    ).fetchall()
+    months = sorted({month for _, month, _ in rows})
+    values = {(partner, month): index for partner, month, index in rows}
+    series = [
+        Series(name, [float(values.get((code, m)) or "nan") for m in months])
+        for code, name in _PARTNERS.items()
+    ]
+    return (
+        lines(
+            "EU27 exports by partner (Eurostat), index 2019-2021 = 100",
+            "Monthly EU27 exports to Russia fell to about a third of their 2019-2021 level after "
+            "2022, while exports to Kyrgyzstan, Kazakhstan and Armenia rose several-fold. "
+            "Source: Eurostat Comext, marts.partner_trade_monthly.",
+            months,
+            series,
+            y_label="index (2019-2021 = 100)",
+            reference=100,
+        )
+        + "\n"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -122,8 +158,12 @@ def main(argv: list[str] | None = None) -> int:
         text = README.read_text(encoding="utf-8")
         if args.write:
             README.write_text(rewrite(con, text), encoding="utf-8")
+            FIGURE.parent.mkdir(parents=True, exist_ok=True)
+            FIGURE.write_text(figure(con), encoding="utf-8")
             return 0
         problems = check(con, text)
+        if not FIGURE.exists() or FIGURE.read_text(encoding="utf-8") != figure(con):
+            problems.append(f"{FIGURE.relative_to(REPO_ROOT)} is stale")
     for problem in problems:
         print(problem, file=sys.stderr)
     return 1 if problems else 0

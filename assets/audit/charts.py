@@ -50,7 +50,7 @@ def _ticks(top: float, whole: bool = False) -> list[float]:
 def _open(title: str, desc: str, height: int) -> list[str]:
     slug = "".join(c if c.isalnum() else "-" for c in title.lower()).strip("-")
     return [
-        f'<svg role="img" width="{WIDTH}" height="{height}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{WIDTH}" height="{height}" '
         f'viewBox="0 0 {WIDTH} {height}" aria-labelledby="{slug}-t {slug}-d" '
         'font-family="system-ui,sans-serif" font-size="11">',
         f'<title id="{slug}-t">{escape(title)}</title><desc id="{slug}-d">{escape(desc)}</desc>',
@@ -214,6 +214,61 @@ def monthly_line(
             f"<title>{escape(label)}, {day.isoformat()}</title></line>"
             f'<text x="{x + 3:.1f}" y="{top - 6 - 12 * (row % 3)}" fill="#c0504d">'
             f"{escape(label)}</text>"
+        )
+    parts += _x_labels(months, [x_at(i) for i in range(len(months))], top + plot, "month")
+    return "".join(parts) + "</svg>"
+
+
+def lines(
+    title: str,
+    desc: str,
+    months: Sequence[str],
+    series: Sequence[Series],
+    *,
+    y_label: str,
+    reference: float | None = None,
+) -> str:
+    """Several lines over months (YYYY-MM), with a legend; `reference` draws a dashed level
+    (an index's 100). A missing value (NaN) breaks its line."""
+    height = TOP + PANEL_HEIGHT + 60 + BOTTOM
+    top = TOP + 40
+    parts = _open(title, desc, height)
+    finite = [v for s in series for v in s.values if not math.isnan(v)]
+    ticks = _ticks(max(finite, default=0))
+    plot = PANEL_HEIGHT + 20
+    parts += _y_axis(top, plot, ticks, y_label)
+    step = (WIDTH - LEFT - RIGHT) / max(len(months), 1)
+
+    def x_at(i: float) -> float:
+        return LEFT + step * (i + 0.5)
+
+    def y_at(value: float) -> float:
+        return top + plot - plot * value / ticks[-1]
+
+    if reference is not None:
+        parts.append(
+            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y_at(reference):.1f}" '
+            f'y2="{y_at(reference):.1f}" stroke="#5b6672" stroke-dasharray="4 3"/>'
+        )
+    for number, line in enumerate(series):
+        colour = COLOURS[number % len(COLOURS)]
+        runs: list[list[tuple[float, float]]] = [[]]
+        for i, value in enumerate(line.values):
+            if math.isnan(value):
+                runs.append([])
+            else:
+                runs[-1].append((x_at(i), y_at(value)))
+        parts += [
+            f'<polyline class="line" fill="none" stroke="{colour}" stroke-width="2" points="'
+            + " ".join(f"{x:.1f},{y:.1f}" for x, y in run)
+            + '"/>'
+            for run in runs
+            if run
+        ]
+        x = LEFT + 8 + 150 * number
+        parts.append(
+            f'<line x1="{x}" x2="{x + 18}" y1="{top - 12}" y2="{top - 12}" stroke="{colour}" '
+            f'stroke-width="3"/><text x="{x + 22}" y="{top - 8}">{escape(line.name)}</text>'
         )
     parts += _x_labels(months, [x_at(i) for i in range(len(months))], top + plot, "month")
     return "".join(parts) + "</svg>"

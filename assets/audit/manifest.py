@@ -30,6 +30,18 @@ select table_name from duckdb_columns()
 where schema_name = 'raw' and column_name = 'source_sha256'
 order by 1
 """
+# Published trade statistics are parsed straight from their files by a format parser (no raw
+# copy): their staging table carries the provenance, and its rows are all the file's records
+# (the totals_match_files check recounts them).
+_STAGED_WITHOUT_RAW = """
+select table_name from duckdb_columns()
+where schema_name = 'staging' and column_name = 'source_sha256'
+and table_name not in (
+    select table_name from duckdb_columns()
+    where schema_name = 'raw' and column_name = 'source_sha256'
+)
+order by 1
+"""
 
 
 def inputs(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
@@ -56,6 +68,22 @@ def inputs(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
                 item["staged"] = per_layer.get("staging", {}).get(file, 0)
                 item["quarantined"] = per_layer.get("quarantine", {}).get(file, 0)
             found.append(item)
+    for (table,) in con.execute(_STAGED_WITHOUT_RAW).fetchall():
+        staged = con.execute(
+            f"select source_file, min(source_sha256), count(*) from {table_ref('staging', table)} "  # noqa: S608
+            "group by source_file order by source_file"
+        ).fetchall()
+        found += [
+            {
+                "dataset": table,
+                "file": file,
+                "sha256": sha256,
+                "rows": rows,
+                "staged": rows,
+                "quarantined": 0,
+            }
+            for file, sha256, rows in staged
+        ]
     return found
 
 

@@ -79,6 +79,16 @@ def _contract_patterns() -> list[Pattern]:
             name = item["file_pattern"].removeprefix("^").removesuffix("$")
             pattern = re.compile(f"^{folder}{name}$", re.ASCII)
             found.append(Pattern(f"sanctions:{item['landing']}", pattern))
+    # Published trade statistics: any CSV name in a known format's folder (its parser checks it).
+    from assets.trade_statistics.formats import FORMATS, LANDING
+
+    formats = "|".join(re.escape(name) for name in FORMATS)
+    found.append(
+        Pattern(
+            "published_trade_statistics",
+            re.compile(f"^{re.escape(LANDING)}/(?:{formats})/[^/]+\\.csv$"),
+        )
+    )
     return found
 
 

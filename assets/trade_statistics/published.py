@@ -12,10 +12,9 @@ import polars as pl
 
 from assets.common.landing import LandingArea
 from assets.common.raw import land
+from assets.common.sql import quote_ident
 from assets.common.warehouse import Warehouse, log_step, replace_table
-from assets.trade_statistics.formats import FORMATS, _common, parser_for
-
-LANDING = "trade_statistics_published"
+from assets.trade_statistics.formats import FORMATS, LANDING, _common, parser_for
 
 
 @dg.asset(
@@ -53,3 +52,82 @@ def published_trade_statistics(
         rows = replace_table(con, "staging", "published_trade_statistics", combined)
         log_step(con, context, rows_received=rows, rows_written=rows)
     return dg.MaterializeResult(metadata={"rows": rows, "files": dg.MetadataValue.json(files)})
+
+
+# The value column of each published layout and the factor that turns it into the staged unit
+# (Taiwan's portal publishes thousands of US dollars).
+VALUE_COLUMNS = {
+    "VALUE_IN_EUR": 1,
+    "primaryValue": 1,
+    "美元(千元)": 1000,
+    "Export Value (USD)": 1,
+}
+
+
+def recount(path: str) -> tuple[int, float] | None:
+    """Records and value total of one landed file, read by DuckDB apart from the parsers.
+
+    Counts the records whose value cell is filled (blank records and repeated headers left by
+    concatenated downloads are not records), and sums that cell times its unit. None when the
+    file has none of the known value columns.
+    """
+    import duckdb
+
+    with duckdb.connect() as con:
+        for encoding in ("utf-8", "latin-1"):
+            try:
+                con.execute(
+                    "create or replace temporary table received as select * from read_csv("
+                    "$path, header = false, all_varchar = true, encoding = $encoding, "
+                    "null_padding = true, strict_mode = false, auto_detect = true)",
+                    {"path": path, "encoding": encoding},
+                )
+                break
+            except duckdb.Error:
+                continue
+        else:
+            return None
+        names = [row[0] for row in con.execute("describe received").fetchall()]
+        header = con.execute("select * from received limit 1").fetchone() or ()
+        for column, unit in VALUE_COLUMNS.items():
+            if column not in [str(cell or "").lstrip("\ufeff").strip() for cell in header]:
+                continue
+            field = names[[str(c or "").lstrip("\ufeff").strip() for c in header].index(column)]
+            cell = quote_ident(field)  # DuckDB's own name (column0, column1, ...), not data
+            amount = f"try_cast(replace(trim({cell}), ',', '') as decimal(38, 6))"
+            records, total = con.execute(
+                f"select count(*), sum({amount}) from received "  # noqa: S608
+                f"where trim(coalesce({cell}, '')) not in ('', $column)",
+                {"column": column},
+            ).fetchone() or (0, None)
+            return int(records), float(total or 0) * unit
+    return None
+
+
+@dg.asset_check(
+    asset=["staging", "published_trade_statistics"], name="totals_match_files", blocking=True
+)
+def totals_match_files(warehouse: Warehouse, landing: LandingArea) -> dg.AssetCheckResult:
+    """Every landed file's record count and value total, recounted by DuckDB, were staged."""
+    with warehouse.connect() as con:
+        staged = con.execute(
+            "select source_file, count(*), coalesce(sum(coalesce(value_usd, value_eur)), 0) "
+            "from staging.published_trade_statistics group by source_file order by source_file"
+        ).fetchall()
+    problems, files = [], []
+    for source_file, rows, total in staged:
+        found = recount(str(landing.root / source_file))
+        if found is None:
+            problems.append(f"{source_file}: no known value column to recount")
+            continue
+        records, file_total = found
+        files.append({"file": source_file, "records": records, "staged": rows, "total": file_total})
+        if records != rows:
+            problems.append(f"{source_file}: {records} records in the file, {rows} staged")
+        if abs(file_total - total) > max(0.01, abs(file_total) * 1e-9):
+            problems.append(f"{source_file}: file total {file_total:,.2f}, staged {total:,.2f}")
+    return dg.AssetCheckResult(
+        passed=not problems,
+        description="; ".join(problems) or f"{len(files)} files: records and totals match",
+        metadata={"files": dg.MetadataValue.json(files)},
+    )

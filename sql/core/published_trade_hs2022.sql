@@ -8,6 +8,9 @@
 -- staging.hs_concordance: a code whose goods all went to one HS 2022 code converts; a code that
 -- was split, or that the concordance does not cover, or an older edition keeps a null hs6_2022
 -- and says why in hs_conversion (a value cannot honestly be given to one of several codes).
+-- Values stay in the currency the publisher used (currency, value_original; Eurostat: EUR),
+-- beside value_usd, which is null where the publisher gave no USD figure: no exchange rate is
+-- applied (the demo's rates are synthetic, and a real statistic must not be mixed with them).
 with published as not materialized (
     select * from staging.published_trade_statistics
 ),
@@ -43,7 +46,11 @@ targets as (
 select
     editions.format,
     editions.reporter_country,
+    editions.reporter_label,
+    editions.reporter_is_aggregate,
     editions.partner_country,
+    editions.partner_label,
+    editions.partner_is_aggregate,
     editions.flow,
     editions.period_start,
     editions.period_end,
@@ -68,6 +75,12 @@ select
         else 'split over ' || targets.hs2022_codes || ' HS 2022 codes'
     end as hs_conversion,
     editions.value_usd,
+    editions.value_eur,
+    case
+        when editions.value_usd is not null then 'USD'
+        when editions.value_eur is not null then 'EUR'
+    end as currency,
+    coalesce(editions.value_usd, editions.value_eur) as value_original,
     editions.net_weight_kg,
     editions.source_file,
     editions.source_row_number

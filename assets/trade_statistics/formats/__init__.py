@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     import polars as pl
 
 FORMATS = ("comtrade", "taiwan_customs", "eurostat_comext")
+# Where published files land: `<LANDING>/<format>/<any name>.csv`.
+LANDING = "trade_statistics_published"
 
 
 class TradeFormatError(ValueError):
