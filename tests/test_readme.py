@@ -63,3 +63,12 @@ def test_render_is_exact() -> None:
         "n  x    missing  flag  tags    day         drift\n"
         "1  2.5  NULL     true  [a, b]  2024-03-08  10154929.010000002\n"
     )
+
+
+def test_the_readme_picture_is_what_the_warehouse_draws(
+    warehouse: duckdb.DuckDBPyConnection,
+) -> None:
+    assert f"]({tour.FIGURE.relative_to(REPO_ROOT).as_posix()})" in _README
+    assert tour.FIGURE.read_text(encoding="utf-8") == tour.figure(warehouse), (
+        "the README picture is stale: run `make tour` on a fresh demo build"
+    )
