@@ -35,7 +35,7 @@ def test_sql_dependencies_are_read_from_the_sql() -> None:
     parents = graph.get(dg.AssetKey(["marts", "dual_use_trade_monthly"])).parent_keys
     assert dg.AssetKey(["core", "shipments"]) in parents
     assert dg.AssetKey(["core", "shipment_controls"]) in parents
-    assert dg.AssetKey(["core", "sanctions_snapshots"]) in parents
+    assert dg.AssetKey(["core", "sanctions_list_versions"]) in parents
 
 
 def test_prod_refuses_a_data_dir_inside_the_repo(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,6 +10,7 @@ _CORE = {
     "sanctions_entries": "Every list entry ever seen, with its latest attributes and status.",
     "sanctioned_identifiers": "Identifiers (INN, OGRN, IMO, ...) of entries, with validity.",
     "sanctions_list_deltas": "Entries added, removed or changed between consecutive snapshots.",
+    "sanctions_list_versions": "The latest snapshot of each list: the versions marts record.",
     "sanctions_list_as_of": "Table macro: a list as known on a date.",
     "sanctions_listed_on": "Scalar macro: was an entry listed on a date.",
 }

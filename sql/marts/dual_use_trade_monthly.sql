@@ -18,17 +18,8 @@ controls as not materialized (
     select * from core.shipment_controls
 ),
 
-latest_snapshots as (
-    select
-        list_id,
-        max(snapshot_date) as snapshot_date
-    from core.sanctions_snapshots
-    group by list_id
-),
-
 list_versions as (
-    select string_agg(list_id || '@' || snapshot_date, ', ' order by list_id) as versions
-    from latest_snapshots
+    select versions from core.sanctions_list_versions
 )
 
 select

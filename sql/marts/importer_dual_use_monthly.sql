@@ -11,7 +11,7 @@
 -- (reexported_via_third_country: not governed by it), or the measure is a joint list naming
 -- goods from elsewhere as a priority (priority_list). Sum a measure's rows, not several
 -- measures', to count each shipment once. importer_name is the name the importer declared most
--- often that month (ties: alphabetically first).
+-- often that month (core.importer_names).
 with shipments as not materialized (
     select * from core.shipments
 ),
@@ -20,39 +20,13 @@ controls as not materialized (
     select * from core.shipment_controls
 ),
 
-declared_names as (
-    select
-        importer_inn,
-        declaration_month,
-        first(importer_name order by declared desc, importer_name asc) as importer_name
-    from (
-        select
-            importer_inn,
-            declaration_month,
-            importer_name,
-            count(*) as declared
-        from shipments
-        group by importer_inn, declaration_month, importer_name
-    ) as counted
-    group by importer_inn, declaration_month
-),
-
-latest_snapshots as (
-    select
-        list_id,
-        max(snapshot_date) as snapshot_date
-    from core.sanctions_snapshots
-    group by list_id
-),
-
 list_versions as (
-    select string_agg(list_id || '@' || snapshot_date, ', ' order by list_id) as versions
-    from latest_snapshots
+    select versions from core.sanctions_list_versions
 )
 
 select
     shipments.importer_inn,
-    any_value(declared_names.importer_name) as importer_name,
+    any_value(importer_names.importer_name) as importer_name,
     bool_and(shipments.importer_inn_valid) as importer_inn_valid,
     shipments.origin_country,
     shipments.dispatch_country,
@@ -85,10 +59,10 @@ select
     any_value(list_versions.versions) as sanctions_list_versions
 from shipments
 inner join controls on shipments.declaration_id = controls.declaration_id
-inner join declared_names
+inner join core.importer_names
     on
-        shipments.importer_inn = declared_names.importer_inn
-        and shipments.declaration_month = declared_names.declaration_month
+        shipments.importer_inn = importer_names.importer_inn
+        and shipments.declaration_month = importer_names.declaration_month
 cross join list_versions
 group by
     shipments.importer_inn,

@@ -2,29 +2,11 @@
 -- Grain: origin country x dispatch country x importer country x importer x month x HS-6, for
 -- controlled goods whose origin differs from the country they were shipped from.
 -- Keys: origin_country, dispatch_country, importer_country, importer_inn, month, hs6.
--- importer_name is the name the importer declared most often that month (ties: alphabetically
--- first).
+-- importer_name is the name the importer declared most often that month (core.importer_names).
 -- Partitioned by month: month (a run rebuilds the months it covers).
 with shipments as (
     select * from core.shipments
     where routed_via_third_country
-),
-
-declared_names as (
-    select
-        importer_inn,
-        declaration_month,
-        first(importer_name order by declared desc, importer_name asc) as importer_name
-    from (
-        select
-            importer_inn,
-            declaration_month,
-            importer_name,
-            count(*) as declared
-        from shipments
-        group by importer_inn, declaration_month, importer_name
-    ) as counted
-    group by importer_inn, declaration_month
 ),
 
 controlled as (
@@ -40,7 +22,7 @@ select
     shipments.dispatch_country,
     shipments.importer_country,
     shipments.importer_inn,
-    any_value(declared_names.importer_name) as importer_name,
+    any_value(importer_names.importer_name) as importer_name,
     shipments.declaration_month as month,
     shipments.hs6,
     controlled.control_tags,
@@ -50,10 +32,10 @@ select
     list_sort(list(distinct shipments.exporter_name)) as exporter_names
 from shipments
 inner join controlled on shipments.hs6 = controlled.hs6
-inner join declared_names
+inner join core.importer_names
     on
-        shipments.importer_inn = declared_names.importer_inn
-        and shipments.declaration_month = declared_names.declaration_month
+        shipments.importer_inn = importer_names.importer_inn
+        and shipments.declaration_month = importer_names.declaration_month
 group by
     shipments.origin_country,
     shipments.dispatch_country,
