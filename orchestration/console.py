@@ -255,8 +255,8 @@ def headline(warehouse: Path) -> list[str]:
             "defence_sales_share from marts.importer_profile where risk_rank = 1 "
             "order by year desc limit 1",
             lambda r: (
-                f"{r[1]} (INN {r[2]}), rank 1 in {r[0]}: {r[3]:,.2f} USD of imports "
-                f"in {r[4]} shipments, {_percent(r[5])} of its sales to defence buyers"
+                f"{r[1]} (INN {r[2]}) in {r[0]}: {r[3]:,.2f} USD of imports, "
+                f"{r[4]} shipments, {_percent(r[5])} of its sales to defence buyers"
             ),
         ),
         (

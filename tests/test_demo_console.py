@@ -182,9 +182,9 @@ def _figures(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
         "top importer:": [
             name,
             f"INN {inn}",
-            f"rank 1 in {year}",
+            f"in {year}:",
             f"{usd:,.2f} USD",
-            f"in {shipments} shipments",
+            f", {shipments} shipments",
             f"{defence:.0%} of its sales to defence buyers",
         ],
         "flagged:": [f"{flagged} shipments ({flags} flags"],
