@@ -97,7 +97,7 @@ class Layer:
         if self.checks_failed:
             parts.append(f"{self.checks_failed} of {checks} checks FAILED")
         elif checks:
-            parts.append(f"{checks} checks")
+            parts.append(f"{checks} check{'' if checks == 1 else 's'}")
         if self.failed:
             parts.append("FAILED: " + ", ".join(self.failed))
         if self.not_run or self.ended < self.steps:

@@ -106,7 +106,7 @@ def test_a_build_shows_one_line_per_layer_and_sends_the_rest_to_its_log(
         ["staging", "✓"],
         ["marts", "✓"],
     ]
-    assert layers[0].endswith("1 asset, 1 checks")
+    assert layers[0].endswith("1 asset, 1 check")
     assert sorted(lines[1:]) == sorted(
         ["  staging__rows: warning: a delivery was held", *layers, "checks: 1 passed, 0 failed"]
     )
