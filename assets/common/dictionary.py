@@ -98,7 +98,7 @@ class TableDoc:
 
 def _is_table(contract: Contract) -> bool:
     layer, _, table = contract.physical_name.partition(".")
-    return layer in sql.LAYERS and bool(table) and "/" not in contract.physical_name
+    return layer in sql.LAYERS and bool(table)
 
 
 def _with_rules(column: Column) -> str:
@@ -145,7 +145,8 @@ def _received(contract: Contract) -> list[DocColumn]:
         for c in contract.columns
     ]
     columns += [DocColumn(name, kind, text) for name, (kind, text) in _PROVENANCE.items()]
-    assert list(_PROVENANCE) == PROVENANCE_COLUMNS, "raw provenance changed: describe it here"
+    if list(_PROVENANCE) != PROVENANCE_COLUMNS:
+        raise ValueError("the provenance columns of raw changed: describe them in _PROVENANCE")
     if contract.custom["source"].get("partitioning") == "monthly":
         columns.append(DocColumn(PARTITION_COLUMN, *_PARTITION))
     return columns
