@@ -152,7 +152,7 @@ def _received(contract: Contract) -> list[DocColumn]:
     return columns
 
 
-def _header(layer: str, table: str) -> tuple[str, str]:
+def grain_and_keys(layer: str, table: str) -> tuple[str, str]:
     """(grain, keys) from a SQL file's header comment."""
     lines = (SQL_DIR / layer / f"{table}.sql").read_text(encoding="utf-8").splitlines()
     header = takewhile(lambda line: line.startswith("--"), lines)
@@ -212,7 +212,7 @@ def _source_tables(contract: Contract) -> list[TableDoc]:
     origin = f"contract `{contract.id}` v{contract.version} (the dataset's)"
     received = _received(contract)
     monthly = contract.custom["source"].get("partitioning") == "monthly"
-    grain, keys = _header("staging", contract.id)
+    grain, keys = grain_and_keys("staging", contract.id)
     provenance_key = ("source_file", "source_row_number")
     return [
         TableDoc(

@@ -7,7 +7,7 @@ import pytest
 
 from assets.common import sql
 from assets.common.contracts import contract_for_table
-from assets.common.dictionary import macros, render, tables
+from assets.common.dictionary import grain_and_keys, macros, render, tables
 from assets.common.paths import REPO_ROOT, SQL_DIR
 from assets.common.sql_assets import _is_macro
 
@@ -90,3 +90,17 @@ def test_the_dictionary_covers_every_table_of_the_demo_warehouse(
         layers,
     ).fetchall()
     assert [row[0] for row in in_warehouse] == sorted(n.partition("(")[0] for n, _ in macros())
+
+
+@pytest.mark.parametrize(
+    ("layer", "table"),
+    [*DDL_FILES, *(("core", t) for t in CORE_FILES)],
+    ids=[".".join(f) for f in [*DDL_FILES, *(("core", t) for t in CORE_FILES)]],
+)
+def test_the_keys_in_a_sql_header_are_its_contracts(layer: str, table: str) -> None:
+    contract = contract_for_table(layer, table)
+    if contract is None:  # a macro (checked above)
+        return
+    _, said = grain_and_keys(layer, table)
+    names = [k.strip() for k in re.sub(r"\(.*?\)", "", said).split(",") if k.strip()]
+    assert tuple(n for n in names if n != "none") == contract.primary_key, said
