@@ -233,8 +233,14 @@ def warehouse_outcome(path: Path, before: tuple[int, int, int] | None) -> str:
 
 
 def root_error(error: Any) -> Any:
-    """The innermost cause of a Dagster error record: the user code's own error."""
-    while getattr(error, "cause", None) is not None and error.cls_name.startswith("Dagster"):
+    """The innermost cause of a Dagster error record: the user code's own error.
+
+    A step that used up its retries (the publication's retry policy) fails with
+    `RetryRequestedFromPolicy` ("Exceeded max_retries of 2") caused by that error.
+    """
+    while getattr(error, "cause", None) is not None and (error.cls_name or "").startswith(
+        ("Dagster", "RetryRequested")
+    ):
         error = error.cause
     return error
 

@@ -147,6 +147,16 @@ def test_a_failed_step_prints_its_error_and_the_log_and_exits_non_zero(
     assert "STEP_FAILURE" in text and 'raise ValueError("corrupted input' in text
 
 
+def test_a_step_out_of_retries_is_named_by_its_own_error() -> None:
+    from dagster._utils.error import SerializableErrorInfo
+
+    cause = SerializableErrorInfo("OSError: [Errno 28] No space left on device\n", [], "OSError")
+    error = SerializableErrorInfo(
+        "Exceeded max_retries of 2\n", [], "RetryRequestedFromPolicy", cause
+    )
+    assert cli.root_error(error) is cause
+
+
 def test_verbose_gives_dagsters_console_log_and_no_file(
     tiny: Any, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
