@@ -48,6 +48,24 @@ RECONCILIATIONS = (
         "select statistical_value_usd from staging.customs_declarations where hs6 in "
         "(select hs6 from staging.control_measures where control_tag = 'CHPL-4B')",
     ),
+    (
+        "importer_dual_use_monthly under the CHPL = staged customs value of CHPL codes",
+        "select value_usd from marts.importer_dual_use_monthly "
+        "where measure_id = 'CHPL-2024-02-23'",
+        "select statistical_value_usd from staging.customs_declarations where hs6 in "
+        "(select hs6 from staging.control_measures where measure_id = 'CHPL-2024-02-23')",
+    ),
+    (
+        "counterparty_sales = staged sales invoices",
+        "select amount_rub from marts.counterparty_sales",
+        "select amount_rub from staging.sales_invoices",
+    ),
+    (
+        "partner_trade_monthly = staged monthly published statistics",
+        "select value from marts.partner_trade_monthly",
+        "select coalesce(value_usd, value_eur) from staging.published_trade_statistics "
+        "where period_granularity = 'month'",
+    ),
 )
 
 
