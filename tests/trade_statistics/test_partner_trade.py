@@ -111,9 +111,11 @@ def _stage(tmp_path: Path, source: Path) -> tuple[Warehouse, LandingArea]:
 def test_the_check_passes_on_a_faithful_load_and_fails_on_a_lost_row(tmp_path: Path) -> None:
     (source,) = BUNDLED.glob("*_EU_to_AM_*.csv")
     warehouse, landing = _stage(tmp_path, source)
-    assert totals_match_files(warehouse=warehouse, landing=landing).passed
+    faithful = totals_match_files(warehouse=warehouse, landing=landing)
+    assert isinstance(faithful, dg.AssetCheckResult) and faithful.passed
     with duckdb.connect(warehouse.build_path) as con:
         con.execute("delete from staging.published_trade_statistics where source_row_number = 7")
     result = totals_match_files(warehouse=warehouse, landing=landing)
+    assert isinstance(result, dg.AssetCheckResult)
     assert not result.passed
     assert "2048 records in the file, 2047 staged" in (result.description or "")
