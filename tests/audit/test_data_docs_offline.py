@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlparse
 
 import pytest
 from conftest import DemoBuild
@@ -221,3 +222,31 @@ def test_every_page_loads_from_disk_alone(browser: Browser, docs: Path) -> None:
         assert not opened.page.evaluate(OUTWARD), path
         _clean(opened)
         opened.page.context.close()
+
+
+def test_the_report_and_its_run_copy_render_offline(
+    browser: Browser, demo_build: DemoBuild
+) -> None:
+    """The auditor's report: charts drawn, every link followed to a page on disk, no network."""
+    reports = demo_build.settings.reports_dir
+    copies = sorted(reports.glob("runs/*/report.html"))
+    assert copies, "a copy of the report is kept per run"
+    for page_path in (reports / "report.html", copies[-1]):
+        opened = visit(browser, page_path)
+        _clean(opened)
+        page = opened.page
+        sizes = page.eval_on_selector_all(
+            "svg", "charts => charts.map(c => [c.getBBox().width, c.getBBox().height])"
+        )
+        assert len(sizes) >= 4 and all(w > 0 and h > 0 for w, h in sizes), sizes
+        assert page.locator("text=Summary").count() >= 1
+        links = page.eval_on_selector_all(
+            "a[href]:not([href^='#'])", "links => links.map(a => a.href)"
+        )
+        assert any(link.endswith("data_docs/index.html") for link in links)
+        for link in links:
+            assert link.startswith("file://"), link
+            followed = visit(browser, Path(unquote(urlparse(link).path)))
+            assert not followed.outside and not followed.missing, link
+            followed.page.context.close()
+        page.context.close()
