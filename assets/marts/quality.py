@@ -164,9 +164,13 @@ def run_suites(con: duckdb.DuckDBPyConnection, docs: Path) -> list[dict[str, Any
         if contract is None:
             raise ValueError(f"marts.{mart} has no data contract")
         frames[mart] = _frame(con, mart)
-        suite = context.suites.add(gx.ExpectationSuite(name=f"marts.{mart}"))
-        for expectation in _expectations(contract, hs6_codes):
-            suite.add_expectation(expectation)
+        # The whole suite at once: a suite already in the context is saved again on every
+        # add_expectation (4.7 s against 0.4 s for the ten marts).
+        suite = context.suites.add(
+            gx.ExpectationSuite(
+                name=f"marts.{mart}", expectations=_expectations(contract, hs6_codes)
+            )
+        )
         batch = source.add_dataframe_asset(name=mart).add_batch_definition_whole_dataframe("all")
         definitions.append(
             (mart, gx.ValidationDefinition(name=f"validate {mart}", data=batch, suite=suite))
@@ -180,10 +184,14 @@ def run_suites(con: duckdb.DuckDBPyConnection, docs: Path) -> list[dict[str, Any
         for name, mart_sql, staging_sql in RECONCILIATIONS
     ]
     frames["reconciliation"] = pd.DataFrame(totals)
-    suite = context.suites.add(gx.ExpectationSuite(name="reconciliation"))
-    suite.add_expectation(
-        gx.expectations.ExpectColumnPairValuesToBeEqual(
-            column_A="mart_total", column_B="staging_total"
+    suite = context.suites.add(
+        gx.ExpectationSuite(
+            name="reconciliation",
+            expectations=[
+                gx.expectations.ExpectColumnPairValuesToBeEqual(
+                    column_A="mart_total", column_B="staging_total"
+                )
+            ],
         )
     )
     batch = source.add_dataframe_asset(name="reconciliation").add_batch_definition_whole_dataframe(

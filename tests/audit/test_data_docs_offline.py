@@ -181,7 +181,13 @@ def test_index_lists_every_validation_with_its_status(
     index = visit(browser, docs / "index.html")
     page = index.page
     page.screenshot(path=tmp_path / "index.png", full_page=True)
-    rows = page.locator("table.ge-index-page-validation-results-table tbody tr")
+    # The table shows ten rows a page (bootstrap-table): its own script says how many rows it
+    # holds, and shows them all when asked to stop paginating.
+    table = "table.ge-index-page-validation-results-table"
+    total = page.evaluate(f"$('{table}').bootstrapTable('getOptions').totalRows")
+    assert total == len(expected)
+    page.evaluate(f"$('{table}').bootstrapTable('refreshOptions', {{pagination: false}})")
+    rows = page.locator(f"{table} tbody tr")
     shown = {
         rows.nth(i).locator("a.ge-index-page-table-expectation-suite-link").inner_text().strip(): (
             rows.nth(i).locator("i.ge-success-icon").count() == 1
@@ -190,6 +196,7 @@ def test_index_lists_every_validation_with_its_status(
     }
     assert rows.count() == len(expected)
     assert shown == expected
+    page.reload(wait_until="load")  # back to the first page
     for icon in page.evaluate(ICONS, "table.ge-index-page-validation-results-table"):
         assert icon["width"] > 0 and icon["height"] > 0
         assert "Font Awesome 6 Free" in icon["family"]
@@ -199,7 +206,8 @@ def test_index_lists_every_validation_with_its_status(
 
     # A row is a link (set up by the page's scripts) to its validation page.
     suite = f"marts.{MARTS[0]}"
-    page.locator("tbody tr", has_text=suite).first.click()
+    page.evaluate(f"$('{table}').bootstrapTable('refreshOptions', {{pagination: false}})")
+    page.locator(f"{table} tbody tr", has_text=suite).first.click()
     page.wait_for_url(re.compile(r"/validations/.+\.html$"))
     page.wait_for_load_state("load")
     page.screenshot(path=tmp_path / "validation.png", full_page=True)
