@@ -16,10 +16,6 @@ with shipments as not materialized (
 
 controls as not materialized (
     select * from core.shipment_controls
-),
-
-list_versions as (
-    select versions from core.sanctions_list_versions
 )
 
 select
@@ -62,10 +58,10 @@ select
         ),
         2
     ) as value_reexported_after_control_effective,
-    any_value(list_versions.versions) as sanctions_list_versions
+    any_value(sanctions_list_versions.versions) as sanctions_list_versions
 from shipments
 inner join controls on shipments.declaration_id = controls.declaration_id
-cross join list_versions
+cross join core.sanctions_list_versions
 group by
     shipments.exporter_country,
     shipments.importer_country,

@@ -18,10 +18,6 @@ with shipments as not materialized (
 
 controls as not materialized (
     select * from core.shipment_controls
-),
-
-list_versions as (
-    select versions from core.sanctions_list_versions
 )
 
 select
@@ -56,14 +52,14 @@ select
         2
     ) as value_importer_listed_on_date,
     bool_or(shipments.importer_listed_now) as importer_listed_now,
-    any_value(list_versions.versions) as sanctions_list_versions
+    any_value(sanctions_list_versions.versions) as sanctions_list_versions
 from shipments
 inner join controls on shipments.declaration_id = controls.declaration_id
 inner join core.importer_names
     on
         shipments.importer_inn = importer_names.importer_inn
         and shipments.declaration_month = importer_names.declaration_month
-cross join list_versions
+cross join core.sanctions_list_versions
 group by
     shipments.importer_inn,
     shipments.origin_country,
