@@ -10,7 +10,6 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
 import polars as pl
 
 from assets.resolution.config import MatchConfig
@@ -34,8 +33,7 @@ def matched_tokens(
     )
     if not tp.height:
         return {}
-    left = np.fromiter((table.token_id(t) for t in tp["qtok"]), np.int64, tp.height)
-    right = np.fromiter((table.token_id(t) for t in tp["ctok"]), np.int64, tp.height)
+    left, right = table.ids(tp["qtok"].to_list()), table.ids(tp["ctok"].to_list())
     tp = tp.with_columns(pl.Series("sim", table.similarity(left, right), dtype=pl.Float64))
     per_token = (
         tp.sort("sim", descending=True)

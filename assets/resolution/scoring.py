@@ -39,6 +39,17 @@ _SCORERS: dict[str, Any] = {
 }
 
 
+def _unique_inverse(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`np.unique(keys, return_inverse=True)` by one sort (numpy's hashes, then sorts too)."""
+    order = np.argsort(keys)
+    ordered = keys[order]
+    first = np.ones(ordered.size, dtype=bool)
+    first[1:] = ordered[1:] != ordered[:-1]
+    inverse = np.empty(keys.size, dtype=np.int64)
+    inverse[order] = np.cumsum(first) - 1
+    return ordered[first], inverse
+
+
 class TokenTable:
     """Token ids, token features and rarity weights (idf over list entries)."""
 
@@ -76,6 +87,16 @@ class TokenTable:
         self._code.append(self._codes.setdefault(code, len(self._codes)))
         return index
 
+    def ids(self, tokens: list[str]) -> np.ndarray:
+        """Token ids of `tokens` (new tokens are added to the table)."""
+        get = self._vocab.get
+        found = [get(t) for t in tokens]
+        if None in found:
+            found = [
+                self.token_id(t) if i is None else i for t, i in zip(tokens, found, strict=True)
+            ]
+        return np.fromiter(found, dtype=np.int64, count=len(found))
+
     def csr(
         self, token_lists: list[list[str]]
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -83,10 +104,10 @@ class TokenTable:
         length = np.fromiter((len(t) for t in token_lists), dtype=np.int64, count=len(token_lists))
         start = np.cumsum(length) - length
         flat = [token for tokens in token_lists for token in tokens]
-        ids = np.fromiter((self.token_id(t) for t in flat), dtype=np.int64, count=len(flat))
-        initial = self.config.initial_weight
+        ids = self.ids(flat)
+        initial, get, unseen = self.config.initial_weight, self.weights.get, self.unseen
         weights = np.fromiter(
-            (self.weight(t) * (initial if len(t) == 1 else 1.0) for t in flat),
+            (get(t, unseen) * initial if len(t) == 1 else get(t, unseen) for t in flat),
             dtype=np.float64,
             count=len(flat),
         )
@@ -100,7 +121,7 @@ class TokenTable:
         if not left.size:
             return np.zeros(0)
         size = len(self.tokens)
-        unique, inverse = np.unique(left * size + right, return_inverse=True)
+        unique, inverse = _unique_inverse(left * size + right)
         uq, uc = unique // size, unique % size
         vocab = np.array(self.tokens, dtype=object)
         qs, cs = vocab[uq].tolist(), vocab[uc].tolist()
@@ -108,8 +129,16 @@ class TokenTable:
             sim = process.cpdist(qs, cs, scorer=fuzz.ratio, workers=-1) / 100
         else:
             sim = process.cpdist(qs, cs, scorer=_SCORERS[cfg.token_scorer], workers=-1)
-            edit = process.cpdist(qs, cs, scorer=Levenshtein.normalized_similarity, workers=-1)
-            sim[edit < cfg.token_min_ratio] = 0.0
+            # The Levenshtein gate can only change pairs similar enough to count (below both
+            # the floor and the phonetic score a pair scores the same either way).
+            gated = np.flatnonzero(sim >= min(cfg.token_similarity_floor, cfg.phonetic_similarity))
+            edit = process.cpdist(
+                [qs[k] for k in gated],
+                [cs[k] for k in gated],
+                scorer=Levenshtein.normalized_similarity,
+                workers=-1,
+            )
+            sim[gated[edit < cfg.token_min_ratio]] = 0.0
         length = np.asarray(self._length)
         digit = np.asarray(self._digit)
         code = np.asarray(self._code)
