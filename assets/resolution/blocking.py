@@ -9,12 +9,21 @@ names sharing the rarest keys with it.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 from itertools import pairwise
 
 import polars as pl
 from rigour.text import metaphone
 
 from assets.resolution.names import skeleton
+
+
+@lru_cache(maxsize=200_000)
+def _token_keys(token: str) -> tuple[str, ...]:
+    """The token's own keys: itself and, for words of 4+ letters, its metaphone code."""
+    if len(token) >= 4 and token.isalpha():
+        return "t:" + token, "m:" + metaphone(token)
+    return ("t:" + token,)
 
 
 def blocking_keys(
@@ -25,9 +34,8 @@ def blocking_keys(
     forms are skeletons of the joined Latin text ("invest"+"stanko" and "investstanko" agree).
     A one-token name is also keyed as an acronym, so that "RKS" meets "Rossiyskiye
     Kosmicheskiye Sistemy"."""
-    keys = {"t:" + t for t in variant}
+    keys = {key for token in variant for key in _token_keys(token)}
     keys.update("t:" + skeleton(a + b) for a, b in pairwise(raw))
-    keys.update("m:" + metaphone(t) for t in variant if len(t) >= 4 and t.isalpha())
     keys.add("f:" + skeleton("".join(raw)))
     keys.update("a:" + a for a in acronyms)
     if len(raw) == 1 and raw[0].isalpha():
@@ -36,21 +44,12 @@ def blocking_keys(
 
 
 def block(
-    qvariants: pl.DataFrame, acronyms: pl.DataFrame, keys: pl.DataFrame, max_candidates: int
+    qkeys: pl.DataFrame, acronyms: pl.DataFrame, keys: pl.DataFrame, max_candidates: int
 ) -> pl.DataFrame:
     """(qid, name_id) candidate pairs: the names sharing the rarest keys with each query
-    (`acronyms`: the queries' acronyms as (qid, akey))."""
-    rows = [
-        (qid, key)
-        for qid, tokens, raw in qvariants.select("qid", "qtokens", "qraw").iter_rows()
-        for key in blocking_keys(tuple(tokens), tuple(raw))
-    ]
-    qkeys = pl.concat(
-        [
-            pl.DataFrame(rows, schema={"qid": pl.UInt32, "key": pl.String}, orient="row"),
-            acronyms.select("qid", ("a:" + pl.col("akey")).alias("key")),
-        ]
-    )
+    (`qkeys`: the queries' `blocking_keys` as (qid, key); `acronyms`: their acronyms as
+    (qid, akey))."""
+    qkeys = pl.concat([qkeys, acronyms.select("qid", ("a:" + pl.col("akey")).alias("key"))])
     return (
         qkeys.unique()
         .join(keys, on="key")

@@ -38,6 +38,7 @@ from assets.resolution.identifiers import (
     to_candidate,
 )
 from assets.resolution.names import ACRONYM_MIN_LENGTH, NameForms, name_parts, normalize, skeleton
+from assets.resolution.queries import SEP, lay_out
 from assets.resolution.rules import decide
 from assets.resolution.scoring import ListVariants, TokenTable, score_names
 from assets.sanctions.countries import to_iso2
@@ -269,8 +270,11 @@ class Matcher:
         return self._names.height
 
     # --------------------------------------------------------------------------- queries
-    def _prepare(self, queries: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-        """(query info, query variants, query variant tokens) with qid = row position."""
+    def _prepare(
+        self, queries: pl.DataFrame
+    ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+        """(query info, query variants, query variant tokens, blocking keys) with qid = row
+        position."""
         if "name" not in queries.columns:
             raise ValueError("queries need a `name` column")
         height = queries.height
@@ -283,43 +287,33 @@ class Matcher:
         names, inns, ogrns, others, countries, types = (
             column(c) for c in ("name", "inn", "ogrn", "identifier", "country", "entity_type")
         )
-        info_rows: list[tuple[Any, ...]] = []
-        variant_rows: list[tuple[Any, ...]] = []
-        acronym_rows: list[tuple[int, str]] = []
-        self._query_ids = {}
-        for qid in range(height):
-            name = names[qid] or ""
-            parts = name_parts(name)
-            forms = normalize(parts[0])
-            given = str(types[qid] or "").strip().lower()
-            qtype = (
+        names = [name or "" for name in names]
+        laid = lay_out(names)
+        qtypes: list[str | None] = []
+        for given, is_org in zip(types, laid.is_org, strict=True):
+            given = str(given or "").strip().lower()
+            qtypes.append(
                 "person"
                 if given in _PERSON_TYPES
                 else "organisation"
-                if given in _ORG_TYPES or (not given and forms.is_organisation)
+                if given in _ORG_TYPES or (not given and is_org)
                 else None
             )
-            info_rows.append(
-                (qid, name, forms.weight, forms.legal_form, forms.legal_group, qtype,
-                 _iso2(countries[qid]))
-            )  # fmt: skip
-            seen: set[tuple[str, ...]] = set()
-            for part in parts:
-                part_forms = forms if part is parts[0] else normalize(part)
-                pairs = zip(part_forms.variants, part_forms.raw_variants, strict=True)
-                for variant, raw in pairs:
-                    if variant in seen:
-                        continue
-                    seen.add(variant)
-                    variant_rows.append(
-                        (len(variant_rows), qid, list(variant), " ".join(sorted(variant)),
-                         skeleton("".join(raw)), list(raw))
-                    )  # fmt: skip
-                acronym_rows.extend((qid, a) for a in part_forms.acronyms)
-            if inns[qid] or ogrns[qid] or others[qid]:
-                self._query_ids[qid] = parse_identifiers(inns[qid], ogrns[qid], others[qid])
+        self._query_ids = {
+            qid: parse_identifiers(inns[qid], ogrns[qid], others[qid])
+            for qid in range(height)
+            if inns[qid] or ogrns[qid] or others[qid]
+        }
         qinfo = pl.DataFrame(
-            info_rows,
+            {
+                "qid": pl.int_range(height, dtype=pl.UInt32, eager=True),
+                "qname": names,
+                "qweight": laid.weight,
+                "qlegal": laid.legal,
+                "qgroup": laid.group,
+                "qtype": qtypes,
+                "qcountry": [_iso2(country) for country in countries],
+            },
             schema={
                 "qid": pl.UInt32,
                 "qname": pl.String,
@@ -329,25 +323,31 @@ class Matcher:
                 "qtype": pl.String,
                 "qcountry": pl.String,
             },
-            orient="row",
         )
         self._qacronyms = pl.DataFrame(
-            acronym_rows, schema={"qid": pl.UInt32, "akey": pl.String}, orient="row"
+            {"qid": laid.aq, "akey": laid.akey}, schema={"qid": pl.UInt32, "akey": pl.String}
         ).unique()
-        columns = ("qvid", "qid", "qtokens", "qjoined", "qcompact", "qraw")
         qvariants = pl.DataFrame(
-            {name: [row[i] for row in variant_rows] for i, name in enumerate(columns)},
+            {
+                "qvid": pl.int_range(len(laid.vq), dtype=pl.UInt32, eager=True),
+                "qid": laid.vq,
+                "qtokens": laid.tokens,
+                "qjoined": laid.joined,
+                "qcompact": laid.compact,
+            },
             schema={
                 "qvid": pl.UInt32,
                 "qid": pl.UInt32,
-                "qtokens": pl.List(pl.String),
+                "qtokens": pl.String,
                 "qjoined": pl.String,
                 "qcompact": pl.String,
-                "qraw": pl.List(pl.String),
             },
+        ).with_columns(pl.col("qtokens").str.split(SEP))
+        qkeys = pl.DataFrame(
+            {"qid": laid.kq, "key": laid.key}, schema={"qid": pl.UInt32, "key": pl.String}
         )
         qtokens = self._explode_tokens(qvariants, "qvid", "qtokens", "qpos", "qtok")
-        return qinfo, qvariants, qtokens
+        return qinfo, qvariants, qtokens, qkeys
 
     # --------------------------------------------------------------------------- scoring
     def _score(self, qvariants: pl.DataFrame, pairs: pl.DataFrame) -> pl.DataFrame:
@@ -487,11 +487,11 @@ class Matcher:
         parts: list[pl.DataFrame] = []
         for start in range(0, queries.height, self.config.batch_size):
             batch = queries.slice(start, self.config.batch_size)
-            qinfo, qvariants, qtokens = self._prepare(batch)
+            qinfo, qvariants, qtokens, qkeys = self._prepare(batch)
             facts = self._identifiers.facts(self._query_ids)
             pairs = pl.concat(
                 [
-                    block(qvariants, self._qacronyms, self._keys, self.config.max_candidates),
+                    block(qkeys, self._qacronyms, self._keys, self.config.max_candidates),
                     facts.join(self._entry_names, on="entry_id")
                     .explode("name_id")
                     .select("qid", "name_id"),
@@ -544,7 +544,7 @@ class Matcher:
         `decision`, `matched_name`, `matched_name_kind` (and `explanation`, `features` when
         `explain`). Rows whose entry is unknown or whose name is empty score 0."""
         queries = pairs.with_columns(pl.col("entry_id").cast(pl.String))
-        qinfo, qvariants, qtokens = self._prepare(queries)
+        qinfo, qvariants, qtokens, _ = self._prepare(queries)
         facts = self._identifiers.facts(self._query_ids)
         wanted = queries.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("qid"), "entry_id")
         facts = facts.join(wanted, on=["qid", "entry_id"], how="semi")
