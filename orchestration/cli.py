@@ -29,6 +29,7 @@ import shutil
 import sqlite3
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -350,6 +351,7 @@ def _execute(
     from assets.common.partitions import range_tags, register_months
     from orchestration import console
     from orchestration.definitions import build_definitions
+    from orchestration.sqlite_storage import event_log_kept_open
 
     definitions = build_definitions(settings)
     job = definitions.resolve_job_def(job_name)
@@ -364,12 +366,15 @@ def _execute(
     with dg.DagsterInstance.get() as instance:
         # every delivered month is a partition (the sensors register them the same way)
         register_months(instance, months_delivered(settings.landing_dir))
-        result = job.execute_in_process(
-            instance=instance,
-            run_config={"loggers": {"console": {"config": {"log_level": level}}}},
-            tags=range_tags(*months) if job.partitions_def is not None else {},
-            raise_on_error=False,
-        )
+        run_id = str(uuid.uuid4())  # as Dagster makes them; known before the run starts
+        with event_log_kept_open(instance, run_id):
+            result = job.execute_in_process(
+                instance=instance,
+                run_id=run_id,
+                run_config={"loggers": {"console": {"config": {"log_level": level}}}},
+                tags=range_tags(*months) if job.partitions_def is not None else {},
+                raise_on_error=False,
+            )
     if progress is not None:
         progress.finish()
     return result, progress

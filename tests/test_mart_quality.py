@@ -1,0 +1,50 @@
+"""Great Expectations suites on the marts: a value outside a reference set is caught and named."""
+
+import shutil
+from pathlib import Path
+
+import duckdb
+
+from assets.marts import quality
+from tests.conftest import DemoBuild
+
+
+def _copy_of_warehouse(demo_build: DemoBuild, tmp_path: Path) -> duckdb.DuckDBPyConnection:
+    assert demo_build.succeeded, "the demo build failed; see the Dagster logs above"
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(demo_build.settings.warehouse_path, copy)
+    return duckdb.connect(str(copy))
+
+
+def test_codes_outside_the_reference_sets_fail_their_expectations(
+    demo_build: DemoBuild, tmp_path: Path
+) -> None:
+    con = _copy_of_warehouse(demo_build, tmp_path)
+    # one row with a subheading HS 2022 does not have (0101.00: horses are 0101.21-0101.90), one with a country ISO does not know
+    con.execute(
+        "update marts.dual_use_trade_monthly set hs6 = '010100' "
+        "where rowid = (select min(rowid) from marts.dual_use_trade_monthly)"
+    )
+    con.execute(
+        "update marts.dual_use_trade_monthly set origin_country = 'QQ' "
+        "where rowid = (select max(rowid) from marts.dual_use_trade_monthly)"
+    )
+    results = quality.run_suites(
+        con, tmp_path / "docs", marts=("dual_use_trade_monthly",), reconciliations=()
+    )
+    failed = {(r["target_column"], r["unexpected"]) for r in results if not r["success"]}
+    assert failed == {("hs6 not in hs2022_hs6", 1), ("origin_country not in iso3166_alpha2", 1)}
+    # the Data Docs page of the validation shows the offending values themselves
+    pages = [p.read_text(encoding="utf-8") for p in (tmp_path / "docs").rglob("*.html")]
+    assert any("010100" in page and "QQ" in page for page in pages)
+
+
+def test_the_demo_marts_meet_every_reference_set(demo_build: DemoBuild) -> None:
+    with demo_build.connect() as con:
+        checked = con.execute(
+            "select target_column, success from audit.mart_quality "
+            "where expectation = 'expect_column_values_to_be_null'"
+        ).fetchall()
+    columns = {column for column, _ in checked}
+    assert {"hs6 not in hs2022_hs6", "importer_country not in iso3166_alpha2"} <= columns
+    assert all(success for _, success in checked)
