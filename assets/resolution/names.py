@@ -64,6 +64,8 @@ _EXTRA_LEGAL_FORMS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^ooo \b|\b ooo$"), "llc"),
     (re.compile(r"^(?:ao|zao|oao|pao) \b|\b (?:ao|zao|oao|pao)$"), "jsc"),
 )
+# Every word one of those patterns needs: a text without any is not searched further.
+_EXTRA_LEGAL_WORDS = re.compile(r"\b(?:corporation|corp|sirketi|too|tov|ooo|ao|zao|oao|pao)\b")
 
 # Cyrillic and Latin letters that look alike (upper and lower case).
 _CYR_TO_LAT = dict(
@@ -202,8 +204,19 @@ def transliterate(text: str, scheme: str) -> str:
         return text.lower()
     if scheme == "rigour":
         return ascii_text(text).lower()
-    latin = _IULIIA[scheme].translate(text.translate(_UKRAINIAN[scheme]))
+    pieces = _WORD_BOUNDARY.split(text.translate(_UKRAINIAN[scheme]))
+    latin = "".join(_romanize_piece(piece, scheme) for piece in pieces if piece)
     return ascii_text(_MARKS.sub("", latin)).lower()
+
+
+# iuliia romanizes the pieces between word boundaries one by one (its `nlp.word_reader`):
+# the same split, each piece cached, gives the same text.
+_WORD_BOUNDARY = re.compile(r"\b")
+
+
+@lru_cache(maxsize=100_000)
+def _romanize_piece(piece: str, scheme: str) -> str:
+    return str(_IULIIA[scheme].translate(piece))
 
 
 @lru_cache(maxsize=200_000)
@@ -227,6 +240,11 @@ def clean(name: str) -> str:
     return rigour_normalize(text, _NAME_FLAGS) or ""
 
 
+@lru_cache(maxsize=10_000)
+def _whole_words(text: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<!\w){re.escape(text)}(?!\w)")
+
+
 def split_legal_form(text: str) -> tuple[str | None, str]:
     """(canonical legal form or None, text without legal-form words) for cleaned `text`.
 
@@ -234,7 +252,7 @@ def split_legal_form(text: str) -> tuple[str | None, str]:
     """
     found: list[str] = []
     core = text
-    for pattern, canonical in _EXTRA_LEGAL_FORMS:
+    for pattern, canonical in _EXTRA_LEGAL_FORMS if _EXTRA_LEGAL_WORDS.search(text) else ():
         if pattern.search(core):
             rest = " ".join(pattern.sub(" ", core).split())
             if rest:
@@ -254,7 +272,7 @@ def split_legal_form(text: str) -> tuple[str | None, str]:
     if rigour_found:
         rest = core
         for match, _ in rigour_found:
-            rest = re.sub(rf"(?<!\w){re.escape(match)}(?!\w)", " ", rest, count=1)
+            rest = _whole_words(match).sub(" ", rest, count=1)
         rest = " ".join(rest.split())
         if rest:
             found += [LEGAL_FORMS.get(target, target) for _, target in rigour_found]
@@ -274,7 +292,7 @@ def _tokens(text: str) -> tuple[str, ...]:
             continue
         if out and out[-1].isdigit() and token in _ORDINAL_ENDINGS:
             continue  # "558-й" -> "558"
-        out.append(_ORDINAL.sub(r"\1", token))
+        out.append(_ORDINAL.sub(r"\1", token) if token[0].isdigit() else token)
     return tuple(out)
 
 
@@ -285,6 +303,11 @@ def _stopword(token: str) -> bool:
 
 def _weight(core: tuple[str, ...]) -> float:
     info = sum(min(len(t), 8) for t in core if not _stopword(t))
+    return _information_weight(info)
+
+
+@lru_cache(maxsize=1_000)
+def _information_weight(info: int) -> float:
     return round(min(1.0, info / 10), 3)
 
 
@@ -401,7 +424,8 @@ def normalize(name: str) -> NameForms:
     for scheme in schemes:
         tokens = _tokens(transliterate(core_text, scheme))
         canonical = vocabulary.canonicalize(tokens)
-        for words, types in ((tokens, ()), (canonical.tokens, canonical.org_types)):
+        changed = bool(canonical.tokens != tokens or canonical.org_types)
+        for words, types in ((tokens, ()), (canonical.tokens, canonical.org_types))[: 1 + changed]:
             short = acronym(words, types)
             if short:
                 acronyms.add(skeleton(short))

@@ -139,6 +139,8 @@ class Vocabulary:
     def canonicalize(self, tokens: Sequence[str]) -> Canonical:
         """Replace the longest known phrase at each position by its term id (Latin tokens)."""
         stems = [self._stem(t) for t in tokens]
+        if not any(s in self._phrases for s in stems):  # no phrase starts anywhere
+            return Canonical(tuple(tokens), (), ())
         out: list[str] = []
         legal: list[str] = []
         org_types: list[str] = []
