@@ -19,6 +19,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 
 import iuliia
 from rigour.names import extract_org_types
@@ -105,6 +106,8 @@ _SKELETON_MAP = {
 }  # fmt: skip
 _SKELETON = re.compile("|".join(sorted(_SKELETON_MAP, key=len, reverse=True)))
 _DOUBLES = re.compile(r"(.)\1+")
+# Replaces a match by its first group, like the template r"\1" without re's Python expansion.
+_GROUP_1 = itemgetter(1)
 _PLACEHOLDERS = str.maketrans({"S": "sh", "C": "ch", "Z": "zh"})
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _NAME_FLAGS = Normalize.CASEFOLD | Normalize.NAME
@@ -225,7 +228,7 @@ def skeleton(token: str) -> str:
     if token.isdigit():
         return token
     token = _SKELETON.sub(lambda m: _SKELETON_MAP[m.group(0)], token)
-    return _DOUBLES.sub(r"\1", token).translate(_PLACEHOLDERS)
+    return _DOUBLES.sub(_GROUP_1, token).translate(_PLACEHOLDERS)
 
 
 def latin_forms(name: str) -> set[str]:
@@ -292,7 +295,7 @@ def _tokens(text: str) -> tuple[str, ...]:
             continue
         if out and out[-1].isdigit() and token in _ORDINAL_ENDINGS:
             continue  # "558-й" -> "558"
-        out.append(_ORDINAL.sub(r"\1", token) if token[0].isdigit() else token)
+        out.append(_ORDINAL.sub(_GROUP_1, token) if token[0].isdigit() else token)
     return tuple(out)
 
 
