@@ -64,6 +64,7 @@ class MatchConfig:
     max_key_frequency: int = int(_D["max_key_frequency"])
     min_report_score: float = float(_D["min_report_score"])
     batch_size: int = int(_D["batch_size"])
+    workers: int = int(_D["workers"])
 
     def __post_init__(self) -> None:
         if not 0 <= self.possible_threshold <= self.match_threshold <= 1:
@@ -75,6 +76,8 @@ class MatchConfig:
             raise ValueError(f"token_scorer must be one of {', '.join(TOKEN_SCORERS)}")
         if self.max_candidates < 1 or self.batch_size < 1:
             raise ValueError("max_candidates and batch_size must be positive")
+        if self.workers < 0:
+            raise ValueError("workers must be 0 or more")
 
     @classmethod
     def from_mapping(cls, mapping: Mapping[str, Any] | None) -> MatchConfig:

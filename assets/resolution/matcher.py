@@ -38,7 +38,7 @@ from assets.resolution.identifiers import (
     to_candidate,
 )
 from assets.resolution.names import ACRONYM_MIN_LENGTH, NameForms, name_parts, normalize, skeleton
-from assets.resolution.queries import SEP, lay_out
+from assets.resolution.queries import SEP, QueryNames, lay_out, lay_out_batches
 from assets.resolution.rules import decide
 from assets.resolution.scoring import ListVariants, TokenTable, score_names
 from assets.sanctions.countries import to_iso2
@@ -271,10 +271,10 @@ class Matcher:
 
     # --------------------------------------------------------------------------- queries
     def _prepare(
-        self, queries: pl.DataFrame
+        self, queries: pl.DataFrame, laid: QueryNames | None = None
     ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
         """(query info, query variants, query variant tokens, blocking keys) with qid = row
-        position."""
+        position (`laid`: the names already laid out)."""
         if "name" not in queries.columns:
             raise ValueError("queries need a `name` column")
         height = queries.height
@@ -288,7 +288,8 @@ class Matcher:
             column(c) for c in ("name", "inn", "ogrn", "identifier", "country", "entity_type")
         )
         names = [name or "" for name in names]
-        laid = lay_out(names)
+        if laid is None:
+            laid = lay_out([name_parts(name) for name in names])
         qtypes: list[str | None] = []
         for given, is_org in zip(types, laid.is_org, strict=True):
             given = str(given or "").strip().lower()
@@ -484,10 +485,16 @@ class Matcher:
         has no row.
         """
         floor = self.config.min_report_score if min_score is None else min_score
+        if "name" not in queries.columns:
+            raise ValueError("queries need a `name` column")
+        size = self.config.batch_size
+        starts = range(0, queries.height, size)
+        names = [name or "" for name in queries["name"].cast(pl.String).to_list()]
+        laid_out = lay_out_batches([names[i : i + size] for i in starts], self.config.workers)
         parts: list[pl.DataFrame] = []
-        for start in range(0, queries.height, self.config.batch_size):
-            batch = queries.slice(start, self.config.batch_size)
-            qinfo, qvariants, qtokens, qkeys = self._prepare(batch)
+        for start, laid in zip(starts, laid_out, strict=True):
+            batch = queries.slice(start, size)
+            qinfo, qvariants, qtokens, qkeys = self._prepare(batch, laid)
             facts = self._identifiers.facts(self._query_ids)
             pairs = pl.concat(
                 [

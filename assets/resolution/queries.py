@@ -1,13 +1,20 @@
 """The query side of screening: every query name's forms and blocking keys as flat columns.
 
-This is the per-name Python work of `Matcher.screen` (normalization above all); it is kept in
-one pure function of the names so that it can run on chunks in worker processes
-(`lay_out_parallel`) and the chunks be joined in order. Tokens of one variant are joined with
-`SEP` (no token contains it); `Matcher` splits them into list columns.
+This is the per-name Python work of `Matcher.screen` (normalization above all), kept in one
+pure function of the names (`lay_out`) so that a worker process can share it: `lay_out_batches`
+gives the batches in order, a spawned worker laying them out from the last one backwards while
+the caller lays out, from the first, any batch the worker has not taken (on a busy machine the
+caller never waits for a worker that is slow to start). Spawn, not fork: Dagster and DuckDB run
+threads. Tokens of one variant are joined with `SEP` (no token contains it); `Matcher` splits
+them into list columns.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import threading
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from assets.resolution.blocking import blocking_keys
@@ -47,11 +54,10 @@ class QueryNames:
         self.aq.extend(q + offset for q in other.aq)
 
 
-def lay_out(names: list[str]) -> QueryNames:
-    """The forms of each name (and of the names written inside it, `name_parts`)."""
+def lay_out(names: list[list[str]]) -> QueryNames:
+    """The forms of each name, given as its `name_parts` (the whole name first)."""
     out = QueryNames()
-    for row, name in enumerate(names):
-        parts = name_parts(name)
+    for row, parts in enumerate(names):
         forms = normalize(parts[0])
         out.weight.append(forms.weight)
         out.legal.append(forms.legal_form)
@@ -75,3 +81,58 @@ def lay_out(names: list[str]) -> QueryNames:
         out.kq.extend(row for _ in keys)
         out.key.extend(keys)
     return out
+
+
+def lay_out_batches(batches: list[list[str]], workers: int = 0) -> Iterator[QueryNames]:
+    """`lay_out` of each batch of names, in order; with `workers` processes helping when
+    there is more than one batch."""
+    if workers < 1 or len(batches) < 2:
+        for names in batches:
+            yield lay_out([name_parts(name) for name in names])
+        return
+    # name_parts stays here: its country check imports the sanctions package (and Dagster).
+    parts = [[name_parts(name) for name in names] for names in batches]
+    shared = _FromTheBack(parts, workers)
+    try:
+        for index in range(len(parts)):
+            future = shared.claim(index)
+            yield lay_out(parts[index]) if future is None else future.result()
+    finally:
+        shared.close()
+
+
+class _FromTheBack:
+    """Hands batches to worker processes from the last one backwards, one at a time per
+    worker; `claim` takes the next batch for the caller (or the worker's future for it)."""
+
+    def __init__(self, parts: list[list[list[str]]], workers: int) -> None:
+        self._parts = parts
+        self._lock = threading.Lock()
+        self._back = len(parts) - 1  # the next batch a worker may take
+        self._front = 0  # batches before this one belong to the caller
+        self._futures: dict[int, Future[QueryNames]] = {}
+        self._closed = False
+        self._executor = ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context("spawn")
+        )
+        for _ in range(workers):
+            self._submit()
+
+    def _submit(self, _: object = None) -> None:
+        with self._lock:
+            if self._closed or self._back < self._front:
+                return
+            index, self._back = self._back, self._back - 1
+            future = self._executor.submit(lay_out, self._parts[index])
+            self._futures[index] = future
+        future.add_done_callback(self._submit)
+
+    def claim(self, index: int) -> Future[QueryNames] | None:
+        with self._lock:
+            self._front = index + 1
+            return self._futures.pop(index, None)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+        self._executor.shutdown(wait=True, cancel_futures=True)
