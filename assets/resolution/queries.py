@@ -2,11 +2,11 @@
 
 This is the per-name Python work of `Matcher.screen` (normalization above all), kept in one
 pure function of the names (`lay_out`) so that a worker process can share it: `lay_out_batches`
-gives the batches in order, a spawned worker laying them out from the last one backwards while
-the caller lays out, from the first, any batch the worker has not taken (on a busy machine the
-caller never waits for a worker that is slow to start). Spawn, not fork: Dagster and DuckDB run
-threads. Tokens of one variant are joined with `SEP` (no token contains it); `Matcher` splits
-them into list columns.
+gives the batches in order, a spawned worker laying out chunks of them from the last one
+backwards while the caller lays out, from the first, any chunk the worker has not taken (on a
+busy machine the caller never waits for a worker that is slow to start). Spawn, not fork:
+Dagster and DuckDB run threads. Tokens of one variant are joined with `SEP` (no token contains
+it); `Matcher` splits them into list columns.
 """
 
 from __future__ import annotations
@@ -83,33 +83,46 @@ def lay_out(names: list[list[str]]) -> QueryNames:
     return out
 
 
-def lay_out_batches(batches: list[list[str]], workers: int = 0) -> Iterator[QueryNames]:
+def lay_out_batches(
+    batches: list[list[str]], workers: int = 0, pieces: int = 4
+) -> Iterator[QueryNames]:
     """`lay_out` of each batch of names, in order; with `workers` processes helping when
-    there is more than one batch."""
+    there is more than one batch (each batch shared out in `pieces` chunks)."""
     if workers < 1 or len(batches) < 2:
         for names in batches:
             yield lay_out([name_parts(name) for name in names])
         return
     # name_parts stays here: its country check imports the sanctions package (and Dagster).
-    parts = [[name_parts(name) for name in names] for names in batches]
-    shared = _FromTheBack(parts, workers)
+    chunks: list[list[list[str]]] = []
+    spans: list[range] = []
+    for names in batches:
+        size = -(-len(names) // pieces)
+        first = len(chunks)
+        chunks += [
+            [name_parts(name) for name in names[i : i + size]] for i in range(0, len(names), size)
+        ]
+        spans.append(range(first, len(chunks)))
+    shared = _FromTheBack(chunks, workers)
     try:
-        for index in range(len(parts)):
-            future = shared.claim(index)
-            yield lay_out(parts[index]) if future is None else future.result()
+        for span in spans:
+            laid = QueryNames()
+            for index in span:
+                future = shared.claim(index)
+                laid.extend(lay_out(chunks[index]) if future is None else future.result())
+            yield laid
     finally:
         shared.close()
 
 
 class _FromTheBack:
-    """Hands batches to worker processes from the last one backwards, one at a time per
-    worker; `claim` takes the next batch for the caller (or the worker's future for it)."""
+    """Hands chunks to worker processes from the last one backwards, one at a time per
+    worker; `claim` takes the next chunk for the caller (or the worker's future for it)."""
 
     def __init__(self, parts: list[list[list[str]]], workers: int) -> None:
         self._parts = parts
         self._lock = threading.Lock()
-        self._back = len(parts) - 1  # the next batch a worker may take
-        self._front = 0  # batches before this one belong to the caller
+        self._back = len(parts) - 1  # the next chunk a worker may take
+        self._front = 0  # chunks before this one belong to the caller
         self._futures: dict[int, Future[QueryNames]] = {}
         self._closed = False
         self._executor = ProcessPoolExecutor(
