@@ -2,9 +2,10 @@
 
 This is the per-name Python work of `Matcher.screen` (normalization above all), kept in one
 pure function of the names (`lay_out`) so that a worker process can share it: `lay_out_batches`
-gives the batches in order, a spawned worker laying out chunks of them from the last one
-backwards while the caller lays out, from the first, any chunk the worker has not taken (on a
-busy machine the caller never waits for a worker that is slow to start). Spawn, not fork:
+gives the batches in order. The caller lays out the first batch while a spawned worker starts
+on the second and keeps ahead, chunk by chunk, as the caller scores; a chunk the worker has not
+taken when the caller needs it is laid out by the caller (a worker slow to start, on a busy
+machine, is never waited for beyond the chunk it is on). Spawn, not fork:
 Dagster and DuckDB run threads. Tokens of one variant are joined with `SEP` (no token contains
 it); `Matcher` splits them into list columns.
 """
@@ -84,7 +85,7 @@ def lay_out(names: list[list[str]]) -> QueryNames:
 
 
 def lay_out_batches(
-    batches: list[list[str]], workers: int = 0, pieces: int = 4
+    batches: list[list[str]], workers: int = 0, pieces: int = 8
 ) -> Iterator[QueryNames]:
     """`lay_out` of each batch of names, in order; with `workers` processes helping when
     there is more than one batch (each batch shared out in `pieces` chunks)."""
@@ -102,7 +103,7 @@ def lay_out_batches(
             [name_parts(name) for name in names[i : i + size]] for i in range(0, len(names), size)
         ]
         spans.append(range(first, len(chunks)))
-    shared = _FromTheBack(chunks, workers)
+    shared = _Ahead(chunks, workers, first=len(spans[0]))
     try:
         for span in spans:
             laid = QueryNames()
@@ -114,14 +115,15 @@ def lay_out_batches(
         shared.close()
 
 
-class _FromTheBack:
-    """Hands chunks to worker processes from the last one backwards, one at a time per
-    worker; `claim` takes the next chunk for the caller (or the worker's future for it)."""
+class _Ahead:
+    """Hands chunks to worker processes in order, from `first` on, one at a time per worker,
+    keeping ahead of the caller; `claim` takes a chunk for the caller: the worker's future when
+    a worker has it, else None (the caller lays it out)."""
 
-    def __init__(self, parts: list[list[list[str]]], workers: int) -> None:
+    def __init__(self, parts: list[list[list[str]]], workers: int, first: int) -> None:
         self._parts = parts
         self._lock = threading.Lock()
-        self._back = len(parts) - 1  # the next chunk a worker may take
+        self._next = first  # the next chunk a worker may take
         self._front = 0  # chunks before this one belong to the caller
         self._futures: dict[int, Future[QueryNames]] = {}
         self._closed = False
@@ -133,16 +135,17 @@ class _FromTheBack:
 
     def _submit(self, _: object = None) -> None:
         with self._lock:
-            if self._closed or self._back < self._front:
+            index = max(self._next, self._front)
+            if self._closed or index >= len(self._parts):
                 return
-            index, self._back = self._back, self._back - 1
+            self._next = index + 1
             future = self._executor.submit(lay_out, self._parts[index])
             self._futures[index] = future
         future.add_done_callback(self._submit)
 
     def claim(self, index: int) -> Future[QueryNames] | None:
         with self._lock:
-            self._front = index + 1
+            self._front = max(self._front, index + 1)
             return self._futures.pop(index, None)
 
     def close(self) -> None:
