@@ -18,6 +18,9 @@ from assets.resolution.scoring import TokenTable
 
 KIND_LABEL = {"primary": "primary name", "alias": "alias", "weak_alias": "weak alias"}
 _HEAD = {"match": "Name match", "possible": "Possible match", "no_match": "No match"}
+_RULE_COLUMNS = tuple((rule, f"r_{rule.name}") for rule in ALL_RULES)
+# json.dumps(..., sort_keys=True, ensure_ascii=False) without building an encoder per row
+_FEATURES_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False).encode
 
 
 def matched_tokens(
@@ -96,7 +99,7 @@ def explain(
         )
     elif row["id_match"]:
         reasons.append("the names share no blocking key")
-    fired = [rule for rule in ALL_RULES if row.get(f"r_{rule.name}")]
+    fired = [rule for rule, column in _RULE_COLUMNS if row.get(column)]
     for rule in fired:
         (against if rule.against else reasons).append(rule.explain(row, cfg))
     if fired:
@@ -115,4 +118,4 @@ def explain(
     text = f"{head} (score {row['score']:.2f}): " + "; ".join(reasons or ["no name evidence"])
     if against:
         text += ". Against: " + "; ".join(against)
-    return text + ".", json.dumps(features, sort_keys=True, ensure_ascii=False)
+    return text + ".", _FEATURES_JSON(features)

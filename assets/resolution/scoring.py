@@ -97,13 +97,11 @@ class TokenTable:
             ]
         return np.fromiter(found, dtype=np.int64, count=len(found))
 
-    def csr(
-        self, token_lists: list[list[str]]
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def csr(self, token_lists: pl.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(start, length, token ids, token weights) of token lists laid end to end."""
-        length = np.fromiter((len(t) for t in token_lists), dtype=np.int64, count=len(token_lists))
+        length = token_lists.list.len().fill_null(0).to_numpy().astype(np.int64)
         start = np.cumsum(length) - length
-        flat = [token for tokens in token_lists for token in tokens]
+        flat = token_lists.explode().drop_nulls().to_list()
         ids = self.ids(flat)
         initial, get, unseen = self.config.initial_weight, self.weights.get, self.unseen
         weights = np.fromiter(
@@ -159,7 +157,7 @@ class ListVariants:
 
     def __init__(self, table: TokenTable, variants: pl.DataFrame) -> None:
         self.frame = variants.select("vid", "name_id")
-        self.start, self.length, self.ids, self.weights = table.csr(variants["ctokens"].to_list())
+        self.start, self.length, self.ids, self.weights = table.csr(variants["ctokens"])
         self.joined = np.array(variants["cjoined"].to_list() or [""], dtype=object)
         self.compact = np.array(variants["ccompact"].to_list() or [""], dtype=object)
 
@@ -177,7 +175,7 @@ def score_names(
     vp = pairs.join(qvariants.select("qvid", "qid"), on="qid").join(listed.frame, on="name_id")
     if not vp.height:
         return pl.DataFrame(schema=SCORED_SCHEMA)
-    q_start, q_len, q_ids, q_w = table.csr(qvariants["qtokens"].to_list())
+    q_start, q_len, q_ids, q_w = table.csr(qvariants["qtokens"])
     qvid = vp["qvid"].to_numpy().astype(np.int64)
     vid = vp["vid"].to_numpy().astype(np.int64)
     count = len(qvid)
