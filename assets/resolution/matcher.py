@@ -164,7 +164,7 @@ class Matcher:
             keys: set[str] = set()
             for variant, raw in zip(forms.variants, forms.raw_variants, strict=True):
                 variant_rows.append(
-                    (len(variant_rows), name_id, list(variant), " ".join(sorted(variant)),
+                    (len(variant_rows), name_id, SEP.join(variant), " ".join(sorted(variant)),
                      skeleton("".join(raw)))
                 )  # fmt: skip
                 for token in variant:
@@ -194,12 +194,12 @@ class Matcher:
             schema={
                 "vid": pl.UInt32,
                 "name_id": pl.UInt32,
-                "ctokens": pl.List(pl.String),
+                "ctokens": pl.String,
                 "cjoined": pl.String,
                 "ccompact": pl.String,
             },
             orient="row",
-        )
+        ).with_columns(pl.col("ctokens").str.split(SEP))
         self._vtokens = self._explode_tokens(variants, "vid", "ctokens", "cpos", "ctok")
         self._listed = ListVariants(self._tokens, variants)
         limit = self.config.max_key_frequency
