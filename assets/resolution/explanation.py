@@ -59,6 +59,14 @@ def matched_tokens(
     return {(a, b): (m, u) for a, b, m, u in per_token.iter_rows()}
 
 
+def explain_all(
+    rows: pl.DataFrame, tokens: Mapping[tuple[int, int], tuple[str, str]], cfg: MatchConfig
+) -> tuple[list[str], list[str]]:
+    """(explanation sentences, features JSON) of every decided row."""
+    explained = [explain(row, tokens, cfg) for row in rows.iter_rows(named=True)]
+    return [text for text, _ in explained], [features for _, features in explained]
+
+
 def explain(
     row: Mapping[str, Any],
     tokens: Mapping[tuple[int, int], tuple[str, str]],

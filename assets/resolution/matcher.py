@@ -22,13 +22,14 @@ blocking (`blocking.py`), scoring (`scoring.py`), the rules (`rules.py`, weights
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from typing import Any
 
 import polars as pl
 
 from assets.resolution.blocking import block, blocking_keys
 from assets.resolution.config import MatchConfig
-from assets.resolution.explanation import explain, matched_tokens
+from assets.resolution.explanation import explain_all, matched_tokens
 from assets.resolution.identifiers import (
     Candidate,
     IdentifierIndex,
@@ -38,7 +39,7 @@ from assets.resolution.identifiers import (
     to_candidate,
 )
 from assets.resolution.names import ACRONYM_MIN_LENGTH, NameForms, name_parts, normalize, skeleton
-from assets.resolution.queries import SEP, QueryNames, lay_out, lay_out_batches
+from assets.resolution.queries import SEP, Helper, QueryNames, lay_out
 from assets.resolution.rules import decide
 from assets.resolution.scoring import ListVariants, TokenTable, score_names
 from assets.sanctions.countries import to_iso2
@@ -451,12 +452,13 @@ class Matcher:
             pl.col("kind").fill_null("primary"),
         )
 
-    def _report(self, decided: pl.DataFrame, qtokens: pl.DataFrame) -> pl.DataFrame:
-        tokens = matched_tokens(self._tokens, qtokens, self._vtokens, decided)
-        explained = [explain(row, tokens, self.config) for row in decided.iter_rows(named=True)]
+    def _report(
+        self, decided: pl.DataFrame, explained: tuple[list[str], list[str]]
+    ) -> pl.DataFrame:
+        texts, features = explained
         return decided.with_columns(
-            pl.Series("explanation", [e for e, _ in explained], dtype=pl.String),
-            pl.Series("features", [f for _, f in explained], dtype=pl.String),
+            pl.Series("explanation", texts, dtype=pl.String),
+            pl.Series("features", features, dtype=pl.String),
             pl.lit(self.list_id).alias("list_id"),
             pl.col("qid").cast(pl.Int64).alias("query_row"),
         ).select(
@@ -490,9 +492,17 @@ class Matcher:
         size = self.config.batch_size
         starts = range(0, queries.height, size)
         names = [name or "" for name in queries["name"].cast(pl.String).to_list()]
-        laid_out = lay_out_batches([names[i : i + size] for i in starts], self.config.workers)
-        parts: list[pl.DataFrame] = []
-        for start, laid in zip(starts, laid_out, strict=True):
+        with Helper([names[i : i + size] for i in starts], self.config.workers) as helper:
+            return self._screen(queries, helper, top, floor)
+
+    def _screen(
+        self, queries: pl.DataFrame, helper: Helper, top: int, floor: float
+    ) -> pl.DataFrame:
+        cfg, size = self.config, self.config.batch_size
+        starts = range(0, queries.height, size)
+        # (batch start, decided rows, their explanations: computed, or a worker's future)
+        done: list[tuple[int, pl.DataFrame, Any]] = []
+        for start, laid in zip(starts, helper.laid_out(), strict=True):
             batch = queries.slice(start, size)
             qinfo, qvariants, qtokens, qkeys = self._prepare(batch, laid)
             facts = self._identifiers.facts(self._query_ids)
@@ -515,8 +525,16 @@ class Matcher:
                 .group_by("qid", maintain_order=True)
                 .head(top)
             )
-            report = self._report(decided, qtokens)
-            parts.append(report.with_columns(pl.col("query_row") + start))
+            tokens = matched_tokens(self._tokens, qtokens, self._vtokens, decided)
+            # a worker explains while the next batch is scored (the last one is explained here)
+            job = None if start == starts[-1] else helper.submit(explain_all, decided, tokens, cfg)
+            done.append((start, decided, explain_all(decided, tokens, cfg) if job is None else job))
+        parts = [
+            self._report(decided, job.result() if isinstance(job, Future) else job).with_columns(
+                pl.col("query_row") + start
+            )
+            for start, decided, job in done
+        ]
         if not parts:
             return pl.DataFrame(schema=dict.fromkeys(RESULT_COLUMNS, pl.String)).with_columns(
                 pl.col("query_row").cast(pl.Int64), pl.col("score").cast(pl.Float64)
@@ -562,7 +580,9 @@ class Matcher:
         )
         decided = self._decide(qinfo, self._score(qvariants, name_pairs), facts)
         if explain:
-            result = self._report(decided, qtokens).rename({"query_row": "qid"})
+            tokens = matched_tokens(self._tokens, qtokens, self._vtokens, decided)
+            result = self._report(decided, explain_all(decided, tokens, self.config))
+            result = result.rename({"query_row": "qid"})
             result = result.select(
                 pl.col("qid").cast(pl.UInt32), "entry_id", "matched_name", "matched_name_kind",
                 "score", "decision", "explanation", "features",

@@ -1,8 +1,8 @@
 """The query side of screening: every query name's forms and blocking keys as flat columns.
 
 This is the per-name Python work of `Matcher.screen` (normalization above all), kept in one
-pure function of the names (`lay_out`) so that a worker process can share it: `lay_out_batches`
-gives the batches in order. The caller lays out the first batch while a spawned worker starts
+pure function of the names (`lay_out`) so that a worker process can share it: `Helper` gives
+the batches in order. The caller lays out the first batch while a spawned worker starts
 on the second and keeps ahead, chunk by chunk, as the caller scores; a chunk the worker has not
 taken when the caller needs it is laid out by the caller (a worker slow to start, on a busy
 machine, is never waited for beyond the chunk it is on). Spawn, not fork:
@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from assets.resolution.blocking import blocking_keys
 from assets.resolution.names import name_parts, normalize, skeleton
 
 SEP = "\x1f"
+T = TypeVar("T")
 
 
 @dataclass
@@ -84,35 +86,52 @@ def lay_out(names: list[list[str]]) -> QueryNames:
     return out
 
 
-def lay_out_batches(
-    batches: list[list[str]], workers: int = 0, pieces: int = 8
-) -> Iterator[QueryNames]:
-    """`lay_out` of each batch of names, in order; with `workers` processes helping when
-    there is more than one batch (each batch shared out in `pieces` chunks)."""
-    if workers < 1 or len(batches) < 2:
+class Helper:
+    """Lays out batches of query names (`laid_out`), with `workers` spawned processes helping
+    when there is more than one batch (each batch shared out in `pieces` chunks); `submit`
+    gives a worker other work. Closes its workers on leaving a `with` block."""
+
+    def __init__(self, batches: list[list[str]], workers: int = 0, pieces: int = 8) -> None:
+        self._batches = batches
+        self._chunks: list[list[list[str]]] = []
+        self._spans: list[range] = []
+        self._ahead: _Ahead | None = None
+        if workers < 1 or len(batches) < 2:
+            return
+        # name_parts stays here: its country check imports the sanctions package (and Dagster).
         for names in batches:
-            yield lay_out([name_parts(name) for name in names])
-        return
-    # name_parts stays here: its country check imports the sanctions package (and Dagster).
-    chunks: list[list[list[str]]] = []
-    spans: list[range] = []
-    for names in batches:
-        size = -(-len(names) // pieces)
-        first = len(chunks)
-        chunks += [
-            [name_parts(name) for name in names[i : i + size]] for i in range(0, len(names), size)
-        ]
-        spans.append(range(first, len(chunks)))
-    shared = _Ahead(chunks, workers, first=len(spans[0]))
-    try:
-        for span in spans:
+            size = -(-len(names) // pieces)
+            first = len(self._chunks)
+            self._chunks += [
+                [name_parts(name) for name in names[i : i + size]]
+                for i in range(0, len(names), size)
+            ]
+            self._spans.append(range(first, len(self._chunks)))
+        self._ahead = _Ahead(self._chunks, workers, first=len(self._spans[0]))
+
+    def laid_out(self) -> Iterator[QueryNames]:
+        """`lay_out` of each batch, in order."""
+        if self._ahead is None:
+            for names in self._batches:
+                yield lay_out([name_parts(name) for name in names])
+            return
+        for span in self._spans:
             laid = QueryNames()
             for index in span:
-                future = shared.claim(index)
-                laid.extend(lay_out(chunks[index]) if future is None else future.result())
+                future = self._ahead.claim(index)
+                laid.extend(lay_out(self._chunks[index]) if future is None else future.result())
             yield laid
-    finally:
-        shared.close()
+
+    def submit(self, fn: Callable[..., T], *args: Any) -> Future[T] | None:
+        """`fn(*args)` in a worker process (None when there is none)."""
+        return None if self._ahead is None else self._ahead.submit(fn, *args)
+
+    def __enter__(self) -> Helper:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._ahead is not None:
+            self._ahead.close()
 
 
 class _Ahead:
@@ -142,6 +161,10 @@ class _Ahead:
             future = self._executor.submit(lay_out, self._parts[index])
             self._futures[index] = future
         future.add_done_callback(self._submit)
+
+    def submit(self, fn: Callable[..., T], *args: Any) -> Future[T] | None:
+        with self._lock:
+            return None if self._closed else self._executor.submit(fn, *args)
 
     def claim(self, index: int) -> Future[QueryNames] | None:
         with self._lock:
