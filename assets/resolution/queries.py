@@ -107,7 +107,7 @@ class Helper:
                 for i in range(0, len(names), size)
             ]
             self._spans.append(range(first, len(self._chunks)))
-        self._ahead = _Ahead(self._chunks, workers, first=len(self._spans[0]))
+        self._ahead = _Ahead(self._chunks, self._spans, workers)
 
     def laid_out(self) -> Iterator[QueryNames]:
         """`lay_out` of each batch, in order."""
@@ -135,14 +135,16 @@ class Helper:
 
 
 class _Ahead:
-    """Hands chunks to worker processes in order, from `first` on, one at a time per worker,
-    keeping ahead of the caller; `claim` takes a chunk for the caller: the worker's future when
-    a worker has it, else None (the caller lays it out)."""
+    """Hands chunks to worker processes in order, one at a time per worker, from the batch
+    after the one the caller is on; `claim` takes a chunk for the caller: the worker's future
+    when a worker has it, else None (the caller lays it out)."""
 
-    def __init__(self, parts: list[list[list[str]]], workers: int, first: int) -> None:
+    def __init__(self, parts: list[list[list[str]]], spans: list[range], workers: int) -> None:
         self._parts = parts
+        # chunk -> first chunk of the next batch
+        self._after = [span.stop for span in spans for _ in span]
         self._lock = threading.Lock()
-        self._next = first  # the next chunk a worker may take
+        self._next = spans[0].stop  # the next chunk a worker may take
         self._front = 0  # chunks before this one belong to the caller
         self._futures: dict[int, Future[QueryNames]] = {}
         self._closed = False
@@ -168,7 +170,7 @@ class _Ahead:
 
     def claim(self, index: int) -> Future[QueryNames] | None:
         with self._lock:
-            self._front = max(self._front, index + 1)
+            self._front = max(self._front, self._after[index])
             return self._futures.pop(index, None)
 
     def close(self) -> None:
