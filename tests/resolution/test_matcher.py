@@ -216,6 +216,23 @@ def test_screen_is_vectorised_and_keeps_query_rows(sdn: Matcher) -> None:
     assert result.group_by("query_row").len()["len"].max() <= 2  # type: ignore[operator]
 
 
+def test_screen_with_a_worker_process_gives_the_rows_of_a_serial_run() -> None:
+    """Batches laid out and explained by the spawned worker: the same rows, in order."""
+    entries = [
+        ("1", "OOO ROMASHKA TRADING", ["RU"]),
+        ("2", "ООО «ТЕХНОСНАБ»", ["RU"]),
+        ("3", "NORTHWIND PRECISION TOOLS GMBH", ["DE"]),
+        ("4", "AKTSIONERNOE OBSHCHESTVO VOLGA LOGISTIKA", ["RU"]),
+    ]
+    stems = ["ROMASHKA", "ROMASKA", "TEKHNOSNAB", "ТЕХНОСНАБ", "NORTHWIND", "VOLGA", "ZQXW"]
+    forms = ["LLC", "OOO", "GMBH", "JSC", "TRADING", "LOGISTIKA", "(RT)"]
+    queries = pl.DataFrame({"name": [f"{s} {f}" for s in stems for f in forms]})
+    serial = fictional(entries, config=MatchConfig(batch_size=8, workers=0)).screen(queries)
+    helped = fictional(entries, config=MatchConfig(batch_size=8, workers=1)).screen(queries)
+    assert serial.height > 10 and serial["query_row"].n_unique() > 20
+    assert helped.equals(serial)
+
+
 def test_config_from_mapping() -> None:
     config = MatchConfig.from_mapping({"match_threshold": "0.9", "max_candidates": 5})
     assert config.match_threshold == 0.9 and config.max_candidates == 5
