@@ -9,7 +9,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_SYSTEM_CERTS := 1
 RUN := $(UV) run --locked --quiet
 
-.PHONY: help demo test test-all lint format dev bundle benchmark tour dictionary clean
+.PHONY: help demo test test-e2e test-all lint format dev bundle benchmark tour dictionary clean
 # A bare `make` lists the targets: on a production host it must not seed the demo data.
 .DEFAULT_GOAL := help
 
@@ -19,8 +19,11 @@ help: ## List the targets
 demo: .venv/.synced ## Build every asset from the demo data into data/ and print where it is
 	$(RUN) python -m orchestration.cli demo
 
-test: .venv/.synced ## Run the test suite (slow tests excluded)
-	$(RUN) pytest -m "not slow" -q
+test: .venv/.synced ## Run the test suite (one shared demo build; end-to-end and slow tests excluded)
+	$(RUN) pytest -m "not slow and not e2e" -q
+
+test-e2e: .venv/.synced ## The end-to-end tests: builds of their own, the daemon, PostgreSQL, a browser
+	$(RUN) pytest -m "e2e and not slow" -q -n 2 --dist loadfile
 
 test-all: .venv/.synced ## Run every test, slow ones included
 	$(RUN) pytest -q
@@ -50,7 +53,9 @@ bundle: .venv/.synced ## Regenerate the synthetic demo bundle (deterministic)
 	$(RUN) python -m demo.generate --out demo/bundle
 
 benchmark: .venv/.synced ## Speed benchmarks (not run by `make test` or CI); prints figures
+	$(RUN) python benchmarks/fixed_cost.py
 	$(RUN) python benchmarks/sanctions_snapshot.py
+	$(RUN) python benchmarks/screening.py
 	$(RUN) python benchmarks/marts_10m.py
 
 clean: ## Remove the built warehouse, landing copies and Dagster state

@@ -111,6 +111,7 @@ def test_the_run_copy_differs_from_the_latest_only_in_its_links(demo_build: Demo
     assert render(manifest) == latest  # drawn from the manifest alone, the same every time
 
 
+@pytest.mark.e2e
 def test_rebuilding_from_the_same_landing_files_gives_identical_tables(
     demo_build: DemoBuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -507,6 +507,7 @@ def test_the_corpus_is_large_enough_and_every_case_named_once() -> None:
     assert len({case.id for case in CASES}) == len(CASES)
 
 
+@pytest.mark.e2e
 def test_faults_that_must_not_stop_publication(
     corpus: tuple[Settings, Landing, str],
     monkeypatch: pytest.MonkeyPatch,
@@ -543,6 +544,7 @@ def test_faults_that_must_not_stop_publication(
     ]
 
 
+@pytest.mark.e2e
 def test_a_month_emptied_or_halved_is_held_until_approved(
     corpus: tuple[Settings, Landing, str],
     monkeypatch: pytest.MonkeyPatch,

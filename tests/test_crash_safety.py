@@ -22,6 +22,8 @@ from assets.common.raw import sha256_file
 from orchestration import cli
 from orchestration.settings import Settings
 
+pytestmark = pytest.mark.e2e  # builds of its own: `make test-e2e`
+
 DRIVER = textwrap.dedent(
     """
     import os, shutil, signal, sys

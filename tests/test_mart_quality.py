@@ -20,7 +20,8 @@ def test_codes_outside_the_reference_sets_fail_their_expectations(
     demo_build: DemoBuild, tmp_path: Path
 ) -> None:
     con = _copy_of_warehouse(demo_build, tmp_path)
-    # one row with a subheading HS 2022 does not have (0101.00: horses are 0101.21-0101.90), one with a country ISO does not know
+    # a subheading HS 2022 does not have (horses are 0101.21-0101.90) and a country ISO
+    # does not know, one row each
     con.execute(
         "update marts.dual_use_trade_monthly set hs6 = '010100' "
         "where rowid = (select min(rowid) from marts.dual_use_trade_monthly)"

@@ -50,6 +50,7 @@ READER = textwrap.dedent(
 )
 
 
+@pytest.mark.e2e
 def test_a_reader_in_a_loop_is_never_refused_during_a_full_build(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -76,6 +77,7 @@ def test_a_reader_in_a_loop_is_never_refused_during_a_full_build(
     assert result["reads"] > build_seconds  # it kept reading throughout, many times a second
 
 
+@pytest.mark.e2e
 def test_a_failed_build_leaves_the_published_warehouse_untouched(
     demo_build: DemoBuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -91,6 +93,7 @@ def test_a_failed_build_leaves_the_published_warehouse_untouched(
     assert sha256_file(settings.warehouse_path) == published
 
 
+@pytest.mark.e2e
 def test_an_unmet_expectation_blocks_publication_and_says_why(
     demo_build: DemoBuild,
     tmp_path: Path,
@@ -184,6 +187,7 @@ def _step_log_runs(database: Path) -> set[str]:
         return {row[0] for row in con.execute("select run_id from audit.step_log").fetchall()}
 
 
+@pytest.mark.e2e
 def test_a_partial_run_after_a_failed_run_publishes_nothing_the_failed_run_wrote(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -162,10 +162,13 @@ def _total_to_the_cent(con: duckdb.DuckDBPyConnection, values_sql: str) -> float
 def run_suites(
     con: duckdb.DuckDBPyConnection,
     docs: Path,
-    marts: tuple[str, ...] = MARTS,
-    reconciliations: tuple[tuple[str, str, str], ...] = RECONCILIATIONS,
+    marts: tuple[str, ...] | None = None,
+    reconciliations: tuple[tuple[str, str, str], ...] | None = None,
 ) -> list[dict[str, Any]]:
-    """Validate the marts (every one by default) and the reconciliations; Data Docs in `docs`."""
+    """Validate the marts and the reconciliations (all by default); Data Docs in `docs`."""
+    # read at call time, not bound as defaults: a test may extend the module's lists
+    marts = MARTS if marts is None else marts
+    reconciliations = RECONCILIATIONS if reconciliations is None else reconciliations
     import great_expectations as gx
     import pandas as pd
     from great_expectations.data_context.types.base import ProgressBarsConfig

@@ -6,7 +6,6 @@ import polars as pl
 from assets.common.ingest import csv_source_assets
 from assets.common.warehouse import Warehouse, log_step, replace_table
 from assets.resolution.config import MATCHING_FILE
-from assets.resolution.matcher import MatchConfig, Matcher
 
 _LIST_PARTS = {
     "entries": "select entry_id, entity_type, name, programs, countries, listing_date, remarks, "
@@ -63,6 +62,9 @@ order by party_type, party_key
 )
 def entity_matches(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Candidate matches of companies and exporters with list entries: score, decision, why."""
+    # imported here: the matcher's name tables would add about a second to loading the definitions
+    from assets.resolution.matcher import MatchConfig, Matcher
+
     config = MatchConfig()  # defaults from matching.yaml
     frames = [pl.DataFrame(schema=_SCHEMA)]
     with warehouse.connect() as con:

@@ -24,6 +24,8 @@ from conftest import DemoBuild
 from assets.marts.data_docs import SITE_VENDOR, VENDOR_DIR, offline_page
 from assets.marts.quality import MARTS
 
+pytestmark = pytest.mark.e2e  # builds of its own: `make test-e2e`
+
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page, Request, Route
 

@@ -15,10 +15,13 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import pytest
 from conftest import DemoBuild, copy_of_demo, land_moved_month
 from servers import Services, dagster_env, start_daemon, wait_until
 
 from assets.common import sql
+
+pytestmark = pytest.mark.e2e  # builds of its own: `make test-e2e`
 
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"

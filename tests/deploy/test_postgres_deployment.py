@@ -32,6 +32,8 @@ from servers import (
     write_dagster_home,
 )
 
+pytestmark = pytest.mark.e2e  # builds of its own: `make test-e2e`
+
 WORKSPACE = DEPLOY_DIR / "workspace.yaml"
 # A small, quick selection of the project's job: the inventory of the (empty) landing folder.
 JOB = "build_everything"

@@ -167,6 +167,7 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+@pytest.mark.e2e
 def test_a_cut_snapshot_is_held_until_an_approval_row_releases_it(tmp_path: Path) -> None:
     pipeline = Reviewed(tmp_path)
     pipeline.land(BUNDLED / "sdn_2024-02-23.csv")
@@ -210,6 +211,7 @@ def test_a_cut_snapshot_is_held_until_an_approval_row_releases_it(tmp_path: Path
     ) == [(False,)]
 
 
+@pytest.mark.e2e
 def test_removing_one_linked_entry_is_held_and_a_bad_approval_is_not_used(
     tmp_path: Path,
 ) -> None:
@@ -253,6 +255,7 @@ def test_removing_one_linked_entry_is_held_and_a_bad_approval_is_not_used(
     ) == [(1,)]
 
 
+@pytest.mark.e2e
 def test_an_entry_without_links_within_the_bound_comes_into_force(tmp_path: Path) -> None:
     pipeline = Reviewed(tmp_path)
     pipeline.land(BUNDLED / "sdn_2024-02-23.csv")

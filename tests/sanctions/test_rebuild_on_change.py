@@ -6,6 +6,7 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import pytest
 from conftest import demo_months, settings_for
 
 from assets.common.landing import LandingArea
@@ -173,6 +174,7 @@ def _counterparty_status(warehouse: Path) -> tuple[bool, str]:
     return bool(listed), versions[0][0]
 
 
+@pytest.mark.e2e
 def test_landing_the_real_2024_02_23_snapshot_flips_the_counterparty(tmp_path: Path) -> None:
     settings = settings_for(tmp_path)
     cli.seed_landing(settings)

@@ -1,0 +1,110 @@
+"""Benchmark: the fixed cost every run pays, on the demo bundle (issue 15, targets 2 and 3).
+
+Prints, measured in one run on this machine:
+- importing the definitions (`import orchestration.definitions` in a fresh interpreter, best
+  of three; target 1.5 s);
+- `python -m orchestration.cli demo` from an empty data folder, wall time (target 12 s), and
+  where the run's time went by step (from Dagster's log);
+- a list change on a published demo warehouse: the real OFAC SDN of 2024-02-23 landed, then
+  the `rebuild_after_list_change` job the sanctions sensor launches (target 8 s of run time),
+  against a full build of the same warehouse in the same process.
+
+Run with `python benchmarks/fixed_cost.py`; not part of CI.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+STEP = re.compile(r" - (\S+) - STEP_SUCCESS - .* in ([0-9.]+)(ms|s)\.$")
+
+
+def import_seconds() -> float:
+    """Best of three fresh interpreters importing the definitions."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-c", "import orchestration.definitions"], cwd=REPO, check=True
+        )
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def step_seconds(log: Path) -> dict[str, float]:
+    """Seconds per step, from a Dagster log written by the CLI."""
+    steps: dict[str, float] = {}
+    for line in log.read_text(encoding="utf-8").splitlines():
+        found = STEP.search(line)
+        if found:
+            spent = float(found[2]) / (1000 if found[3] == "ms" else 1)
+            steps[found[1]] = steps.get(found[1], 0.0) + spent
+    return steps
+
+
+def demo_seconds(root: Path) -> tuple[float, dict[str, float]]:
+    """Wall time of `python -m orchestration.cli demo` into `root`, and its steps."""
+    env = {**os.environ, "CHOKEPOINT_DATA_DIR": str(root), "DAGSTER_HOME": str(root / "dh")}
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", "demo"],
+        cwd=REPO,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    seconds = time.perf_counter() - started
+    (log,) = (root / "logs").glob("build_everything-*.log")
+    return seconds, step_seconds(log)
+
+
+def list_change_seconds(root: Path) -> tuple[float, float]:
+    """(full build, list-change rebuild) run seconds on the demo, in one process."""
+    os.environ.update({"CHOKEPOINT_DATA_DIR": str(root), "DAGSTER_HOME": str(root / "dh")})
+    from orchestration import cli
+    from orchestration.settings import Settings
+
+    settings = Settings.from_env()
+    cli.prepare_dagster_home(settings)
+    cli.seed_landing(settings)
+    later = settings.landing_dir / "sanctions" / "ofac_sdn" / "sdn_2024-02-23.csv"
+    kept = root / later.name
+    shutil.move(later, kept)
+    started = time.perf_counter()
+    if not cli.build(settings):
+        raise SystemExit("the first build failed")
+    full = time.perf_counter() - started
+    shutil.move(kept, later)
+    started = time.perf_counter()
+    if not cli.build(settings, job_name="rebuild_after_list_change"):
+        raise SystemExit("the list-change rebuild failed")
+    return full, time.perf_counter() - started
+
+
+def main() -> None:
+    print(f"importing the definitions: {import_seconds():.2f} s (best of 3; target 1.5 s)")
+    with tempfile.TemporaryDirectory(prefix="chokepoint-fixed-") as tmp:
+        seconds, steps = demo_seconds(Path(tmp) / "demo")
+        print(
+            f"make demo's build (python -m orchestration.cli demo): {seconds:.1f} s (target 12 s)"
+        )
+        print(f"  {len(steps)} steps, {sum(steps.values()):.1f} s inside them; the longest:")
+        for step, spent in sorted(steps.items(), key=lambda item: -item[1])[:6]:
+            print(f"  {spent:6.2f} s  {step}")
+        full, change = list_change_seconds(Path(tmp) / "list_change")
+    print(
+        f"list change (sdn_2024-02-23 landed, rebuild_after_list_change): {change:.1f} s "
+        f"(target 8 s); full build in the same process {full:.1f} s = {change / full:.0%}"
+    )
+
+
+if __name__ == "__main__":
+    main()
