@@ -4,9 +4,9 @@ import shutil
 from pathlib import Path
 
 import duckdb
+from conftest import DemoBuild
 
 from assets.marts import quality
-from tests.conftest import DemoBuild
 
 
 def _copy_of_warehouse(demo_build: DemoBuild, tmp_path: Path) -> duckdb.DuckDBPyConnection:
