@@ -4,7 +4,7 @@ Prints, measured in one run on this machine:
 - importing the definitions (`import orchestration.definitions` in a fresh interpreter, best
   of three; target 1.5 s);
 - `python -m orchestration.cli demo` from an empty data folder, wall time (target 12 s), and
-  where the run's time went by step (from Dagster's log);
+  where the run's time went by step (`marts_10m.print_steps`);
 - a list change on a published demo warehouse: the real OFAC SDN of 2024-02-23 landed, then
   the `rebuild_after_list_change` job the sanctions sensor launches (target 8 s of run time),
   against a full build of the same warehouse in the same process.
@@ -13,7 +13,6 @@ Run with `python benchmarks/fixed_cost.py`; not part of CI.
 """
 
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -24,7 +23,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-STEP = re.compile(r" - (\S+) - STEP_SUCCESS - .* in ([0-9.]+)(ms|s)\.$")
+from marts_10m import print_steps  # noqa: E402  (the script's own folder is on the path)
 
 
 def import_seconds() -> float:
@@ -39,19 +38,8 @@ def import_seconds() -> float:
     return best
 
 
-def step_seconds(log: Path) -> dict[str, float]:
-    """Seconds per step, from a Dagster log written by the CLI."""
-    steps: dict[str, float] = {}
-    for line in log.read_text(encoding="utf-8").splitlines():
-        found = STEP.search(line)
-        if found:
-            spent = float(found[2]) / (1000 if found[3] == "ms" else 1)
-            steps[found[1]] = steps.get(found[1], 0.0) + spent
-    return steps
-
-
-def demo_seconds(root: Path) -> tuple[float, dict[str, float]]:
-    """Wall time of `python -m orchestration.cli demo` into `root`, and its steps."""
+def demo_seconds(root: Path) -> float:
+    """Wall time of `python -m orchestration.cli demo` into `root`."""
     env = {**os.environ, "CHOKEPOINT_DATA_DIR": str(root), "DAGSTER_HOME": str(root / "dh")}
     started = time.perf_counter()
     subprocess.run(
@@ -61,9 +49,7 @@ def demo_seconds(root: Path) -> tuple[float, dict[str, float]]:
         check=True,
         stdout=subprocess.DEVNULL,
     )
-    seconds = time.perf_counter() - started
-    (log,) = (root / "logs").glob("build_everything-*.log")
-    return seconds, step_seconds(log)
+    return time.perf_counter() - started
 
 
 def list_change_seconds(root: Path) -> tuple[float, float]:
@@ -92,13 +78,10 @@ def list_change_seconds(root: Path) -> tuple[float, float]:
 def main() -> None:
     print(f"importing the definitions: {import_seconds():.2f} s (best of 3; target 1.5 s)")
     with tempfile.TemporaryDirectory(prefix="chokepoint-fixed-") as tmp:
-        seconds, steps = demo_seconds(Path(tmp) / "demo")
-        print(
-            f"make demo's build (python -m orchestration.cli demo): {seconds:.1f} s (target 12 s)"
-        )
-        print(f"  {len(steps)} steps, {sum(steps.values()):.1f} s inside them; the longest:")
-        for step, spent in sorted(steps.items(), key=lambda item: -item[1])[:6]:
-            print(f"  {spent:6.2f} s  {step}")
+        demo = Path(tmp) / "demo"
+        seconds = demo_seconds(demo)
+        print(f"python -m orchestration.cli demo: {seconds:.1f} s (target 12 s)")
+        print_steps(demo / "dh", seconds)
         full, change = list_change_seconds(Path(tmp) / "list_change")
     print(
         f"list change (sdn_2024-02-23 landed, rebuild_after_list_change): {change:.1f} s "
