@@ -1,18 +1,23 @@
-"""Dagster's local SQLite event log, kept open for the length of a run.
+"""Dagster's local SQLite event log, with one open connection per shard for the length of a run.
 
-Dagster's SQLite event log opens a connection per event and closes it again (SQLAlchemy's
-`NullPool`). Closing the last connection to a WAL database checkpoints it, an fsync of the
-database file, and each commit fsyncs the log (`synchronous=FULL`): about 7 ms an event here,
-and a demo build writes some 1,500 events (materializations and plans per month partition,
-checks, step events), most of them twice (the run's shard and the cross-run index). Holding one
-idle connection to each shard while the run writes, with `synchronous=NORMAL` (what SQLite
-recommends with WAL: a power cut may lose the last events, never corrupt the file), brings an
-event to about 0.5 ms.
+Dagster's SQLite event log creates an engine and opens a connection for every event, then closes
+it (SQLAlchemy's `NullPool`, `engine.dispose()`). That costs, per event: a new connection;
+SQLAlchemy compiling the INSERT again (its statement cache lives in the engine); and, on close
+of the last connection to a WAL database, a checkpoint with an fsync, with another fsync per
+commit (`synchronous=FULL`). A demo build writes some 1,500 events (materializations and plans
+per month partition, checks, step events), most of them twice (the run's shard and the
+cross-run index), so this was a fifth of the build.
+
+`event_log_kept_open` gives the run's two shards one engine each for the length of the run:
+one connection kept open (`StaticPool`; every use is serialized by the storage's own lock, as
+before) and `synchronous=NORMAL`, what SQLite recommends with WAL: a power cut may lose the last
+events, never corrupt the file. Other shards, and other processes, are served as Dagster does.
+Only the CLI build uses it: runs launched by the daemon write their events as Dagster does.
 """
 
 import sqlite3
 from collections.abc import Iterator
-from contextlib import ExitStack, closing, contextmanager
+from contextlib import contextmanager
 from typing import Any
 
 import dagster as dg
@@ -20,8 +25,10 @@ from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
     INDEX_SHARD_NAME,
     SqliteEventLogStorage,
 )
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import StaticPool
 
 
 def _synchronous_normal(dbapi_connection: Any, _record: Any) -> None:
@@ -29,25 +36,46 @@ def _synchronous_normal(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.execute("pragma synchronous = normal")
 
 
+def _kept_engine(storage: SqliteEventLogStorage, shard: str) -> Engine:
+    engine = create_engine(
+        storage.conn_string_for_shard(shard),
+        poolclass=StaticPool,
+        # one connection, used by whichever thread holds the storage's lock
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
+    )
+    event.listen(engine, "connect", _synchronous_normal)
+    return engine
+
+
 @contextmanager
 def event_log_kept_open(instance: dg.DagsterInstance, run_id: str) -> Iterator[None]:
-    """Hold the run's event-log shards (its own and the index) open until the block ends."""
+    """Serve the run's event-log shards (its own and the index) from open connections."""
     storage = instance.event_log_storage
     if not isinstance(storage, SqliteEventLogStorage):
         yield
         return
-    # Create and initialize both files now, as the run's first event would (one at a time:
-    # each connection holds the storage's lock).
+    # Create and initialize both files now, as the run's first event would.
     with storage.run_connection(run_id):
         pass
     with storage.index_connection():
         pass
-    event.listen(Engine, "connect", _synchronous_normal)
+    engines = {shard: _kept_engine(storage, shard) for shard in (INDEX_SHARD_NAME, run_id)}
+    dagsters_connect = storage._connect
+
+    @contextmanager
+    def connect(shard: str) -> Iterator[Connection]:
+        engine = engines.get(shard)
+        if engine is None:
+            with dagsters_connect(shard) as conn:
+                yield conn
+            return
+        with storage._db_lock, engine.connect() as conn, conn.begin():
+            yield conn
+
+    storage._connect = connect  # type: ignore[method-assign]
     try:
-        with ExitStack() as stack:
-            for shard in (INDEX_SHARD_NAME, run_id):
-                path = storage.path_for_shard(shard)
-                stack.enter_context(closing(sqlite3.connect(path, timeout=30)))
-            yield
+        yield
     finally:
-        event.remove(Engine, "connect", _synchronous_normal)
+        del storage._connect  # Dagster's method again
+        for engine in engines.values():
+            engine.dispose()
