@@ -7,9 +7,6 @@ UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
 # Trust the machine's CA store too (needed behind TLS-inspecting proxies).
 export UV_SYSTEM_CERTS := 1
-# Compile bytecode at install: imports then read .pyc even where PYTHONDONTWRITEBYTECODE is set
-# (without it every process compiles dagster and Great Expectations again: about 2.5 s an import).
-export UV_COMPILE_BYTECODE := 1
 RUN := $(UV) run --locked --quiet
 
 .PHONY: help demo test test-e2e test-all lint format dev bundle benchmark tour dictionary clean
@@ -64,8 +61,10 @@ benchmark: .venv/.synced ## Speed benchmarks (not run by `make test` or CI); pri
 clean: ## Remove the built warehouse, landing copies and Dagster state
 	rm -rf data
 
+# Bytecode is compiled at install: imports then read .pyc even where PYTHONDONTWRITEBYTECODE is
+# set (without it every process compiles dagster and Great Expectations again, 2.5 s an import).
 .venv/.synced: uv.lock pyproject.toml | $(UV)
-	$(UV) sync --locked
+	$(UV) sync --locked --compile-bytecode
 	@touch $@
 
 $(CURDIR)/.tools/bin/uv:
