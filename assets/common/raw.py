@@ -163,6 +163,7 @@ def receive(
     with tempfile.TemporaryDirectory() as workdir:
         path = landed.path if encoding == "utf-8" else _transcoded(landed, encoding, Path(workdir))
         # Insertion order is kept, so the temporary table's rowid is the record's position.
+        kept = _insertion_order(con)
         con.execute("set preserve_insertion_order = true")
         try:
             con.execute(
@@ -174,8 +175,14 @@ def receive(
         except duckdb.Error as error:
             raise _layout_error(landed, error) from None
         finally:
-            con.execute("reset preserve_insertion_order")
+            con.execute("set preserve_insertion_order = $kept", {"kept": kept})
     return encoding
+
+
+def _insertion_order(con: duckdb.DuckDBPyConnection) -> bool:
+    """The database's `preserve_insertion_order`, to set back (a reset would give the default)."""
+    row = con.execute("select current_setting('preserve_insertion_order')").fetchone()
+    return bool(row and row[0])
 
 
 def received_columns(columns: list[str]) -> str:
@@ -190,9 +197,10 @@ def _receive_xlsx(con: duckdb.DuckDBPyConnection, landed: LandedFile, columns: l
         raise LandingFileError(f"{landed.relative}: not a readable XLSX workbook") from None
     _check_header(landed, frame.columns, columns)
     con.register("_xlsx", frame.select(pl.col(c).cast(pl.String) for c in columns).to_arrow())
+    kept = _insertion_order(con)
     con.execute("set preserve_insertion_order = true")
     try:
         con.execute(f"create or replace temporary table {RECEIVED} as select * from _xlsx")  # noqa: S608
     finally:
-        con.execute("reset preserve_insertion_order")
+        con.execute("set preserve_insertion_order = $kept", {"kept": kept})
         con.unregister("_xlsx")

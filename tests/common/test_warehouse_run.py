@@ -1,0 +1,71 @@
+"""A run keeps the build database open: each step a cursor of its own, the file whole at the end."""
+
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from assets.common.warehouse import Warehouse
+
+
+@dg.asset(key=["core", "first"])
+def first(warehouse: Warehouse) -> None:
+    """Writes a table and a temporary table."""
+    with warehouse.connect() as con:
+        con.execute("create table core.first as select 1 as n")
+        con.execute("create temporary table scratch as select 1 as n")
+
+
+@dg.asset(key=["core", "broken"])
+def broken(warehouse: Warehouse) -> None:
+    """Fails inside an open transaction."""
+    with warehouse.connect() as con:
+        con.execute("begin")
+        con.execute("create table core.half as select 1 as n")
+        raise RuntimeError("the step fails mid-transaction")
+
+
+@dg.asset(key=["core", "second"], deps=[first])
+def second(warehouse: Warehouse) -> dg.MaterializeResult:
+    """Reads what the other steps left."""
+    with warehouse.connect() as con:
+        tables = {
+            row[0]
+            for row in con.execute(
+                "select table_name from duckdb_tables() where table_name <> 'step_log'"
+            ).fetchall()
+        }
+        order = con.execute("select current_setting('preserve_insertion_order')").fetchone()
+    return dg.MaterializeResult(
+        metadata={
+            "kept_open": warehouse._database is not None,
+            "tables": sorted(tables),
+            "preserve_insertion_order": str(order[0] if order else None),
+        }
+    )
+
+
+def test_steps_share_the_open_database_and_the_file_is_whole_after_the_run(
+    tmp_path: Path,
+) -> None:
+    warehouse = Warehouse(
+        build_path=str(tmp_path / "w.build.duckdb"), published_path=str(tmp_path / "w.duckdb")
+    )
+    result = dg.materialize(
+        [first, broken, second], resources={"warehouse": warehouse}, raise_on_error=False
+    )
+    assert not result.success  # the broken step
+    [materialization] = result.asset_materializations_for_node("core__second")
+    metadata = materialization.metadata
+    # the first step's table is seen; its temporary table went with its cursor; the failed
+    # step's transaction was rolled back; the database's settings are as configured
+    assert metadata["tables"].value == ["first"]
+    assert metadata["preserve_insertion_order"].value == "False"
+    assert metadata["kept_open"].value is True
+    # closed and checkpointed when the run ended: no WAL left, and another process may open it
+    assert not Path(warehouse.build_path + ".wal").exists()
+    con = duckdb.connect(warehouse.build_path, read_only=True)
+    try:
+        assert con.execute("select n from core.first").fetchall() == [(1,)]
+    finally:
+        con.close()
