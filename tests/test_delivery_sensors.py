@@ -104,7 +104,12 @@ def demo_copy(demo_build: DemoBuild, tmp_path: Path) -> Settings:
 
 def test_the_cursor_starts_from_what_the_warehouse_holds(demo_copy: Settings) -> None:
     with dg.instance_for_test() as instance:
-        for sensor in ("customs_deliveries", "tax_deliveries", "trade_statistics_deliveries"):
+        for sensor in (
+            "customs_deliveries",
+            "tax_deliveries",
+            "trade_statistics_deliveries",
+            "published_statistics_deliveries",
+        ):
             result = _tick(instance, demo_copy, sensor)
             assert not result.run_requests, sensor
             assert "no new or changed" in _skip(result)
@@ -131,6 +136,28 @@ def test_a_new_month_and_a_corrected_month_each_run_only_their_month(
         fixed = _tick(instance, demo_copy, "customs_deliveries", again.cursor)
         (rerun,) = fixed.run_requests or []
         assert (rerun.tags[RANGE_START], rerun.tags[RANGE_END]) == ("2023-05", "2023-05")
+
+
+def test_a_published_statistics_extract_launches_its_load(demo_copy: Settings) -> None:
+    from assets.trade_statistics.formats import LANDING
+
+    with dg.instance_for_test() as instance:
+        cursor = _tick(instance, demo_copy, "published_statistics_deliveries").cursor
+        folder = demo_copy.landing_dir / LANDING / "eurostat_comext"
+        bundled = sorted(folder.glob("*.csv"))[0]
+        shutil.copyfile(bundled, folder / "extract_2025.csv")
+        result = _tick(instance, demo_copy, "published_statistics_deliveries", cursor)
+        (request,) = result.run_requests or []
+        assert request.tags[FAMILY_TAG] == "published_statistics"
+        assert f"{LANDING}/eurostat_comext/extract_2025.csv@" in request.tags["chokepoint/files"]
+        # the job reads the extracts and rebuilds what depends on them, and publishes
+        job = build_definitions(demo_copy).resolve_job_def("load_published_statistics")
+        keys = {key.to_user_string() for key in job.asset_layer.executable_asset_keys}
+        assert "staging/published_trade_statistics" in keys
+        assert "audit/publications" in keys
+        assert "raw/customs_declarations" not in keys
+        again = _tick(instance, demo_copy, "published_statistics_deliveries", result.cursor)
+        assert not again.run_requests
 
 
 def test_a_tick_skips_while_a_writer_is_running_and_keeps_its_cursor(

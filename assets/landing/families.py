@@ -13,6 +13,8 @@ class Family:
     name: str
     datasets: tuple[str, ...]
     description: str
+    # the layer of the asset that reads a delivered file (its key is [layer, dataset])
+    first_layer: str = "raw"
 
     @property
     def job_name(self) -> str:
@@ -34,4 +36,10 @@ FAMILIES = (
         "control lists and the HS nomenclature (bundled reference data)",
     ),
     Family("decisions", ("match_decisions",), "analysts' screening decisions"),
+    Family(
+        "published_statistics",
+        ("published_trade_statistics",),
+        "published trade statistics (UN Comtrade, Taiwan customs, Eurostat extracts)",
+        first_layer="staging",
+    ),
 )

@@ -27,7 +27,7 @@ import duckdb
 
 from assets.audit.notify import Notifier, make_alert
 from assets.common import deliveries
-from assets.common.contracts import load_contract
+from assets.common.contracts import list_contracts, load_contract
 from assets.common.landing import LandingArea, LandingEntry, inventory
 from assets.common.partitions import contiguous_blocks, range_tags, register_months
 from assets.common.paths import REFERENCE_DIR
@@ -64,7 +64,8 @@ def delivered_files(
     """
     found = []
     for dataset in family.datasets:
-        source = load_contract(dataset).custom["source"]
+        # published statistics have no contract: each format's parser checks its files
+        source = load_contract(dataset).custom["source"] if dataset in list_contracts() else {}
         if source.get("root") == "reference":
             path = REFERENCE_DIR / source["landing"]
             if path.is_file():
@@ -92,14 +93,22 @@ def loaded_files(published: Path) -> set[tuple[str, str, str]]:
     """(dataset, file, sha256) of every file the published warehouse loaded (empty if none).
 
     By name and bytes: a month delivered with the bytes of another month is not loaded.
+    Published trade statistics are recorded with their rows, not in `audit.file_loads`.
     """
     if not published.is_file():
         return set()
     con = duckdb.connect(str(published), read_only=True)
     try:
-        if not table_exists(con, "audit", "file_loads"):
-            return set()
-        rows = con.execute("select distinct dataset, file, sha256 from audit.file_loads").fetchall()
+        rows = []
+        if table_exists(con, "audit", "file_loads"):
+            rows += con.execute(
+                "select distinct dataset, file, sha256 from audit.file_loads"
+            ).fetchall()
+        if table_exists(con, "staging", "published_trade_statistics"):
+            rows += con.execute(
+                "select distinct 'published_trade_statistics', source_file, source_sha256 "
+                "from staging.published_trade_statistics"
+            ).fetchall()
         return {(row[0], row[1], row[2]) for row in rows}
     finally:
         con.close()
@@ -201,8 +210,9 @@ def evaluate(
 
 
 def selection(family: Family) -> dg.AssetSelection:
-    """The family's raw assets and everything downstream of them (publication included)."""
-    return dg.AssetSelection.assets(*(["raw", d] for d in family.datasets)).downstream()
+    """The assets reading the family's files and everything downstream (publication included)."""
+    keys = ([family.first_layer, d] for d in family.datasets)
+    return dg.AssetSelection.assets(*keys).downstream()
 
 
 def family_job(family: Family) -> dg.UnresolvedAssetJobDefinition:
