@@ -123,6 +123,12 @@ def _rules(column: Column, query: _Query) -> list[_Rule]:
         )
         broken = f"{missing} and not {cast_failed}"
         rule("required", broken, "required", got=False)
+    if column.logical_type == "number":
+        # Infinity is no amount, nor is NaN (reported as empty when the column is required)
+        nonfinite = f"isinf({value})" if column.required else f"not isfinite({value})"
+        said = query.bind(f"{name}__finite_reason", f"{name}: {sentence(column, 'finite')}")
+        shown = f"case when isnan({value}) then 'NaN' else {value}::varchar end"  # as polars
+        rules.append(_Rule(nonfinite, f"concat({said}, ' (got ', {shown}, ')')"))
     if column.pattern is not None:
         pattern = column.pattern if column.pattern.startswith("^") else f"^{column.pattern}"
         bound = query.bind(f"{name}__pattern", pattern)

@@ -194,6 +194,8 @@ def pandera_schema(contract: Contract) -> pa.DataFrameSchema:
         checks: list[pa.Check] = []
         if column.logical_type == "string":
             checks.append(pa.Check.str_matches(PRINTABLE_TEXT, error=sentence(column, "control")))
+        if column.logical_type == "number":
+            checks.append(_finite_check(column, pa))
         if column.pattern is not None:
             # `\d` is any Unicode digit to polars and an ASCII digit to DuckDB: ASCII it is
             ascii_pattern = column.pattern.replace("\\d", "[0-9]")
@@ -208,6 +210,17 @@ def pandera_schema(contract: Contract) -> pa.DataFrameSchema:
             checks.append(pa.Check.isin(typed, error=sentence(column, "allowed")))
         columns[column.name] = pa.Column(column.dtype, checks=checks, nullable=not column.required)
     return pa.DataFrameSchema(columns, name=contract.id, strict=False)
+
+
+def _finite_check(column: Column, pa: Any) -> Any:
+    """Infinity is never a value; NaN is none either: a required column reports it as empty."""
+
+    def finite(data: Any) -> pl.LazyFrame:
+        value = pl.col(data.key)
+        ok = value.is_finite() | value.is_nan() if column.required else value.is_finite()
+        return data.lazyframe.select(ok)
+
+    return pa.Check(finite, error=sentence(column, "finite"))
 
 
 def key_sentence(contract: Contract, keys: tuple[str, ...]) -> str:

@@ -69,6 +69,8 @@ def sentence(column: Column, rule: str) -> str:
         return "is required but empty"
     if rule == "control":
         return "contains a control character"
+    if rule == "finite":
+        return "must be a finite number, not NaN or infinity"
     if rule == "unique":
         return "duplicate of an earlier row, which is kept"
     if rule == "minimum" and column.minimum is not None:

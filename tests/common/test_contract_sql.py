@@ -155,10 +155,42 @@ def test_sql_and_pandera_agree_on_every_kind_of_defect() -> None:
     assert sql_bad.to_dicts() == pa_bad.to_dicts()
     assert sql_valid.equals(pa_valid)
     # the cases above are not vacuous: most rows are quarantined, some with several reasons
-    assert sql_valid.height == 6  # the tab and line break inside a description are text
+    # the tab and line break inside a description are text; quantity "inf" is no number
+    assert sql_valid.height == 5
     control = sql_bad.filter(pl.col(KEEP[0]).is_in([21, 22, 23]))
     assert control.get_column(REASONS_COLUMN).list.first().str.contains("control character").all()
     assert max(len(r) for r in sql_bad.get_column(REASONS_COLUMN).to_list()) >= 2
+
+
+@pytest.mark.parametrize(
+    ("weight", "value", "reason"),
+    [
+        ("nan", "10", "net_weight_kg: must be a finite number, not NaN or infinity"),
+        ("NaN", "10", "net_weight_kg: must be a finite number, not NaN or infinity"),
+        ("inf", "10", "net_weight_kg: must be a finite number, not NaN or infinity"),
+        ("-Infinity", "10", "net_weight_kg: must be a finite number, not NaN or infinity"),
+        ("1e400", "10", "net_weight_kg: must be a finite number, not NaN or infinity"),
+        ("5", "nan", "statistical_value_usd: is required but empty"),
+        ("5", "Infinity", "statistical_value_usd: must be a finite number, not NaN or infinity"),
+        ("5", "1e-400", None),  # underflows to 0: a number
+    ],
+)
+def test_a_number_that_is_not_finite_is_quarantined(
+    weight: str, value: str, reason: str | None
+) -> None:
+    """NaN or infinity in a number column would poison every sum of the marts."""
+    contract = load_contract("customs_declarations")
+    row = _declaration(net_weight_kg=weight, statistical_value_usd=value)
+    frame = _numbered(pl.DataFrame([row], schema=dict.fromkeys(contract.column_names, pl.String)))
+    sql_valid, sql_bad = sql_validate(frame, contract)
+    pa_valid, pa_bad = pandera_validate(frame, contract)
+    assert sql_bad.to_dicts() == pa_bad.to_dicts()
+    assert sql_valid.equals(pa_valid)
+    if reason is None:
+        assert sql_bad.is_empty()
+    else:
+        reasons = sql_bad.get_column(REASONS_COLUMN).to_list()
+        assert len(reasons) == 1 and any(r.startswith(reason) for r in reasons[0]), reasons
 
 
 @pytest.mark.parametrize(
