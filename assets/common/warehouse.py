@@ -57,6 +57,9 @@ class Warehouse(dg.ConfigurableResource):  # type: ignore[misc]
     # During a run the build database stays open from the first step to publication, and each
     # step gets a connection (a DuckDB cursor) of its own: opening the file, creating the
     # schemas and checkpointing per step cost about 50 ms a step, 130 steps a demo build.
+    # A step that leaves more than this in DuckDB's buffers closes it (the next step opens it
+    # again), so that memory stays bounded by the largest step, not by all steps' data cached.
+    keep_open_max_bytes: int = 512 * 1024 * 1024
     _database: duckdb.DuckDBPyConnection | None = PrivateAttr(default=None)
     _kept_open: bool = PrivateAttr(default=False)
 
@@ -152,6 +155,10 @@ class Warehouse(dg.ConfigurableResource):  # type: ignore[misc]
             yield cursor
         finally:
             cursor.close()  # its temporary tables go, an open transaction is rolled back
+            if self._database is not None and (
+                _buffered_bytes(self._database) > self.keep_open_max_bytes
+            ):
+                self.close_database()
 
     def close_database(self) -> None:
         """Checkpoint and close the database a run keeps open (if any): the file is then whole."""
@@ -215,6 +222,12 @@ class Warehouse(dg.ConfigurableResource):  # type: ignore[misc]
         fsync_directory(published.parent)
         prune_history(published, keep)
         return published
+
+
+def _buffered_bytes(database: duckdb.DuckDBPyConnection) -> int:
+    """Bytes DuckDB holds in memory for the database (its buffers, caches and temporaries)."""
+    row = database.execute("select sum(memory_usage_bytes) from duckdb_memory()").fetchone()
+    return int(row[0] or 0) if row else 0
 
 
 def kept_publications() -> int:
