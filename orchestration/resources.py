@@ -11,6 +11,7 @@ from assets.audit.notify import Notifier
 from assets.common.landing import LandingArea
 from assets.common.reports import Reports
 from assets.common.warehouse import Warehouse
+from assets.marts.quality_worker import QualityWorker
 from orchestration.settings import REPO_ROOT, Settings
 
 
@@ -31,6 +32,7 @@ def resources_for(settings: Settings) -> dict[str, Any]:
         "landing": LandingArea(path=str(settings.landing_dir)),
         "reports": Reports(path=str(settings.reports_dir)),
         "notifier": notifier_for(settings),
+        "quality": QualityWorker(),
     }
 
 

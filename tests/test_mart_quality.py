@@ -49,3 +49,41 @@ def test_the_demo_marts_meet_every_reference_set(demo_build: DemoBuild) -> None:
     columns = {column for column, _ in checked}
     assert {"hs6 not in hs2022_hs6", "importer_country not in iso3166_alpha2"} <= columns
     assert all(success for _, success in checked)
+
+
+def test_a_run_validates_in_its_worker_process_with_the_same_results(
+    demo_build: DemoBuild, tmp_path: Path
+) -> None:
+    """The run's Great Expectations worker gives what the suites give in the caller's process."""
+    import dagster as dg
+
+    from assets.marts.quality_worker import QualityWorker
+
+    database = tmp_path / "build.duckdb"
+    shutil.copy(demo_build.settings.warehouse_path, database)
+    marts = ("dual_use_trade_monthly", "importer_profile")
+    reconciliations = quality.RECONCILIATIONS[:1]
+    seen: dict[str, object] = {}
+
+    @dg.asset(key=["audit", "mart_quality"])
+    def step(quality: QualityWorker) -> None:
+        seen["started"] = quality.started
+        seen["results"] = quality.run_suites(
+            str(database), tmp_path / "worker_docs", marts, reconciliations
+        )
+
+    @dg.asset(key=["audit", "other"])
+    def other(quality: QualityWorker) -> None:
+        seen["other_run_started"] = quality.started
+
+    assert dg.materialize([step], resources={"quality": QualityWorker()}).success
+    assert dg.materialize([other], resources={"quality": QualityWorker()}).success
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        here = quality.run_suites(con, tmp_path / "docs", marts, reconciliations)
+    finally:
+        con.close()
+    assert seen["started"] is True
+    assert seen["other_run_started"] is False  # a run without the step starts no worker
+    assert seen["results"] == here and len(here) > 10
+    assert (tmp_path / "worker_docs" / "index.html").is_file()

@@ -19,6 +19,7 @@ from assets.common.sql import quote_ident, table_ref
 from assets.common.warehouse import Warehouse, log_step
 from assets.marts.catalog import MARTS
 from assets.marts.data_docs import make_offline
+from assets.marts.quality_worker import QualityWorker
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -277,14 +278,22 @@ def run_suites(
     kinds={"duckdb", "great_expectations"},
 )
 def mart_quality(
-    context: dg.AssetExecutionContext, warehouse: Warehouse, reports: Reports
+    context: dg.AssetExecutionContext,
+    warehouse: Warehouse,
+    reports: Reports,
+    quality: QualityWorker,
 ) -> dg.MaterializeResult:
     """Great Expectations results for every mart, with Data Docs in the reports dir."""
     import polars as pl
 
     docs = Path(reports.path) / "data_docs"
+    if quality.started:  # the run's worker has imported the library meanwhile
+        warehouse.close_database()  # it opens the build file read-only
+        results = quality.run_suites(warehouse.build_path, docs, MARTS, RECONCILIATIONS)
+    else:
+        with warehouse.connect() as con:
+            results = run_suites(con, docs)
     with warehouse.connect() as con:
-        results = run_suites(con, docs)
         frame = pl.DataFrame(results)
         con.register("_results", frame.to_arrow())
         con.execute("create or replace table audit.mart_quality as select * from _results")

@@ -1,0 +1,89 @@
+"""Great Expectations in a process of its own, started with the run so that its import is done.
+
+Importing Great Expectations takes 3-6 s here, a tenth of a demo build. A run whose plan has
+`audit.mart_quality` starts one spawned worker process when its resources are set up; the
+worker imports the library while the run's first steps load and stage the data (DuckDB leaves
+the second core idle most of that time). When the step comes, the run closes its build
+database, the worker opens it read-only, runs the suites and writes the Data Docs, and returns
+the results. Outside a run (a unit test, a sensor) the suites run in the caller's process.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from pydantic import PrivateAttr
+
+QUALITY_STEP = "audit__mart_quality"
+
+
+def _import_great_expectations() -> None:
+    import great_expectations  # noqa: F401
+    import pandas  # noqa: F401
+
+
+def _validate(
+    database: str,
+    docs: str,
+    marts: tuple[str, ...],
+    reconciliations: tuple[tuple[str, str, str], ...],
+) -> list[dict[str, Any]]:
+    """In the worker: the suites over the build database, opened read-only."""
+    import duckdb
+
+    from assets.marts.quality import run_suites
+
+    con = duckdb.connect(database, read_only=True)
+    try:
+        return run_suites(con, Path(docs), marts, reconciliations)
+    finally:
+        con.close()
+
+
+class QualityWorker(dg.ConfigurableResource):  # type: ignore[misc]
+    """A process for the Great Expectations suites, started when a run that validates starts."""
+
+    enabled: bool = True
+    _pool: ProcessPoolExecutor | None = PrivateAttr(default=None)
+    _warm: Future[None] | None = PrivateAttr(default=None)
+
+    @contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[QualityWorker]:
+        """Start the worker (importing the library) if the run executes the quality step."""
+        from assets.common.warehouse import _executes
+
+        run = context.run
+        if not self.enabled or run is None or not _executes(run, context.instance, QUALITY_STEP):
+            yield self
+            return
+        pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        self._pool, self._warm = pool, pool.submit(_import_great_expectations)
+        try:
+            yield self
+        finally:
+            self._pool = self._warm = None
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    @property
+    def started(self) -> bool:
+        """Whether this run has a worker."""
+        return self._pool is not None
+
+    def run_suites(
+        self,
+        database: str,
+        docs: Path,
+        marts: tuple[str, ...],
+        reconciliations: tuple[tuple[str, str, str], ...],
+    ) -> list[dict[str, Any]]:
+        """The suites' results, computed in the worker (the caller has closed `database`)."""
+        if self._pool is None:
+            raise RuntimeError("no Great Expectations worker was started for this run")
+        future = self._pool.submit(_validate, database, str(docs), marts, reconciliations)
+        return future.result()
