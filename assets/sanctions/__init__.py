@@ -9,6 +9,7 @@ _CORE = {
     "sanctions_list_history": "Validity intervals of every list entry, derived from snapshots.",
     "sanctions_entries": "Every list entry ever seen, with its latest attributes and status.",
     "sanctioned_identifiers": "Identifiers (INN, OGRN, IMO, ...) of entries, with validity.",
+    "inn_listing_periods": "When each valid Russian INN of a list entry was on the list.",
     "sanctions_list_deltas": "Entries added, removed or changed between consecutive snapshots.",
     "sanctions_list_versions": "The latest snapshot of each list: the versions marts record.",
     "sanctions_list_as_of": "Table macro: a list as known on a date.",

@@ -12,34 +12,22 @@ fx as not materialized (
     select * from staging.fx_rates
 ),
 
-listed_inns as (
-    select
-        identifiers.value as inn,
-        identifiers.list_id,
-        identifiers.entry_id
-    from core.sanctioned_identifiers as identifiers
-    where identifiers.scheme = 'RU_INN' and identifiers.is_valid
-),
-
 importer_listing as (
     select
         declarations.declaration_id,
         bool_or(
-            history.valid_from <= declarations.declaration_date
-            and (history.valid_to is null or declarations.declaration_date < history.valid_to)
+            periods.valid_from <= declarations.declaration_date
+            and (periods.valid_to is null or declarations.declaration_date < periods.valid_to)
         ) as importer_listed_on_date,
-        bool_or(history.valid_to is null) as importer_listed_now,
+        bool_or(periods.valid_to is null) as importer_listed_now,
         string_agg(
-            distinct listed_inns.list_id || ':' || listed_inns.entry_id, ', '
-            order by listed_inns.list_id || ':' || listed_inns.entry_id
+            distinct periods.list_id || ':' || periods.entry_id, ', '
+            order by periods.list_id || ':' || periods.entry_id
         )
             as importer_list_entries
     from declarations
-    inner join listed_inns on declarations.importer_inn = listed_inns.inn
-    inner join core.sanctions_list_history as history
-        on
-            listed_inns.list_id = history.list_id
-            and listed_inns.entry_id = history.entry_id
+    inner join core.inn_listing_periods as periods
+        on declarations.importer_inn = periods.inn
     where declarations.importer_inn_valid
     group by declarations.declaration_id
 )

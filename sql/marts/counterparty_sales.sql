@@ -12,28 +12,15 @@ companies as not materialized (
     select * from core.companies
 ),
 
-listed_inns as (
-    select
-        identifiers.value as inn,
-        identifiers.list_id,
-        identifiers.entry_id
-    from core.sanctioned_identifiers as identifiers
-    where identifiers.scheme = 'RU_INN' and identifiers.is_valid
-),
-
 invoice_listing as (
     select
         invoices.invoice_id,
         bool_or(
-            history.valid_from <= invoices.invoice_date
-            and (history.valid_to is null or invoices.invoice_date < history.valid_to)
+            periods.valid_from <= invoices.invoice_date
+            and (periods.valid_to is null or invoices.invoice_date < periods.valid_to)
         ) as buyer_listed_on_date
     from invoices
-    inner join listed_inns on invoices.buyer_inn = listed_inns.inn
-    inner join core.sanctions_list_history as history
-        on
-            listed_inns.list_id = history.list_id
-            and listed_inns.entry_id = history.entry_id
+    inner join core.inn_listing_periods as periods on invoices.buyer_inn = periods.inn
     where invoices.buyer_inn_valid
     group by invoices.invoice_id
 )
