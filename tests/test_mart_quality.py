@@ -87,3 +87,34 @@ def test_a_run_validates_in_its_worker_process_with_the_same_results(
     assert seen["other_run_started"] is False  # a run without the step starts no worker
     assert seen["results"] == here and len(here) > 10
     assert (tmp_path / "worker_docs" / "index.html").is_file()
+
+
+def test_a_dead_worker_leaves_the_suites_to_the_run_process(
+    demo_build: DemoBuild, tmp_path: Path
+) -> None:
+    import os
+    from concurrent.futures.process import BrokenProcessPool
+
+    import dagster as dg
+
+    from assets.marts.quality_worker import QualityWorker
+
+    database = tmp_path / "build.duckdb"
+    shutil.copy(demo_build.settings.warehouse_path, database)
+    seen: dict[str, object] = {}
+
+    @dg.asset(key=["audit", "mart_quality"])
+    def step(quality: QualityWorker) -> None:
+        assert quality._pool is not None
+        try:  # the worker dies (as when the kernel kills it)
+            quality._pool.submit(os._exit, 1).result()
+        except BrokenProcessPool:
+            seen["broken"] = True
+        seen["results"] = quality.run_suites(
+            str(database), tmp_path / "docs", ("importer_profile",), ()
+        )
+
+    assert dg.materialize([step], resources={"quality": QualityWorker()}).success
+    assert seen["broken"] is True
+    results = seen["results"]
+    assert isinstance(results, list) and results and all(r["success"] for r in results)

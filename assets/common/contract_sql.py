@@ -101,9 +101,16 @@ def _rules(column: Column, query: _Query) -> list[_Rule]:
     value, text = f"_v.{quote_ident(name)}", f"_v.{quote_ident('_t_' + name)}"
     rules: list[_Rule] = []
 
+    # a NaN as polars writes it (DuckDB writes nan or -nan), so both paths quote it alike
+    as_text = (
+        f"case when isnan({value}) then 'NaN' else {value}::varchar end"
+        if column.logical_type == "number"
+        else f"{value}::varchar"
+    )
+
     def rule(suffix: str, broken: str, kind: str, *, got: bool = True) -> None:
         said = query.bind(f"{name}__{suffix}_reason", f"{name}: {sentence(column, kind)}")
-        shown = f"concat({said}, ' (got ', left({value}::varchar, 40), ')')" if got else said
+        shown = f"concat({said}, ' (got ', left({as_text}, 40), ')')" if got else said
         rules.append(_Rule(broken, shown))
 
     cast_failed = "false"
@@ -126,9 +133,7 @@ def _rules(column: Column, query: _Query) -> list[_Rule]:
     if column.logical_type == "number":
         # Infinity is no amount, nor is NaN (reported as empty when the column is required)
         nonfinite = f"isinf({value})" if column.required else f"not isfinite({value})"
-        said = query.bind(f"{name}__finite_reason", f"{name}: {sentence(column, 'finite')}")
-        shown = f"case when isnan({value}) then 'NaN' else {value}::varchar end"  # as polars
-        rules.append(_Rule(nonfinite, f"concat({said}, ' (got ', {shown}, ')')"))
+        rule("finite", nonfinite, "finite")
     if column.pattern is not None:
         pattern = column.pattern if column.pattern.startswith("^") else f"^{column.pattern}"
         bound = query.bind(f"{name}__pattern", pattern)

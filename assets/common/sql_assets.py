@@ -5,6 +5,7 @@ in Dagster is the lineage the SQL really has.
 """
 
 import re
+from typing import Any
 
 import dagster as dg
 
@@ -22,6 +23,24 @@ def sql_dependencies(layer: str, table: str) -> list[dg.AssetKey]:
     found = {(m.group(1), m.group(2)) for m in _TABLE_REFERENCE.finditer(body)}
     found.discard((layer, table))
     return [dg.AssetKey(list(key)) for key in sorted(found)]
+
+
+class MissingUpstream(RuntimeError):
+    """A table the SQL reads is not in the warehouse (new in this version, never built yet)."""
+
+
+def missing_upstream(con: Any, layer: str, table: str) -> list[str]:
+    """The tables (or macros) the SQL file reads that the warehouse does not hold."""
+    present = {
+        (row[0], row[1])
+        for row in con.execute(
+            "select schema_name, table_name from duckdb_tables() union "
+            "select schema_name, view_name from duckdb_views() union "
+            "select schema_name, function_name from duckdb_functions()"
+        ).fetchall()
+    }
+    needed = [tuple(key.path) for key in sql_dependencies(layer, table)]
+    return [".".join(key) for key in needed if key not in present]
 
 
 def _is_macro(statement: str) -> bool:
@@ -66,6 +85,13 @@ def sql_table_asset(
     def _asset(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
         statement = sql.load(layer, table)
         with warehouse.connect() as con:
+            missing = missing_upstream(con, layer, table)
+            if missing:
+                raise MissingUpstream(
+                    f"{layer}.{table} reads {', '.join(missing)}, which the warehouse does not "
+                    "hold yet (a table new in this version is built by its own sources' runs); "
+                    "run `chokepoint build` once to build every table"
+                )
             if _is_macro(statement):
                 con.execute(statement)
                 rows = 0

@@ -17,6 +17,7 @@ into the build file is discarded, never published by a later run.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import time
@@ -153,12 +154,24 @@ class Warehouse(dg.ConfigurableResource):  # type: ignore[misc]
         cursor = self._database.cursor()
         try:
             yield cursor
-        finally:
-            cursor.close()  # its temporary tables go, an open transaction is rolled back
-            if self._database is not None and (
-                _buffered_bytes(self._database) > self.keep_open_max_bytes
-            ):
-                self.close_database()
+        except BaseException:
+            # The step failed, perhaps with an error that invalidated the database: let the next
+            # step open the file afresh (what was committed is in the file or its WAL).
+            self._discard_database(cursor)
+            raise
+        cursor.close()  # its temporary tables go
+        if self._database is not None and (
+            _buffered_bytes(self._database) > self.keep_open_max_bytes
+        ):
+            self.close_database()
+
+    def _discard_database(self, cursor: duckdb.DuckDBPyConnection) -> None:
+        """Close the kept database after a failed step, keeping the step's own error."""
+        database, self._database = self._database, None
+        for handle in (cursor, database):
+            if handle is not None:
+                with contextlib.suppress(duckdb.Error):
+                    handle.close()  # an open transaction is rolled back
 
     def close_database(self) -> None:
         """Checkpoint and close the database a run keeps open (if any): the file is then whole."""

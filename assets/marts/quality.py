@@ -289,7 +289,9 @@ def mart_quality(
     docs = Path(reports.path) / "data_docs"
     if quality.started:  # the run's worker has imported the library meanwhile
         warehouse.close_database()  # it opens the build file read-only
-        results = quality.run_suites(warehouse.build_path, docs, MARTS, RECONCILIATIONS)
+        results = quality.run_suites(
+            warehouse.build_path, docs, MARTS, RECONCILIATIONS, warehouse.memory_limit
+        )
     else:
         with warehouse.connect() as con:
             results = run_suites(con, docs)

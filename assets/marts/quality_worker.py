@@ -13,6 +13,7 @@ from __future__ import annotations
 import multiprocessing
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -33,13 +34,14 @@ def _validate(
     docs: str,
     marts: tuple[str, ...],
     reconciliations: tuple[tuple[str, str, str], ...],
+    memory_limit: str,
 ) -> list[dict[str, Any]]:
     """In the worker: the suites over the build database, opened read-only."""
     import duckdb
 
     from assets.marts.quality import run_suites
 
-    con = duckdb.connect(database, read_only=True)
+    con = duckdb.connect(database, read_only=True, config={"memory_limit": memory_limit})
     try:
         return run_suites(con, Path(docs), marts, reconciliations)
     finally:
@@ -81,9 +83,17 @@ class QualityWorker(dg.ConfigurableResource):  # type: ignore[misc]
         docs: Path,
         marts: tuple[str, ...],
         reconciliations: tuple[tuple[str, str, str], ...],
+        memory_limit: str = "3GB",
     ) -> list[dict[str, Any]]:
-        """The suites' results, computed in the worker (the caller has closed `database`)."""
+        """The suites' results, computed in the worker (the caller has closed `database`).
+
+        A worker that died (killed, out of memory, a failed import) is not fatal: the suites
+        then run in the caller's process.
+        """
         if self._pool is None:
             raise RuntimeError("no Great Expectations worker was started for this run")
-        future = self._pool.submit(_validate, database, str(docs), marts, reconciliations)
-        return future.result()
+        arguments = (database, str(docs), marts, reconciliations, memory_limit)
+        try:
+            return self._pool.submit(_validate, *arguments).result()
+        except BrokenProcessPool:
+            return _validate(*arguments)

@@ -204,3 +204,22 @@ def test_sql_and_pandera_agree_on_integers(year: str) -> None:
     pa_valid, pa_bad = pandera_validate(frame, contract)
     assert sql_bad.to_dicts() == pa_bad.to_dicts()
     assert sql_valid.equals(pa_valid)
+
+
+@pytest.mark.parametrize("weight", ["nan", "-nan", "inf", "5e9", "7"])
+def test_a_nan_against_a_bound_is_quoted_alike(weight: str) -> None:
+    """NaN breaks a maximum in both engines; DuckDB writes it nan or -nan, polars NaN."""
+    from dataclasses import replace
+
+    contract = load_contract("customs_declarations")
+    bounded = [
+        replace(c, maximum=1e9) if c.name == "net_weight_kg" else c for c in contract.columns
+    ]
+    contract = replace(contract, columns=type(contract.columns)(bounded))
+    row = _declaration(net_weight_kg=weight)
+    frame = _numbered(pl.DataFrame([row], schema=dict.fromkeys(contract.column_names, pl.String)))
+    sql_valid, sql_bad = sql_validate(frame, contract)
+    pa_valid, pa_bad = pandera_validate(frame, contract)
+    assert sql_bad.to_dicts() == pa_bad.to_dicts()
+    assert sql_valid.equals(pa_valid)
+    assert sql_bad.is_empty() == (weight == "7")

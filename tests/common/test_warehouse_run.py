@@ -74,3 +74,22 @@ def test_steps_share_the_open_database_and_the_file_is_whole_after_the_run(
         assert con.execute("select n from core.first").fetchall() == [(1,)]
     finally:
         con.close()
+
+
+def test_a_table_whose_upstream_is_missing_says_to_build_everything(tmp_path: Path) -> None:
+    """After an upgrade that adds a table, a partial run reading it fails with what to do."""
+    from assets.common.sql_assets import MissingUpstream, sql_table_asset
+
+    warehouse = Warehouse(
+        build_path=str(tmp_path / "w.build.duckdb"), published_path=str(tmp_path / "w.duckdb")
+    )
+    asset = sql_table_asset("core", "inn_listing_periods", group="g", description="d")[0]
+    result = dg.materialize([asset], resources={"warehouse": warehouse}, raise_on_error=False)
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.is_step_failure]
+    error = failure.step_failure_data.error
+    assert error is not None
+    text = error.message + "".join(c.message for c in [error.cause] if c is not None)
+    assert "core.sanctioned_identifiers" in text and "core.sanctions_list_history" in text
+    assert "chokepoint build" in text
+    assert MissingUpstream.__name__ in text
