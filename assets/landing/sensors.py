@@ -63,9 +63,10 @@ def delivered_files(
     `listed` is the landing area's inventory when the caller already has it.
     """
     found = []
+    contracts = set(list_contracts())
     for dataset in family.datasets:
         # published statistics have no contract: each format's parser checks its files
-        source = load_contract(dataset).custom["source"] if dataset in list_contracts() else {}
+        source = load_contract(dataset).custom["source"] if dataset in contracts else {}
         if source.get("root") == "reference":
             path = REFERENCE_DIR / source["landing"]
             if path.is_file():
