@@ -104,9 +104,12 @@ def print_steps(dagster_home: Path, build: float) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument(
+        "--keep", type=Path, help="build in this (new) folder and keep it, to time runs against it"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp) / "data"
+        data = (args.keep or Path(tmp)) / "data"
         landing = data / "landing"
         started = time.perf_counter()
         rows = write_inputs(landing, args.rows)

@@ -251,19 +251,23 @@ def test_the_demo_after_a_full_disk_at_publication_succeeds_once_space_is_freed(
     monkeypatch: pytest.MonkeyPatch,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
-    """End to end on the real pipeline: the copy for publication meets a full disk, then not."""
+    """End to end on the real pipeline: publication meets a full disk, then not."""
+    from assets.common import warehouse
+
     data_dir_env(tmp_path / "data")
     settings = Settings.from_env()
-    copyfile = shutil.copyfile
+    fsync = os.fsync
     disk_full = [True]
 
-    def copy_on_a_full_disk(source: Any, target: Any, *args: Any, **kwargs: Any) -> Any:
-        if disk_full[0] and str(target).endswith(".publishing"):
-            Path(target).write_bytes(b"\0" * 4096)  # part of the copy was written
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target))
-        return copyfile(source, target, *args, **kwargs)
+    def fsync_on_a_full_disk(fd: int) -> None:
+        # where a full disk shows when the file system allocates late: syncing the build file
+        if disk_full[0] and os.path.realpath(f"/proc/self/fd/{fd}") == os.path.realpath(
+            settings.build_path
+        ):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(settings.build_path))
+        fsync(fd)
 
-    monkeypatch.setattr(shutil, "copyfile", copy_on_a_full_disk)
+    monkeypatch.setattr(warehouse.os, "fsync", fsync_on_a_full_disk)
     assert cli.main(["demo"]) == 1
     out, err = capfd.readouterr()
     assert "Traceback" not in err

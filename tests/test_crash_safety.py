@@ -76,9 +76,9 @@ DRIVER = textwrap.dedent(
         kill_after(manifest, "table_checksums", lambda *a, **k: True)
     elif point == "start_copy":  # the run is copying the published file into its build file
         kill_half_way_through_copy(".starting")
-    elif point == "publish_copy":  # half of the build file has been copied for publication
-        kill_half_way_through_copy(".publishing")
-    elif point == "before_rename":  # the checked copy is about to replace the published file
+    elif point == "publish_check":  # the closed build file has been checked for publication
+        kill_after(manifest, "verify_build_file", lambda *a, **k: True)
+    elif point == "before_rename":  # the checked build file is about to replace the published
         real_replace = os.replace
 
         def replace(src, dst, *args, **kwargs):
@@ -149,7 +149,7 @@ def clean_build(tmp_path_factory: pytest.TempPathFactory) -> Published:
         "core_sql",
         pytest.param("manifest", marks=pytest.mark.slow),
         pytest.param("start_copy", marks=pytest.mark.slow),
-        pytest.param("publish_copy", marks=pytest.mark.slow),
+        pytest.param("publish_check", marks=pytest.mark.slow),
         pytest.param("before_rename", marks=pytest.mark.slow),
     ],
 )

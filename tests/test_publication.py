@@ -1,7 +1,6 @@
 """Readers are never blocked by a build and never see a half-built warehouse."""
 
 import json
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -141,17 +140,18 @@ def _build_with_publication(warehouse: Warehouse, run_id: str, rows: int) -> dic
     return tables
 
 
-def test_publication_opens_the_copy_and_refuses_one_that_differs_from_the_manifest(
+def test_publication_checks_the_closed_build_file_and_refuses_one_that_differs_from_the_manifest(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from assets.common import warehouse as warehouse_module
     from assets.common.raw import sha256_file
 
-    warehouse = Warehouse(
-        build_path=str(tmp_path / "w.build.duckdb"), published_path=str(tmp_path / "w.duckdb")
-    )
+    build = tmp_path / "w.build.duckdb"
+    warehouse = Warehouse(build_path=str(build), published_path=str(tmp_path / "w.duckdb"))
     tables = _build_with_publication(warehouse, "run-1", rows=100)
-    published = warehouse.publish(partial(manifest.verify_copy, run_id="run-1", expected=tables))
+    published = warehouse.publish(
+        partial(manifest.verify_build_file, run_id="run-1", expected=tables)
+    )
+    assert not build.exists()  # renamed into place, not copied
     with duckdb.connect(str(published), read_only=True) as con:
         assert manifest.table_checksums(con) == tables
         tags = con.execute("select tags from duckdb_databases() where not internal").fetchall()
@@ -160,26 +160,32 @@ def test_publication_opens_the_copy_and_refuses_one_that_differs_from_the_manife
 
     tables = _build_with_publication(warehouse, "run-2", rows=200)
     with pytest.raises(manifest.PublicationMismatch, match="0 publication records of run run-3"):
-        warehouse.publish(partial(manifest.verify_copy, run_id="run-3", expected=tables))
+        warehouse.publish(partial(manifest.verify_build_file, run_id="run-3", expected=tables))
+    assert sha256_file(published) == first
 
-    copyfile = shutil.copyfile
+    close = Warehouse.close_database
 
-    def copy_then_corrupt(source: Path, target: Path) -> None:
-        copyfile(source, target)
-        with duckdb.connect(str(target)) as con:  # a bit flipped, a disk lying, another writer
+    def close_then_corrupt(self: Warehouse) -> None:
+        close(self)
+        with duckdb.connect(str(build)) as con:  # a lost write, a disk lying, another writer
             con.execute("delete from core.companies where id = 7")
 
-    monkeypatch.setattr(warehouse_module.shutil, "copyfile", copy_then_corrupt)
+    monkeypatch.setattr(Warehouse, "close_database", close_then_corrupt)
     with pytest.raises(manifest.PublicationMismatch) as refused:
-        warehouse.publish(partial(manifest.verify_copy, run_id="run-2", expected=tables))
+        warehouse.publish(partial(manifest.verify_build_file, run_id="run-2", expected=tables))
     assert "run run-2's manifest in 1 table(s): core.companies;" in str(refused.value)
     assert sha256_file(published) == first
     assert sorted(p.name for p in tmp_path.iterdir()) == ["w.build.duckdb", "w.duckdb"]
 
-    monkeypatch.setattr(warehouse_module.shutil, "copyfile", copyfile)
-    warehouse.publish(partial(manifest.verify_copy, run_id="run-2", expected=tables))
+    monkeypatch.setattr(Warehouse, "close_database", close)
+    build.unlink()  # the refused build file is discarded, as the next run does
+    tables = _build_with_publication(warehouse, "run-2", rows=200)
+    warehouse.publish(partial(manifest.verify_build_file, run_id="run-2", expected=tables))
     with duckdb.connect(str(published), read_only=True) as con:
         assert con.execute("select count(*) from core.companies").fetchall() == [(200,)]
+    (kept,) = (tmp_path / "history").iterdir()
+    assert sha256_file(kept) == first  # the replaced publication, kept by a hard link
+    assert not build.exists()
 
 
 def _step_log_runs(database: Path) -> set[str]:
@@ -296,6 +302,48 @@ def test_a_publication_that_fails_once_is_retried_and_recorded_once(
         ).fetchall()
     assert publications == [(1,)]
     assert steps == [(1,)]
+
+
+def test_a_publication_whose_reports_fail_after_the_rename_finishes_on_retry(
+    demo_build: DemoBuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dagster as dg
+
+    import assets.audit
+    from assets.common.warehouse import PUBLICATION_KEY
+    from orchestration.definitions import build_definitions
+
+    settings = copy_of_demo(demo_build, tmp_path / "data")
+    render = assets.audit.render
+    attempts: list[int] = []
+
+    def fails_once(manifest: dict[str, Any], root: str) -> str:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise OSError("Device or resource busy")  # the warehouse is already renamed
+        return render(manifest, root)
+
+    monkeypatch.setattr(assets.audit, "render", fails_once)
+    with dg.instance_for_test() as instance:
+        result = (
+            build_definitions(settings)
+            .resolve_job_def("build_everything")
+            .execute_in_process(
+                instance=instance, asset_selection=[PUBLICATION_KEY], raise_on_error=False
+            )
+        )
+    assert result.success
+    assert not settings.build_path.exists()  # published by the first attempt, not rebuilt
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        publications = con.execute(
+            "select count(*) from audit.publications where run_id = $run", {"run": result.run_id}
+        ).fetchall()
+    assert publications == [(1,)]
+    folder = settings.reports_dir / "runs" / result.run_id
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["run_id"] == result.run_id and manifest["tables"]
+    assert (folder / "report.html").exists()
+    assert not (folder / "manifest.pending.json").exists()
 
 
 def test_a_partial_re_execution_after_another_run_wrote_is_refused(tmp_path: Path) -> None:

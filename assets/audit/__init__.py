@@ -36,58 +36,39 @@ def publication_asset(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
         deps=upstream,
         group_name="audit",
         kinds={"duckdb", "html"},
-        # Copying and renaming files can fail for a moment (a full or busy disk, a network
-        # share); each attempt first removes what an earlier attempt of this run recorded.
+        # Checkpointing, linking and renaming files can fail for a moment (a full or busy disk,
+        # a network share); each attempt first removes what an earlier attempt of this run
+        # recorded, and an attempt after the rename only writes the reports.
         retry_policy=PUBLISH_RETRIES,
     )
     def publications(
         context: dg.AssetExecutionContext, warehouse: Warehouse, reports: Reports
     ) -> dg.MaterializeResult:
         """Record inputs, versions, checks and table checksums, then publish the warehouse."""
-        now = datetime.now(UTC)
-        with warehouse.connect() as con:
-            tables = runs.table_checksums(con)
-            checks = runs.check_results(context)
-            expectations = runs.expectation_results(con)
-            manifest: dict[str, Any] = {
-                "status": runs.overall_status(checks, expectations),
-                "run_id": context.run.run_id,
-                "published_at": now.isoformat(timespec="seconds"),
-                "published_path": warehouse.published_path,
-                "code": runs.code_version(),
-                "inputs": runs.inputs(con),
-                "versions": runs.list_versions(con),
-                "checks": checks,
-                "expectations": expectations,
-                "quarantine": findings.quarantine_reasons(con),
-                "figures": findings.figures(con),
-                "tables": tables,
-            }
-            con.execute(sql.load("audit", "publications"))
-            forget_attempt(con, context.run.run_id)
-            con.execute(
-                "insert into audit.publications values ($run, $at, $path, $rows, $sums, $commit)",
-                {
-                    "run": context.run.run_id,
-                    "at": now,
-                    "path": warehouse.published_path,
-                    "rows": json.dumps({t: v["rows"] for t, v in tables.items()}),
-                    "sums": json.dumps({t: v["checksum"] for t, v in tables.items()}),
-                    "commit": manifest["code"]["git_commit"],
-                },
-            )
-            log_step(con, context, rows_received=None, rows_written=len(tables))
-        # The copy is opened and its checksums recomputed before it replaces the published file.
-        published = warehouse.publish(
-            partial(runs.verify_copy, run_id=context.run.run_id, expected=tables)
-        )
         folder = Path(reports.path) / "runs" / context.run.run_id
         folder.mkdir(parents=True, exist_ok=True)
+        # Written before the build file is renamed into place, so that a retry after the rename
+        # (the reports below failed) can finish from it instead of rebuilding a manifest.
+        pending = folder / "manifest.pending.json"
+        if warehouse.published_by(context.run.run_id) and pending.exists():
+            manifest = json.loads(pending.read_text(encoding="utf-8"))
+            published = Path(warehouse.published_path)
+        else:
+            manifest = _record(context, warehouse)
+            pending.write_text(json.dumps(manifest), encoding="utf-8")
+            # The closed file is opened again and its contents checked before it is published.
+            published = warehouse.publish(
+                partial(
+                    runs.verify_build_file, run_id=context.run.run_id, expected=manifest["tables"]
+                )
+            )
         text = json.dumps(manifest, indent=2)
         # the run's own copy links up to the reports folder; the latest, at a stable path, not
         for place, root in ((folder, "../../"), (Path(reports.path), "")):
             (place / "manifest.json").write_text(text, encoding="utf-8")
             (place / "report.html").write_text(render(manifest, root), encoding="utf-8")
+        pending.unlink(missing_ok=True)
+        tables = manifest["tables"]
         context.log.info(f"published {published}; report {folder / 'report.html'}")
         return dg.MaterializeResult(
             metadata={
@@ -100,3 +81,41 @@ def publication_asset(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
         )
 
     return publications
+
+
+def _record(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dict[str, Any]:
+    """The run's manifest, also recorded in `audit.publications` of the build file."""
+    now = datetime.now(UTC)
+    with warehouse.connect() as con:
+        tables = runs.table_checksums(con)
+        checks = runs.check_results(context)
+        expectations = runs.expectation_results(con)
+        manifest: dict[str, Any] = {
+            "status": runs.overall_status(checks, expectations),
+            "run_id": context.run.run_id,
+            "published_at": now.isoformat(timespec="seconds"),
+            "published_path": warehouse.published_path,
+            "code": runs.code_version(),
+            "inputs": runs.inputs(con),
+            "versions": runs.list_versions(con),
+            "checks": checks,
+            "expectations": expectations,
+            "quarantine": findings.quarantine_reasons(con),
+            "figures": findings.figures(con),
+            "tables": tables,
+        }
+        con.execute(sql.load("audit", "publications"))
+        forget_attempt(con, context.run.run_id)
+        con.execute(
+            "insert into audit.publications values ($run, $at, $path, $rows, $sums, $commit)",
+            {
+                "run": context.run.run_id,
+                "at": now,
+                "path": warehouse.published_path,
+                "rows": json.dumps({t: v["rows"] for t, v in tables.items()}),
+                "sums": json.dumps({t: v["checksum"] for t, v in tables.items()}),
+                "commit": manifest["code"]["git_commit"],
+            },
+        )
+        log_step(con, context, rows_received=None, rows_written=len(tables))
+    return manifest

@@ -115,16 +115,16 @@ def table_checksums(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]
 
 
 class PublicationMismatch(RuntimeError):
-    """The copy about to be published is not the warehouse the run recorded."""
+    """The file about to be published is not the warehouse the run recorded."""
 
 
-def verify_copy(
+def verify_build_file(
     con: duckdb.DuckDBPyConnection, run_id: str, expected: dict[str, dict[str, Any]]
 ) -> None:
-    """Raise unless the copy holds the run's publication record and every table it recorded.
+    """Raise unless the closed build file holds the run's publication record and every table.
 
-    Checksums are recomputed from the copy and compared with `expected` (the manifest) and with
-    the copy's own `audit.publications` row for the run.
+    Checksums are recomputed from the file as it is on disk and compared with `expected` (the
+    manifest, computed before the file was closed) and with its own `audit.publications` row.
     """
     recorded = (
         con.execute(
@@ -135,7 +135,7 @@ def verify_copy(
     )
     if len(recorded) != 1:
         raise PublicationMismatch(
-            f"the copy to publish holds {len(recorded)} publication records of run {run_id}, "
+            f"the build file to publish holds {len(recorded)} publication records of run {run_id}, "
             "not 1; the published warehouse was left as it was"
         )
     recorded_sums = json.loads(recorded[0][0])
@@ -151,7 +151,7 @@ def verify_copy(
         if len(differing) > 20:
             shown += f" and {len(differing) - 20} more"
         raise PublicationMismatch(
-            f"the copy to publish differs from run {run_id}'s manifest in {len(differing)} "
+            f"the build file to publish differs from run {run_id}'s manifest in {len(differing)} "
             f"table(s): {shown}; the published warehouse was left as it was"
         )
 

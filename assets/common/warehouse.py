@@ -1,9 +1,10 @@
 """The DuckDB warehouse: a private build file the pipeline writes, and a published copy for readers.
 
 DuckDB lets only one process open a file while a writer holds it, and a reader's connection
-blocks the writer. So the pipeline writes `*.build.duckdb`, and publishing copies that file,
-checks the copy and atomically renames it over the published one. Readers open the published file
-read-only at any time; a reader that is already open keeps the snapshot it opened.
+blocks the writer. So the pipeline writes `*.build.duckdb` (a copy of the published file made
+when the run starts), and publishing closes it, checks it and atomically renames it over the
+published one. Readers open the published file read-only at any time; a reader that is already
+open keeps the snapshot it opened.
 
 Publishing keeps the files it replaces: the previous published file is hard-linked into
 `history/<published_at>-<run_id>.duckdb` beside it before the rename, and the history is pruned
@@ -63,6 +64,7 @@ class Warehouse(dg.ConfigurableResource):  # type: ignore[misc]
     keep_open_max_bytes: int = 512 * 1024 * 1024
     _database: duckdb.DuckDBPyConnection | None = PrivateAttr(default=None)
     _kept_open: bool = PrivateAttr(default=False)
+    _published: bool = PrivateAttr(default=False)
 
     @property
     def lock_path(self) -> Path:
@@ -105,7 +107,9 @@ class Warehouse(dg.ConfigurableResource):  # type: ignore[misc]
                     f"this run re-executes only some steps of run {run.parent_run_id}, but "
                     "another run has written the warehouse since; re-execute all steps"
                 )
-            elif publishes:
+            elif publishes or not Path(self.build_path).exists():
+                # (a run that does not publish, after a publication moved the build file away,
+                # starts from the published file too)
                 started = time.monotonic()
                 source = self.start_from_published()
                 if context.log is not None:
@@ -113,11 +117,11 @@ class Warehouse(dg.ConfigurableResource):  # type: ignore[misc]
                         f"build file started from {source or 'empty'} "
                         f"in {time.monotonic() - started:.2f} s"
                     )
-            self._kept_open = True
+            self._kept_open, self._published = True, False
             try:
                 yield self
             finally:
-                self._kept_open = False
+                self._kept_open, self._published = False, False
                 self.close_database()
 
     def start_from_published(self) -> Path | None:
@@ -141,6 +145,10 @@ class Warehouse(dg.ConfigurableResource):  # type: ignore[misc]
         In a run, a cursor of the database the run keeps open (closed by `publish` and at the
         end of the run); outside one, a database opened for the block and checkpointed after it.
         """
+        if self._published:
+            raise RuntimeError(
+                "this run has published its build file; a later step cannot write to it"
+            )
         if not self._kept_open:
             con = self._open()
             try:
@@ -206,35 +214,42 @@ class Warehouse(dg.ConfigurableResource):  # type: ignore[misc]
         return con
 
     def publish(self, verify: Callable[[duckdb.DuckDBPyConnection], None]) -> Path:
-        """Copy the closed build file, check the copy, and rename it over the published warehouse.
+        """Close the build file, check it, and rename it over the published warehouse.
 
-        `verify` gets the copy opened read-only and raises if its contents are not what the run
-        recorded; the copy is then deleted and the published file is left as it was. The file
-        replaced is kept in `history/` (see `keep_in_history`).
+        `verify` gets the closed build file opened read-only and raises if its contents are not
+        what the run recorded; the published file is then left as it was. The file replaced is
+        kept in `history/` (see `keep_in_history`). Renaming, not copying: the build file was
+        itself copied from the published one when the run started, so one copy per run is
+        enough, and a rename within a folder is atomic and needs no free space.
         """
         keep = kept_publications()
         self.close_database()
         build, published = Path(self.build_path), Path(self.published_path)
-        published.parent.mkdir(parents=True, exist_ok=True)
-        staging_copy = published.with_name(published.name + ".publishing")
+        if _wal(build).exists():
+            raise RuntimeError(f"{build} still has a write-ahead log after its checkpoint")
+        with open(build, "rb") as handle:
+            os.fsync(handle.fileno())
+        con = duckdb.connect(str(build), read_only=True)
         try:
-            shutil.copyfile(build, staging_copy)
-            with open(staging_copy, "rb") as handle:
-                os.fsync(handle.fileno())
-            con = duckdb.connect(str(staging_copy), read_only=True)
-            try:
-                verify(con)
-            finally:
-                con.close()
-            if published.exists():
-                keep_in_history(published, keep)
-        except BaseException:
-            staging_copy.unlink(missing_ok=True)
-            raise
-        os.replace(staging_copy, published)
+            verify(con)
+        finally:
+            con.close()
+        published.parent.mkdir(parents=True, exist_ok=True)
+        if published.exists():
+            keep_in_history(published, keep)
+        os.replace(build, published)
+        # In a run, the build file is now the published one: no later step may write to it.
+        self._published = self._kept_open
         fsync_directory(published.parent)
         prune_history(published, keep)
         return published
+
+    def published_by(self, run_id: str) -> bool:
+        """Whether this run's publication already happened (its build file became the published)."""
+        published = Path(self.published_path)
+        if Path(self.build_path).exists() or not published.exists():
+            return False
+        return publication_of(published)[1] == run_id
 
 
 def _buffered_bytes(database: duckdb.DuckDBPyConnection) -> int:

@@ -1,6 +1,7 @@
 -- core.shipment_controls
 -- Grain: one row per shipment and control measure that concerns it. Keys: declaration_id,
 -- measure_id.
+-- Partitioned by month: declaration_date (a run rebuilds the months it covers).
 -- relation says how the measure concerns the shipment, following the countries whose exports
 -- it governs (governs_exports_from: the imposing country; for a joint list, its authors'):
 --   exported_from_jurisdiction: dispatched from one of those countries, so the measure governs
@@ -46,6 +47,7 @@ related as (
 
 select
     declaration_id,
+    declaration_date,
     measure_id,
     control_tag,
     jurisdiction,

@@ -20,6 +20,7 @@ with shipments as not materialized (
 controls as (
     select
         declaration_id,
+        declaration_date,
         list_sort(list(distinct control_tag)) as control_tags,
         list_sort(list(distinct measure_id) filter (
             governs and after_effective and coverage = 'hs_code'
@@ -38,86 +39,101 @@ controls as (
             and coverage = 'hs_code'
         ) as reexported_after
     from core.shipment_controls
-    group by declaration_id
+    group by declaration_id, declaration_date
 ),
 
-sales as not materialized (
-    select * from core.company_sales
+defence_sellers as not materialized (
+    select
+        seller_inn,
+        year,
+        defence_sales_share
+    from core.company_sales
+    where defence_sales_share >= 0.5
+),
+
+-- every shipment once, with what each reason needs: one pass, so that a run over some months
+-- reads only those months' rows
+shipment_facts as (
+    select
+        shipments.*,
+        controls.control_tags,
+        controls.measures_in_force,
+        controls.measures_in_force_text,
+        controls.reexported_after,
+        controls.declaration_id is not null as concerned_by_controls,
+        defence_sellers.defence_sales_share,
+        defence_sellers.year as sales_year
+    from shipments
+    left join controls
+        on
+            shipments.declaration_id = controls.declaration_id
+            and shipments.declaration_date = controls.declaration_date
+    left join defence_sellers
+        on
+            shipments.importer_inn = defence_sellers.seller_inn
+            and shipments.year = defence_sellers.year
 ),
 
 flags as (
     select
-        shipments.declaration_id,
-        'listed_at_shipment' as reason,
-        'importer INN on ' || shipments.importer_list_entries || ' on '
-        || shipments.declaration_date as evidence
-    from shipments
-    where shipments.importer_listed_on_date
-    union all
-    select
-        shipments.declaration_id,
-        'listed_later' as reason,
-        'importer INN on ' || shipments.importer_list_entries || ' now, not on '
-        || shipments.declaration_date as evidence
-    from shipments
-    where shipments.importer_listed_now and not shipments.importer_listed_on_date
-    union all
-    select
-        controls.declaration_id,
-        'controlled_after_effective' as reason,
-        'HS ' || shipments.hs6 || ' from ' || shipments.origin_country || ' under '
-        || controls.measures_in_force_text as evidence
-    from controls
-    inner join shipments on controls.declaration_id = shipments.declaration_id
-    where controls.measures_in_force_text is not null
-    union all
-    select
-        controls.declaration_id,
-        'defence_end_user' as reason,
-        'importer sold ' || round(100 * sales.defence_sales_share, 1) || '% of its ' || sales.year
-        || ' sales to defence-register buyers' as evidence
-    from controls
-    inner join shipments on controls.declaration_id = shipments.declaration_id
-    inner join sales
-        on shipments.importer_inn = sales.seller_inn and shipments.year = sales.year
-    where sales.defence_sales_share >= 0.5
-    union all
-    select
-        controls.declaration_id,
-        'routed_via_third_country' as reason,
-        'made in ' || shipments.origin_country || ', dispatched from '
-        || shipments.dispatch_country || ' by an exporter in ' || shipments.exporter_country
-        || coalesce(
-            '; re-exported after ' || controls.reexported_after
-            || ' took effect where the goods were made (it governs exports from there only)',
-            ''
-        ) as evidence
-    from controls
-    inner join shipments on controls.declaration_id = shipments.declaration_id
-    where shipments.routed_via_third_country
+        *,
+        unnest([
+            case when importer_listed_on_date then {
+                'reason': 'listed_at_shipment',
+                'evidence': 'importer INN on ' || importer_list_entries || ' on '
+                || declaration_date
+            } end,
+            case when importer_listed_now and not importer_listed_on_date then {
+                'reason': 'listed_later',
+                'evidence': 'importer INN on ' || importer_list_entries || ' now, not on '
+                || declaration_date
+            } end,
+            case when measures_in_force_text is not null then {
+                'reason': 'controlled_after_effective',
+                'evidence': 'HS ' || hs6 || ' from ' || origin_country || ' under '
+                || measures_in_force_text
+            } end,
+            case when concerned_by_controls and defence_sales_share is not null then {
+                'reason': 'defence_end_user',
+                'evidence': 'importer sold ' || round(100 * defence_sales_share, 1) || '% of its '
+                || sales_year || ' sales to defence-register buyers'
+            } end,
+            case when concerned_by_controls and routed_via_third_country then {
+                'reason': 'routed_via_third_country',
+                'evidence': 'made in ' || origin_country || ', dispatched from '
+                || dispatch_country || ' by an exporter in ' || exporter_country
+                || coalesce(
+                    '; re-exported after ' || reexported_after
+                    || ' took effect where the goods were made (it governs exports from there '
+                    || 'only)',
+                    ''
+                )
+            } end
+        ]) as flag
+    from shipment_facts
+    where importer_listed_on_date or importer_listed_now or concerned_by_controls
 )
 
 select
     flags.declaration_id,
-    flags.reason,
-    flags.evidence,
-    shipments.declaration_date,
-    shipments.importer_name,
-    shipments.importer_inn,
-    shipments.importer_inn_valid,
-    shipments.exporter_name,
-    shipments.exporter_country,
-    shipments.origin_country,
-    shipments.dispatch_country,
-    shipments.commodity_code,
-    shipments.hs6,
-    controls.control_tags,
-    coalesce(controls.measures_in_force, []) as measures_in_force,
-    shipments.goods_description,
-    shipments.statistical_value_usd,
-    shipments.importer_list_entries,
-    shipments.source_file,
-    shipments.source_row_number
+    struct_extract(flags.flag, 'reason') as reason,
+    struct_extract(flags.flag, 'evidence') as evidence,
+    flags.declaration_date,
+    flags.importer_name,
+    flags.importer_inn,
+    flags.importer_inn_valid,
+    flags.exporter_name,
+    flags.exporter_country,
+    flags.origin_country,
+    flags.dispatch_country,
+    flags.commodity_code,
+    flags.hs6,
+    flags.control_tags,
+    coalesce(flags.measures_in_force, []) as measures_in_force,
+    flags.goods_description,
+    flags.statistical_value_usd,
+    flags.importer_list_entries,
+    flags.source_file,
+    flags.source_row_number
 from flags
-inner join shipments on flags.declaration_id = shipments.declaration_id
-left join controls on flags.declaration_id = controls.declaration_id
+where flags.flag is not null
