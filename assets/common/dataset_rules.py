@@ -95,15 +95,19 @@ def _unique_across_files(run: Run, rule: dict[str, Any]) -> str | None:
         f"select source_file, source_row_number, {PARTITION_COLUMN}, {texts}, false as staged "  # noqa: S608
         f"from {run_rows}"
     )
-    parts = [received]
+    parts = ["select * from received"]
     staging = sql.table_ref("staging", contract.id)
     if table_exists(con, "staging", contract.id):
+        # only other months' rows with a key the run received can be its earlier occurrence:
+        # probing the run's keys reads one column of staging instead of grouping all of it
         parts.append(
             f"select source_file, source_row_number, {PARTITION_COLUMN}, {names}, true "  # noqa: S608
-            f"from {staging} where {PARTITION_COLUMN} not in (select unnest($months))"
+            f"from {staging} semi join (select {names} from received) using ({names}) "
+            f"where {PARTITION_COLUMN} not in (select unnest($months))"
         )
     return f"""
-        with everywhere as ({" union all ".join(parts)}),
+        with received as ({received}),
+        everywhere as ({" union all ".join(parts)}),
         shared as (
             select {names} from everywhere where {present}
             group by all having count(distinct source_file) > 1

@@ -66,6 +66,34 @@ def month_column(layer: str, table: str) -> str | None:
     return match.group(1) if match else None
 
 
+def month_filter(column: str, months: list[str]) -> tuple[str, dict[str, Any]]:
+    """A `where` clause selecting the rows of `months` (YYYY-MM) by a date column, and its values.
+
+    The range lets DuckDB push the filter down to its scans (an IN list alone is a join); the IN
+    keeps it exact when the months are not consecutive.
+    """
+    starts = sorted(date.fromisoformat(f"{month}-01") for month in months)
+    last = starts[-1]
+    after = date(last.year + last.month // 12, last.month % 12 + 1, 1)
+    name = quote_ident(column)
+    where = (
+        f"where {name} >= $first and {name} < $after "
+        f"and date_trunc('month', {name}) in (select unnest($months))"
+    )
+    return where, {"months": starts, "first": starts[0], "after": after}
+
+
+def has_statement_columns(con: duckdb.DuckDBPyConnection, layer: str, table: str) -> bool:
+    """Whether `layer.table` exists with the columns (names and types) its SQL file gives."""
+    wanted = con.execute(f"describe {load(layer, table)}").fetchall()
+    current = con.execute(
+        "select column_name, data_type from duckdb_columns() "
+        "where schema_name = $layer and table_name = $table order by column_index",
+        {"layer": layer, "table": table},
+    ).fetchall()
+    return current == [(row[0], row[1]) for row in wanted]
+
+
 def replace_months_from_file(
     con: duckdb.DuckDBPyConnection,
     layer: str,
@@ -82,30 +110,14 @@ def replace_months_from_file(
     """
     target = table_ref(layer, table)
     statement = load(layer, table)
-    wanted = con.execute(f"describe {statement}").fetchall()
-    current = con.execute(
-        "select column_name, data_type from duckdb_columns() "
-        "where schema_name = $layer and table_name = $table order by column_index",
-        {"layer": layer, "table": table},
-    ).fetchall()
-    if current != [(row[0], row[1]) for row in wanted]:
+    if not has_statement_columns(con, layer, table):
         con.execute(f"create or replace table {target} as {statement}")
     else:
-        # The range lets DuckDB push the filter down to its scans (an IN list alone is a join);
-        # the IN keeps it exact when the months are not consecutive.
-        where = (
-            f"where {quote_ident(column)} >= $first and {quote_ident(column)} < $after "
-            f"and date_trunc('month', {quote_ident(column)}) in (select unnest($months))"
-        )
-        selected = f"select * from ({statement}) {where}"  # noqa: S608
-        starts = sorted(date.fromisoformat(f"{month}-01") for month in months)
-        last = starts[-1]
-        after = date(last.year + last.month // 12, last.month % 12 + 1, 1)
-        bounds = {"months": starts, "first": starts[0], "after": after}
+        where, bounds = month_filter(column, months)
         con.execute("begin transaction")
         try:
             con.execute(f"delete from {target} {where}", bounds)  # noqa: S608
-            con.execute(f"insert into {target} by name {selected}", bounds)
+            con.execute(f"insert into {target} by name select * from ({statement}) {where}", bounds)  # noqa: S608
             con.execute("commit")
         except Exception:
             con.execute("rollback")

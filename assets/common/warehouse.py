@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 import dagster as dg
 import duckdb
@@ -38,6 +39,8 @@ from assets.common.sql import LAYERS, load, quote_ident, table_ref
 
 # Analysts on DuckDB 1.5 clients can still open what we publish.
 _STORAGE_COMPAT = "v1.5.0"
+
+_T = TypeVar("_T")
 
 # The last step of a build: a run that executes it publishes, so it starts from what is published.
 PUBLICATION_KEY = dg.AssetKey(["audit", "publications"])
@@ -172,6 +175,18 @@ class Warehouse(dg.ConfigurableResource):  # type: ignore[misc]
             _buffered_bytes(self._database) > self.keep_open_max_bytes
         ):
             self.close_database()
+
+    def read_closed(self, read: Callable[[duckdb.DuckDBPyConnection], _T]) -> _T:
+        """`read` over the build file as it is on disk: closed (checkpointed), opened read-only."""
+        if not Path(self.build_path).exists():
+            with self.connect():
+                pass  # an empty warehouse: its schemas
+        self.close_database()
+        con = duckdb.connect(self.build_path, read_only=True)
+        try:
+            return read(con)
+        finally:
+            con.close()
 
     def _discard_database(self, cursor: duckdb.DuckDBPyConnection) -> None:
         """Close the kept database after a failed step, keeping the step's own error."""

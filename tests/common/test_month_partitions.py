@@ -63,3 +63,33 @@ def test_a_table_whose_columns_changed_is_rebuilt_over_every_month(
     assert "MARK" not in _names(con, "true")
     columns = [row[0] for row in con.execute("describe core.shipments").fetchall()]
     assert "quantity_unit" in columns
+
+
+def test_a_month_run_finds_its_keys_repeated_in_any_month_and_not_elsewhere(
+    warehouse_copy: duckdb.DuckDBPyConnection,
+) -> None:
+    from assets.common.contracts import contract_for_table
+    from assets.common.sql_assets import contract_check
+
+    con = warehouse_copy
+    contract = contract_for_table("core", "shipments")
+    assert contract is not None
+    june = ("declaration_month", ["2024-06"])
+    assert contract_check(con, "core", "shipments", contract, june).passed
+    # a June declaration repeated in August: found by a run over June, as by the whole table
+    con.execute(
+        "insert into core.shipments select * replace (date '2024-08-01' as declaration_month) "
+        "from core.shipments where declaration_month = date '2024-06-01' limit 2"
+    )
+    for scope in (june, None):
+        found = contract_check(con, "core", "shipments", contract, scope)
+        assert not found.passed
+        assert found.metadata["duplicated_keys"].value == 2
+    # a repeat within March only: not the June run's to find (March's own run checked March)
+    con.execute(
+        "insert into core.shipments select * from core.shipments "
+        "where declaration_month = date '2024-03-01' limit 1"
+    )
+    scoped = contract_check(con, "core", "shipments", contract, june)
+    assert scoped.metadata["duplicated_keys"].value == 2
+    assert contract_check(con, "core", "shipments", contract).metadata["duplicated_keys"].value == 3
