@@ -4,6 +4,7 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import pytest
 from conftest import DemoBuild
 
 from assets.marts import quality
@@ -71,6 +72,8 @@ def test_a_run_validates_in_its_worker_process_with_the_same_results(
         seen["results"] = quality.run_suites(
             str(database), tmp_path / "worker_docs", marts, reconciliations
         )
+        quality.wait_for_docs()  # the worker writes them after returning the results
+        seen["docs_written"] = (tmp_path / "worker_docs" / "index.html").is_file()
 
     @dg.asset(key=["audit", "other"])
     def other(quality: QualityWorker) -> None:
@@ -86,7 +89,7 @@ def test_a_run_validates_in_its_worker_process_with_the_same_results(
     assert seen["started"] is True
     assert seen["other_run_started"] is False  # a run without the step starts no worker
     assert seen["results"] == here and len(here) > 10
-    assert (tmp_path / "worker_docs" / "index.html").is_file()
+    assert seen["docs_written"] is True
 
 
 def test_a_dead_worker_leaves_the_suites_to_the_run_process(
@@ -118,3 +121,38 @@ def test_a_dead_worker_leaves_the_suites_to_the_run_process(
     assert seen["broken"] is True
     results = seen["results"]
     assert isinstance(results, list) and results and all(r["success"] for r in results)
+
+
+def test_a_worker_that_dies_writing_the_data_docs_leaves_them_to_the_run_process(
+    demo_build: DemoBuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import signal
+
+    import dagster as dg
+
+    from assets.marts import quality_worker
+    from assets.marts.quality_worker import QualityWorker
+
+    database = tmp_path / "build.duckdb"
+    shutil.copy(demo_build.settings.warehouse_path, database)
+    docs = tmp_path / "docs"
+    seen: dict[str, object] = {}
+    validate = quality_worker._validate
+
+    def validate_here(*arguments: object) -> object:
+        seen["validated_here"] = True
+        return validate(*arguments)  # type: ignore[arg-type]
+
+    @dg.asset(key=["audit", "mart_quality"])
+    def step(quality: QualityWorker) -> None:
+        quality.run_suites(str(database), docs, ("importer_profile",), ())
+        assert quality._pool is not None
+        for pid in list(quality._pool._processes):  # killed while it writes the Data Docs
+            os.kill(pid, signal.SIGKILL)
+        monkeypatch.setattr(quality_worker, "_validate", validate_here)
+        quality.wait_for_docs()
+        seen["docs_written"] = (docs / "index.html").is_file()
+
+    assert dg.materialize([step], resources={"quality": QualityWorker()}).success
+    assert seen == {"validated_here": True, "docs_written": True}

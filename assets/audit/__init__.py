@@ -15,6 +15,7 @@ from assets.audit.report import render
 from assets.common import sql
 from assets.common.reports import Reports
 from assets.common.warehouse import PUBLICATION_KEY, Warehouse, log_step
+from assets.marts.quality_worker import QualityWorker
 
 PUBLISH_RETRIES = dg.RetryPolicy(max_retries=2, delay=2, backoff=dg.Backoff.EXPONENTIAL)
 
@@ -42,7 +43,10 @@ def publication_asset(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
         retry_policy=PUBLISH_RETRIES,
     )
     def publications(
-        context: dg.AssetExecutionContext, warehouse: Warehouse, reports: Reports
+        context: dg.AssetExecutionContext,
+        warehouse: Warehouse,
+        reports: Reports,
+        quality: QualityWorker,
     ) -> dg.MaterializeResult:
         """Record inputs, versions, checks and table checksums, then publish the warehouse."""
         folder = Path(reports.path) / "runs" / context.run.run_id
@@ -62,6 +66,8 @@ def publication_asset(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
                     runs.verify_build_file, run_id=context.run.run_id, expected=manifest["tables"]
                 )
             )
+        # the Great Expectations worker has been writing the Data Docs the report links to
+        quality.wait_for_docs(str(published))
         text = json.dumps(manifest, indent=2)
         # the run's own copy links up to the reports folder; the latest, at a stable path, not
         for place, root in ((folder, "../../"), (Path(reports.path), "")):

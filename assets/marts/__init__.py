@@ -2,11 +2,11 @@
 
 from assets.common.sql_assets import sql_table_asset
 from assets.marts.catalog import MART_CONTRACTS
-from assets.marts.quality import expectations_met, mart_quality
+from assets.marts.quality import mart_quality
 
 defs = [
     definition
     for table, contract in MART_CONTRACTS.items()
     for definition in sql_table_asset("marts", table, group="marts", description=contract.name)
 ]
-defs += [mart_quality, expectations_met]
+defs += [mart_quality]

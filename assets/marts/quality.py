@@ -161,13 +161,22 @@ def _total_to_the_cent(con: duckdb.DuckDBPyConnection, values_sql: str) -> float
     return float(total)
 
 
+# A validation whose Data Docs are still to be built (see `run_suites(build_docs=False)`).
+_pending_docs: list[tuple[Any, Path]] = []
+
+
 def run_suites(
     con: duckdb.DuckDBPyConnection,
     docs: Path,
     marts: tuple[str, ...] | None = None,
     reconciliations: tuple[tuple[str, str, str], ...] | None = None,
+    build_docs: bool = True,
 ) -> list[dict[str, Any]]:
-    """Validate the marts and the reconciliations (all by default); Data Docs in `docs`."""
+    """Validate the marts and the reconciliations (all by default); Data Docs in `docs`.
+
+    With `build_docs=False` the Data Docs are left for `build_pending_docs`, which the
+    worker process runs after returning the results, while the run goes on to publish.
+    """
     # read at call time, not bound as defaults: a test may extend the module's lists
     marts = MARTS if marts is None else marts
     reconciliations = RECONCILIATIONS if reconciliations is None else reconciliations
@@ -265,10 +274,19 @@ def run_suites(
                         "unexpected": int((item.result or {}).get("unexpected_count") or 0),
                     }
                 )
-    # Once for all suites: an UpdateDataDocsAction per checkpoint rebuilds the whole site each time.
-    context.build_data_docs()
-    make_offline(docs)
+    _pending_docs.append((context, docs))
+    if build_docs:
+        build_pending_docs()
     return results
+
+
+def build_pending_docs() -> None:
+    """Write the Data Docs of the validations `run_suites` left pending (in this process)."""
+    while _pending_docs:
+        context, docs = _pending_docs.pop(0)
+        # Once for all suites: an UpdateDataDocsAction per checkpoint rebuilds the whole site.
+        context.build_data_docs()
+        make_offline(docs)
 
 
 @dg.asset(
@@ -276,6 +294,15 @@ def run_suites(
     deps=[dg.AssetKey(["marts", mart]) for mart in MARTS],
     group_name="audit",
     kinds={"duckdb", "great_expectations"},
+    check_specs=[
+        dg.AssetCheckSpec(
+            "expectations_met",
+            asset=["audit", "mart_quality"],
+            blocking=True,
+            description="Every expectation on every mart holds; otherwise the marts are not "
+            "published.",
+        )
+    ],
 )
 def mart_quality(
     context: dg.AssetExecutionContext,
@@ -289,6 +316,7 @@ def mart_quality(
     docs = Path(reports.path) / "data_docs"
     if quality.started:  # the run's worker has imported the library meanwhile
         warehouse.close_database()  # it opens the build file read-only
+        # its Data Docs are written while the run goes on; publication waits for them
         results = quality.run_suites(
             warehouse.build_path, docs, MARTS, RECONCILIATIONS, warehouse.memory_limit
         )
@@ -307,20 +335,20 @@ def mart_quality(
             "expectations": len(results),
             "failed": len(failed),
             "data_docs": dg.MetadataValue.path(str(docs / "index.html")),
-        }
-    )
-
-
-@dg.asset_check(asset=["audit", "mart_quality"], name="expectations_met", blocking=True)
-def expectations_met(warehouse: Warehouse) -> dg.AssetCheckResult:
-    """Every expectation on every mart holds; otherwise the marts are not published."""
-    with warehouse.connect() as con:
-        failed = con.execute(
-            "select dataset, expectation, target_column, unexpected from audit.mart_quality "
-            "where not success order by 1, 2, 3"
-        ).fetchall()
-    return dg.AssetCheckResult(
-        passed=not failed,
-        description="; ".join(f"{d} {e}({c}): {u} unexpected" for d, e, c, u in failed)
-        or "all expectations met",
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="expectations_met",
+                passed=not failed,
+                description="; ".join(
+                    f"{r['dataset']} {r['expectation']}({r['target_column']}): "
+                    f"{r['unexpected']} unexpected"
+                    for r in sorted(
+                        failed,
+                        key=lambda r: (r["dataset"], r["expectation"], r["target_column"]),
+                    )
+                )
+                or "all expectations met",
+            )
+        ],
     )

@@ -4,8 +4,10 @@ Importing Great Expectations takes 3-6 s here, a tenth of a demo build. A run wh
 `audit.mart_quality` starts one spawned worker process when its resources are set up; the
 worker imports the library while the run's first steps load and stage the data (DuckDB leaves
 the second core idle most of that time). When the step comes, the run closes its build
-database, the worker opens it read-only, runs the suites and writes the Data Docs, and returns
-the results. Outside a run (a unit test, a sensor) the suites run in the caller's process.
+database, the worker opens it read-only, runs the suites and returns the results; then it writes
+the Data Docs (a few seconds of rendering) while the run goes on to publish, and publication
+waits for them (`wait_for_docs`). Outside a run (a unit test, a sensor) the suites run in the
+caller's process.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ def _validate(
     marts: tuple[str, ...],
     reconciliations: tuple[tuple[str, str, str], ...],
     memory_limit: str,
+    build_docs: bool = True,
 ) -> list[dict[str, Any]]:
     """In the worker: the suites over the build database, opened read-only."""
     import duckdb
@@ -43,9 +46,16 @@ def _validate(
 
     con = duckdb.connect(database, read_only=True, config={"memory_limit": memory_limit})
     try:
-        return run_suites(con, Path(docs), marts, reconciliations)
+        return run_suites(con, Path(docs), marts, reconciliations, build_docs=build_docs)
     finally:
         con.close()
+
+
+def _build_docs() -> None:
+    """In the worker: the Data Docs of the validation `_validate` just ran."""
+    from assets.marts.quality import build_pending_docs
+
+    build_pending_docs()
 
 
 class QualityWorker(dg.ConfigurableResource):  # type: ignore[misc]
@@ -54,6 +64,8 @@ class QualityWorker(dg.ConfigurableResource):  # type: ignore[misc]
     enabled: bool = True
     _pool: ProcessPoolExecutor | None = PrivateAttr(default=None)
     _warm: Future[None] | None = PrivateAttr(default=None)
+    _docs: Future[None] | None = PrivateAttr(default=None)
+    _docs_arguments: tuple[Any, ...] | None = PrivateAttr(default=None)
 
     @contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[QualityWorker]:
@@ -69,8 +81,8 @@ class QualityWorker(dg.ConfigurableResource):  # type: ignore[misc]
         try:
             yield self
         finally:
-            self._pool = self._warm = None
-            pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = self._warm = self._docs = None
+            pool.shutdown(wait=True, cancel_futures=False)  # Data Docs still being written
 
     @property
     def started(self) -> bool:
@@ -87,13 +99,33 @@ class QualityWorker(dg.ConfigurableResource):  # type: ignore[misc]
     ) -> list[dict[str, Any]]:
         """The suites' results, computed in the worker (the caller has closed `database`).
 
-        A worker that died (killed, out of memory, a failed import) is not fatal: the suites
-        then run in the caller's process.
+        The worker writes the Data Docs after returning them (see `wait_for_docs`). A worker
+        that died (killed, out of memory, a failed import) is not fatal: the suites then run
+        in the caller's process, Data Docs included.
         """
         if self._pool is None:
             raise RuntimeError("no Great Expectations worker was started for this run")
         arguments = (database, str(docs), marts, reconciliations, memory_limit)
         try:
-            return self._pool.submit(_validate, *arguments).result()
+            results = self._pool.submit(_validate, *arguments, False).result()
+            self._docs = self._pool.submit(_build_docs)
+            self._docs_arguments = arguments
         except BrokenProcessPool:
             return _validate(*arguments)
+        return results
+
+    def wait_for_docs(self, database: str | None = None) -> None:
+        """Wait until the worker has written the Data Docs of the run's validation (if any).
+
+        If the worker died meanwhile, the suites run again in this process to write them, over
+        `database` (closed; by default the file they validated).
+        """
+        docs, self._docs = self._docs, None
+        if docs is None:
+            return
+        try:
+            docs.result()
+        except BrokenProcessPool:
+            if self._docs_arguments is not None:
+                validated, *rest = self._docs_arguments
+                _validate(database or validated, *rest)

@@ -1,5 +1,7 @@
 """Screening in the pipeline: every company against every list's latest snapshot."""
 
+from pathlib import Path
+
 import dagster as dg
 import polars as pl
 
@@ -63,10 +65,13 @@ order by party_type, party_key
 def entity_matches(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Candidate matches of companies and exporters with list entries: score, decision, why."""
     # imported here: the matcher's name tables would add about a second to loading the definitions
-    from assets.resolution.matcher import MatchConfig, Matcher
+    from assets.resolution import matcher_cache
+    from assets.resolution.matcher import MatchConfig
 
     config = MatchConfig()  # defaults from matching.yaml
     frames = [pl.DataFrame(schema=_SCHEMA)]
+    kept = Path(warehouse.build_path).parent / "matcher_cache"
+    used: set[Path] = set()
     with warehouse.connect() as con:
         parties = con.sql(_PARTIES).pl()
         latest = con.execute(
@@ -81,9 +86,8 @@ def entity_matches(context: dg.AssetExecutionContext, warehouse: Warehouse) -> d
                 ).pl()
                 for name, query in _LIST_PARTS.items()
             }
-            matcher = Matcher(
-                parts["entries"], parts["aliases"], parts["identifiers"], config, list_id=list_id
-            )
+            matcher, path, loaded = matcher_cache.load_or_build(kept, list_id, parts, config)
+            used.add(path)
             # every screened party is a company: a person's entry is at most `possible`
             found = matcher.screen(
                 parties.select("name", "inn", "country").with_columns(
@@ -109,12 +113,14 @@ def entity_matches(context: dg.AssetExecutionContext, warehouse: Warehouse) -> d
                 .with_columns(pl.lit(f"{list_id}@{day}").alias("list_version"))
                 .select(list(_SCHEMA))
             )
-            context.log.info(f"screened {parties.height} parties against {list_id}@{day}")
+            how = "kept matcher" if loaded else "matcher built and kept"
+            context.log.info(f"screened {parties.height} parties against {list_id}@{day} ({how})")
         matches = pl.concat(frames).sort(
             "party_key", "list_id", "score", "entry_id", descending=[False, False, True, False]
         )
         rows_written = replace_table(con, "core", "entity_matches", matches)
         log_step(con, context, rows_received=parties.height, rows_written=rows_written)
+    matcher_cache.prune(kept, used)
     return dg.MaterializeResult(
         metadata={
             "candidates": rows_written,

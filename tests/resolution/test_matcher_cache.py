@@ -1,0 +1,62 @@
+"""Kept matchers: loaded only for the same list, configuration and code; they screen alike."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import polars as pl
+
+from assets.resolution import matcher_cache
+from assets.resolution.matcher import MatchConfig
+from assets.sanctions import ofac_sdn
+
+SNAPSHOT = (
+    Path(__file__).resolve().parents[2]
+    / "reference"
+    / "sanctions"
+    / "ofac_sdn"
+    / "sdn_2024-02-23.csv"
+)
+
+QUERIES = pl.DataFrame(
+    {
+        "name": ["Invest Stanko LLC", "OOO INVEST STANKO", "Volga Precision Tools", "Belletech"],
+        "inn": ["5047120398", None, None, None],
+        "country": ["RU", "RU", "RU", "CN"],
+        "entity_type": ["organisation"] * 4,
+    }
+)
+
+
+def _parts() -> dict[str, pl.DataFrame]:
+    parsed = ofac_sdn.parse(SNAPSHOT.read_bytes())
+    return {"entries": parsed.entries, "aliases": parsed.aliases, "identifiers": parsed.identifiers}
+
+
+def test_a_kept_matcher_is_loaded_for_the_same_list_and_screens_as_a_built_one(
+    tmp_path: Path,
+) -> None:
+    parts, config = _parts(), MatchConfig()
+    built, path, loaded = matcher_cache.load_or_build(tmp_path, "ofac_sdn", parts, config)
+    assert not loaded and path.is_file()
+    again, same_path, loaded = matcher_cache.load_or_build(tmp_path, "ofac_sdn", parts, config)
+    assert loaded and same_path == path
+    assert again.screen(QUERIES).equals(built.screen(QUERIES))
+    assert built.screen(QUERIES).filter(pl.col("decision") == "match").height > 0
+
+
+def test_another_list_version_or_configuration_builds_a_matcher_of_its_own(
+    tmp_path: Path,
+) -> None:
+    parts, config = _parts(), MatchConfig()
+    _, first, _ = matcher_cache.load_or_build(tmp_path, "ofac_sdn", parts, config)
+    delisted = {**parts, "entries": parts["entries"].slice(1)}  # one entry fewer
+    _, other, loaded = matcher_cache.load_or_build(tmp_path, "ofac_sdn", delisted, config)
+    assert not loaded and other != first
+    field = next(f for f in dataclasses.fields(config) if isinstance(getattr(config, f.name), float))
+    changed = dataclasses.replace(config, **{field.name: getattr(config, field.name) + 0.01})
+    _, third, loaded = matcher_cache.load_or_build(tmp_path, "ofac_sdn", parts, changed)
+    assert not loaded and third not in (first, other)
+    assert set(matcher_cache.prune(tmp_path, {third})) == {first, other}
+    assert [p.name for p in tmp_path.iterdir()] == [third.name]
