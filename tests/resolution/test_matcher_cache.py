@@ -54,8 +54,7 @@ def test_another_list_version_or_configuration_builds_a_matcher_of_its_own(
     delisted = {**parts, "entries": parts["entries"].slice(1)}  # one entry fewer
     _, other, loaded = matcher_cache.load_or_build(tmp_path, "ofac_sdn", delisted, config)
     assert not loaded and other != first
-    field = next(f for f in dataclasses.fields(config) if isinstance(getattr(config, f.name), float))
-    changed = dataclasses.replace(config, **{field.name: getattr(config, field.name) + 0.01})
+    changed = dataclasses.replace(config, match_threshold=config.match_threshold + 0.01)
     _, third, loaded = matcher_cache.load_or_build(tmp_path, "ofac_sdn", parts, changed)
     assert not loaded and third not in (first, other)
     assert set(matcher_cache.prune(tmp_path, {third})) == {first, other}
