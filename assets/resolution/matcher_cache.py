@@ -4,7 +4,7 @@ Building a `Matcher` for the full SDN (normalizing and indexing 30,000 names) ta
 and a monthly customs run screens against lists that did not change. The built matcher is
 pickled beside the build database; a run whose list version, configuration and matcher code
 are those of a kept file loads it (about 0.5 s) instead. The key is a sha256 over the list's
-three frames (Arrow IPC bytes), the configuration, every file of `assets/resolution/` and the
+three frames (as JSON lines), the configuration, every file of `assets/resolution/` and the
 library versions, so any change to what the matcher is built from builds it again.
 
 A pickle runs code when loaded: the folder must be as trusted as the code itself (it is the
@@ -14,7 +14,6 @@ pipeline's own, inside the warehouse folder, written atomically).
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import pickle
 import sys
@@ -49,10 +48,9 @@ def cache_key(list_id: str, parts: dict[str, pl.DataFrame], config: MatchConfig)
     digest.update(list_id.encode())
     digest.update(repr(config).encode())
     for name in sorted(parts):
-        buffer = io.BytesIO()
-        parts[name].write_ipc(buffer)
         digest.update(name.encode())
-        digest.update(buffer.getvalue())
+        # as text, row by row: the same content in another memory layout hashes the same
+        digest.update(parts[name].write_ndjson().encode())
     return digest.hexdigest()
 
 
