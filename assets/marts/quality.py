@@ -130,12 +130,29 @@ def _with_outside_columns(
     return frame
 
 
+_NULLABLE_INTEGERS = {
+    "TINYINT": "Int8",
+    "SMALLINT": "Int16",
+    "INTEGER": "Int32",
+    "BIGINT": "Int64",
+    "UTINYINT": "UInt8",
+    "USMALLINT": "UInt16",
+    "UINTEGER": "UInt32",
+    "UBIGINT": "UInt64",
+}
+
+
 def _frame(con: duckdb.DuckDBPyConnection, mart: str) -> "pd.DataFrame":
     """The mart as a pandas frame, nested values (lists, structs) as their text.
 
     Great Expectations fingerprints each batch with `pd.util.hash_pandas_object`, which cannot
     hash lists and then pickles the whole frame instead (seconds per million rows); no
     expectation looks inside a nested value, and a null stays null.
+
+    Read through Arrow (DuckDB's own `.df()` took 2.5 s for the 475k rows of
+    `flagged_shipments` at 10M declarations, Arrow 0.1 s), then given the dtypes `.df()` gives:
+    dates in microseconds, integers with nulls as nullable integers, a column of nulls only
+    as objects.
     """
     types = con.execute(
         "select column_name, data_type from duckdb_columns() "
@@ -148,7 +165,17 @@ def _frame(con: duckdb.DuckDBPyConnection, mart: str) -> "pd.DataFrame":
         else quote_ident(name)
         for name, kind in types
     )
-    return con.sql(f"select {columns} from {table_ref('marts', mart)}").df()  # noqa: S608
+    query = f"select {columns} from {table_ref('marts', mart)}"  # noqa: S608
+    frame = con.sql(query).to_arrow_table().to_pandas(date_as_object=False)
+    for name, kind in types:
+        column = frame[name]
+        if str(column.dtype) == "datetime64[ms]":
+            frame[name] = column.astype("datetime64[us]")
+        elif kind in _NULLABLE_INTEGERS and column.dtype.kind == "f":
+            frame[name] = column.astype(_NULLABLE_INTEGERS[kind])
+        elif kind == "VARCHAR" and len(column) and column.isna().all():
+            frame[name] = column.astype(object)
+    return frame
 
 
 def _total_to_the_cent(con: duckdb.DuckDBPyConnection, values_sql: str) -> float:
