@@ -37,9 +37,11 @@ def test_events_written_through_kept_connections_are_read_by_another_instance(
     with dg.DagsterInstance.local_temp(str(tmp_path)) as instance:
         storage = instance.event_log_storage
         assert isinstance(storage, SqliteEventLogStorage)
-        dagsters_connect = storage._connect
+        dagsters_connect, dagsters_has_table = storage._connect, storage.has_table
         with event_log_kept_open(instance, run_id):
             assert storage._connect != dagsters_connect
+            assert storage.has_table("asset_check_executions")  # asked once, then remembered
+            assert storage.has_table != dagsters_has_table
             result = job.execute_in_process(
                 instance=instance,
                 run_id=run_id,
@@ -49,8 +51,9 @@ def test_events_written_through_kept_connections_are_read_by_another_instance(
                 },
             )
         assert result.success
-        # Dagster's own method is back once the run is over
+        # Dagster's own methods are back once the run is over
         assert storage._connect == dagsters_connect
+        assert storage.has_table == dagsters_has_table
     # what another process reading the same folder sees
     with dg.DagsterInstance.local_temp(str(tmp_path)) as reader:
         logged = {e.dagster_event_type for e in reader.all_logs(run_id) if e.is_dagster_event}
