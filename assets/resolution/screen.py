@@ -220,7 +220,9 @@ def write(result: pl.DataFrame, queries: pl.DataFrame, out: Path | None) -> None
         # reading it must get the names exactly as given.
         out.write_text(json.dumps(records, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     elif out is not None:
-        neutralize_frame(result).write_csv(out)
+        # written by Python, not polars: polars shortens a long path in its error message
+        with out.open("w", encoding="utf-8", newline="") as handle:
+            handle.write(neutralize_frame(result).write_csv())
     else:
         sys.stdout.write(neutralize_frame(result).write_csv())
 
@@ -259,6 +261,8 @@ def run(args: argparse.Namespace) -> int:
         codecs.lookup(args.encoding)
     except LookupError as error:
         raise InputError(f"unknown encoding {args.encoding!r} for --encoding") from error
+    if args.out is not None and not args.out.parent.is_dir():
+        raise InputError(f"{args.out.parent}: no such folder for --out")  # before screening
     queries = read_queries(args.names, args.encoding)
     parsed = parse_list(args.format, args.list, args.alt, args.add)
     matcher = Matcher(
