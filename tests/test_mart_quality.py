@@ -160,24 +160,12 @@ def test_a_worker_that_dies_writing_the_data_docs_leaves_them_to_the_run_process
 
 def test_each_mart_frame_is_the_frame_duckdb_would_give(demo_build: DemoBuild) -> None:
     """Read through Arrow for speed, the frames the suites check are DuckDB's `.df()` exactly."""
-    from assets.common.sql import quote_ident, table_ref
     from assets.marts.catalog import MARTS
 
     con = duckdb.connect(str(demo_build.settings.warehouse_path), read_only=True)
     try:
         for mart in MARTS:
-            types = con.execute(
-                "select column_name, data_type from duckdb_columns() "
-                "where schema_name = 'marts' and table_name = $mart order by column_index",
-                {"mart": mart},
-            ).fetchall()
-            columns = ", ".join(
-                f"{quote_ident(n)}::varchar as {quote_ident(n)}"
-                if k.endswith("]") or k.startswith(("STRUCT", "MAP", "UNION"))
-                else quote_ident(n)
-                for n, k in types
-            )
-            expected = con.sql(f"select {columns} from {table_ref('marts', mart)}").df()  # noqa: S608
+            expected = con.sql(quality.mart_query(con, mart)[1]).df()
             frame = quality._frame(con, mart)
             assert list(map(str, frame.dtypes)) == list(map(str, expected.dtypes)), mart
             assert frame.equals(expected), mart

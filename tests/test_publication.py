@@ -264,13 +264,26 @@ def test_a_re_execution_continues_its_parents_build_file_and_no_other(tmp_path: 
     assert not continues_parent(None, build)  # not a re-execution
 
 
-def test_a_publication_that_fails_once_is_retried_and_recorded_once(
-    demo_build: DemoBuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _publish_only(settings: Any) -> Any:
+    """A run of the publication step alone over a copy of the demo (a fresh Dagster instance)."""
     import dagster as dg
 
     from assets.common.warehouse import PUBLICATION_KEY
     from orchestration.definitions import build_definitions
+
+    with dg.instance_for_test() as instance:
+        return (
+            build_definitions(settings)
+            .resolve_job_def("build_everything")
+            .execute_in_process(
+                instance=instance, asset_selection=[PUBLICATION_KEY], raise_on_error=False
+            )
+        )
+
+
+def test_a_publication_that_fails_once_is_retried_and_recorded_once(
+    demo_build: DemoBuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
 
     settings = copy_of_demo(demo_build, tmp_path / "data")
     publish = Warehouse.publish
@@ -283,14 +296,7 @@ def test_a_publication_that_fails_once_is_retried_and_recorded_once(
         return publish(self, verify)
 
     monkeypatch.setattr(Warehouse, "publish", busy_once)
-    with dg.instance_for_test() as instance:
-        result = (
-            build_definitions(settings)
-            .resolve_job_def("build_everything")
-            .execute_in_process(
-                instance=instance, asset_selection=[PUBLICATION_KEY], raise_on_error=False
-            )
-        )
+    result = _publish_only(settings)
     assert result.success
     assert len(attempts) == 2
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
@@ -307,11 +313,8 @@ def test_a_publication_that_fails_once_is_retried_and_recorded_once(
 def test_a_publication_whose_reports_fail_after_the_rename_finishes_on_retry(
     demo_build: DemoBuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import dagster as dg
 
     import assets.audit
-    from assets.common.warehouse import PUBLICATION_KEY
-    from orchestration.definitions import build_definitions
 
     settings = copy_of_demo(demo_build, tmp_path / "data")
     render = assets.audit.render
@@ -324,14 +327,7 @@ def test_a_publication_whose_reports_fail_after_the_rename_finishes_on_retry(
         return render(manifest, root)
 
     monkeypatch.setattr(assets.audit, "render", fails_once)
-    with dg.instance_for_test() as instance:
-        result = (
-            build_definitions(settings)
-            .resolve_job_def("build_everything")
-            .execute_in_process(
-                instance=instance, asset_selection=[PUBLICATION_KEY], raise_on_error=False
-            )
-        )
+    result = _publish_only(settings)
     assert result.success
     assert not settings.build_path.exists()  # published by the first attempt, not rebuilt
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:

@@ -142,6 +142,23 @@ _NULLABLE_INTEGERS = {
 }
 
 
+def mart_query(con: duckdb.DuckDBPyConnection, mart: str) -> tuple[list[tuple[str, str]], str]:
+    """(column name, DuckDB type) of a mart, and the query that reads it as the suites see it:
+    nested values (lists, structs) as their text."""
+    types = con.execute(
+        "select column_name, data_type from duckdb_columns() "
+        "where schema_name = 'marts' and table_name = $mart order by column_index",
+        {"mart": mart},
+    ).fetchall()
+    columns = ", ".join(
+        f"{quote_ident(name)}::varchar as {quote_ident(name)}"
+        if kind.endswith("]") or kind.startswith(("STRUCT", "MAP", "UNION"))
+        else quote_ident(name)
+        for name, kind in types
+    )
+    return types, f"select {columns} from {table_ref('marts', mart)}"  # noqa: S608
+
+
 def _frame(con: duckdb.DuckDBPyConnection, mart: str) -> "pd.DataFrame":
     """The mart as a pandas frame, nested values (lists, structs) as their text.
 
@@ -154,18 +171,7 @@ def _frame(con: duckdb.DuckDBPyConnection, mart: str) -> "pd.DataFrame":
     dates in microseconds, integers with nulls as nullable integers, a column of nulls only
     as objects.
     """
-    types = con.execute(
-        "select column_name, data_type from duckdb_columns() "
-        "where schema_name = 'marts' and table_name = $mart order by column_index",
-        {"mart": mart},
-    ).fetchall()
-    columns = ", ".join(
-        f"{quote_ident(name)}::varchar as {quote_ident(name)}"
-        if kind.endswith("]") or kind.startswith(("STRUCT", "MAP", "UNION"))
-        else quote_ident(name)
-        for name, kind in types
-    )
-    query = f"select {columns} from {table_ref('marts', mart)}"  # noqa: S608
+    types, query = mart_query(con, mart)
     frame = con.sql(query).to_arrow_table().to_pandas(date_as_object=False)
     for name, kind in types:
         column = frame[name]

@@ -7,17 +7,12 @@ from pathlib import Path
 
 import polars as pl
 
+from assets.common.paths import REFERENCE_DIR
 from assets.resolution import matcher_cache
 from assets.resolution.matcher import MatchConfig
 from assets.sanctions import ofac_sdn
 
-SNAPSHOT = (
-    Path(__file__).resolve().parents[2]
-    / "reference"
-    / "sanctions"
-    / "ofac_sdn"
-    / "sdn_2024-02-23.csv"
-)
+SNAPSHOT = REFERENCE_DIR / "sanctions" / "ofac_sdn" / "sdn_2024-02-23.csv"
 
 QUERIES = pl.DataFrame(
     {
