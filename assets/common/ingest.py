@@ -6,7 +6,8 @@ which columns they carry and what each value must satisfy. Rows that break the c
 proves that no row was lost: rows received = rows staged + rows quarantined.
 """
 
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,11 +27,12 @@ from assets.common.paths import REFERENCE_DIR
 from assets.common.raw import (
     PROVENANCE_COLUMNS,
     RECEIVED,
-    LandedFile,
+    RECEIVED_ROWS,
+    Delivery,
     LandingFileError,
     land,
-    receive,
-    received_columns,
+    prepare,
+    scan,
 )
 from assets.common.warehouse import Warehouse, log_step, scalar
 from assets.common.warehouse import table_exists as sql_table_exists
@@ -39,6 +41,9 @@ PARTITION_COLUMN = "partition_month"
 
 _CHECKERS = {"ru_inn": ru_inn.is_valid, "ru_ogrn": ru_ogrn.is_valid}
 _UNSTAGED = "_unstaged"
+# The CSV bytes one scan reads: several monthly files scanned in parallel, held in memory (and
+# spilled beyond DuckDB's memory limit) until they are written to `raw`.
+_BATCH_BYTES = 256 << 20
 
 
 def _months_filter(months: Sequence[str] | None) -> str:
@@ -62,49 +67,72 @@ def _months_params(months: Sequence[str] | None) -> dict[str, object]:
 def _store_raw(
     con: duckdb.DuckDBPyConnection,
     contract: Contract,
-    landed: LandedFile,
-    encoding: str,
-    month: str | None,
-) -> int:
-    """Append `_received` to `raw.<dataset>` with its provenance, replacing the file's month."""
-    target = sql.table_ref("raw", contract.id)
-    select = (
-        f"select {received_columns(contract.column_names)}, $file as source_file, "  # noqa: S608
-        "$sha256 as source_sha256, $encoding as source_encoding, $at as loaded_at"
-        + (f", $month as {PARTITION_COLUMN}" if month is not None else "")
-        + f" from {RECEIVED}"
+    stored: list[tuple[str | None, Delivery]],
+) -> None:
+    """Write the stored deliveries' rows of `_received` to `raw.<dataset>` with their provenance.
+
+    In one transaction: each delivery replaces its month (an unpartitioned delivery, the table).
+    """
+    partitioned = any(month is not None for month, _ in stored)
+    con.execute(
+        "create or replace temporary table _provenance (scanned varchar, source_file varchar, "
+        "source_sha256 varchar, source_encoding varchar, partition_month varchar)"
     )
-    params: dict[str, object] = {
-        "file": landed.relative,
-        "sha256": landed.sha256,
-        "encoding": encoding,
-        "at": datetime.now(UTC),
-        **({"month": month} if month is not None else {}),
-    }
+    con.executemany(
+        "insert into _provenance values (?, ?, ?, ?, ?)",
+        [
+            [str(d.scanned), d.landed.relative, d.landed.sha256, d.encoding, month]
+            for month, d in stored
+        ],
+    )
+    target = sql.table_ref("raw", contract.id)
+    columns = ", ".join(map(sql.quote_ident, contract.column_names))
+    received = ", ".join(f"_r.{sql.quote_ident(c)}" for c in contract.column_names)
+    select = (
+        f"select {received}, _p.source_file, _p.source_sha256, _p.source_encoding, "  # noqa: S608
+        "$at as loaded_at, _r.source_row_number"
+        + (f", _p.partition_month as {PARTITION_COLUMN}" if partitioned else "")
+        + f" from {RECEIVED_ROWS} as _r join _provenance as _p on _r._path = _p.scanned"
+    )
     ordered = (
-        f"select {', '.join(map(sql.quote_ident, contract.column_names))}, "  # noqa: S608
-        f"{', '.join(PROVENANCE_COLUMNS)}"
-        + (f", {PARTITION_COLUMN}" if month is not None else "")
+        f"select {columns}, {', '.join(PROVENANCE_COLUMNS)}"  # noqa: S608
+        + (f", {PARTITION_COLUMN}" if partitioned else "")
         + f" from ({select})"
     )
+    params = {"at": datetime.now(UTC)}
     con.execute("begin transaction")
     try:
-        if month is None:
+        if not partitioned:
             con.execute(f"create or replace table {target} as {ordered}", params)
         else:
             con.execute(f"create table if not exists {target} as {ordered} limit 0", params)
             con.execute(
-                f"delete from {target} where {PARTITION_COLUMN} = $month",  # noqa: S608
-                {"month": month},
+                f"delete from {target} where {PARTITION_COLUMN} in "  # noqa: S608
+                "(select partition_month from _provenance)"
             )
             con.execute(f"insert into {target} by name {select}", params)
         con.execute("commit")
     except Exception:
         con.execute("rollback")
         raise
-    rows = scalar(con, f"select count(*) from {RECEIVED}")  # noqa: S608
-    con.execute(f"drop table {RECEIVED}")
-    return int(rows)  # type: ignore[call-overload]
+    finally:
+        con.execute("drop table _provenance")
+
+
+def _batches(
+    pending: list[tuple[str | None, Delivery]],
+) -> Iterator[list[tuple[str | None, Delivery]]]:
+    """The deliveries in batches of about `_BATCH_BYTES`: memory stays bounded by one batch."""
+    batch: list[tuple[str | None, Delivery]] = []
+    size = 0
+    for item in pending:
+        batch.append(item)
+        size += item[1].scanned.stat().st_size
+        if size >= _BATCH_BYTES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
 
 
 def _raw_rows(contract: Contract, months: Sequence[str] | None) -> str:
@@ -436,49 +464,66 @@ def csv_source_assets(
         for problem in refused_approvals:
             context.log.warning(f"approval row not used: {problem}")
         refused, held = [], []
-        with warehouse.connect() as con:
+        with warehouse.connect() as con, tempfile.TemporaryDirectory() as workdir:
             con.execute(sql.load("audit", "file_loads"))
             deliveries.create_tables(con)
-            # One file at a time: DuckDB scans it into the warehouse, Python never holds it.
-            # A file that cannot be read, or would lose rows, leaves its month as it was.
+
+            def refuse(relative: str, refusal: LandingFileError) -> None:
+                deliveries.refuse(con, run_id, contract_id, relative, str(refusal))
+                refused.append(str(refusal))
+                context.log.error(f"refused: {refusal}")
+
+            # DuckDB scans the files into the warehouse, a batch at a time; Python never holds
+            # them. A file that cannot be read, or would lose rows, leaves its month as it was.
+            pending: list[tuple[str | None, Delivery]] = []
             for month, relative in _landing_paths(contract, months):
                 try:
                     path = _present(root / relative, formats)
                     landed = land(path, root.parent if root == REFERENCE_DIR else root)
-                    encoding = receive(con, landed, contract.column_names, encodings)
+                    delivery = prepare(landed, contract.column_names, Path(workdir), encodings)
                 except LandingFileError as refusal:
-                    deliveries.refuse(con, run_id, contract_id, relative, str(refusal))
-                    refused.append(str(refusal))
-                    context.log.error(f"refused: {refusal}")
+                    refuse(relative, refusal)
                     continue
-                delivered = int(scalar(con, f"select count(*) from {RECEIVED}"))  # type: ignore[call-overload]  # noqa: S608
-                previous = deliveries.previous_rows(con, contract, month, PARTITION_COLUMN)
-                loss = deliveries.loss_reason(contract, landed.relative, previous, delivered)
-                if loss is not None and (contract_id, landed.sha256) not in approved:
-                    con.execute(f"drop table {RECEIVED}")
-                    deliveries.hold(
-                        con, run_id, contract_id, landed.relative, landed.sha256,
-                        previous, delivered, loss,
-                    )  # fmt: skip
-                    held.append(loss)
-                    context.log.error(f"held: {loss}")
-                    continue
-                if loss is not None:  # released by a reviewer: the approval is kept
-                    approval = approved[(contract_id, landed.sha256)]
-                    deliveries.apply_approval(con, run_id, approval, previous, delivered)
-                rows = _store_raw(con, contract, landed, encoding, month)
-                written += rows
-                files.append({"file": landed.relative, "sha256": landed.sha256, "rows": rows})
-                con.execute(
-                    "insert into audit.file_loads values ($dataset, $file, $sha256, $rows, $at)",
-                    {
-                        "dataset": contract_id,
-                        "file": landed.relative,
-                        "sha256": landed.sha256,
-                        "rows": rows,
-                        "at": datetime.now(UTC),
-                    },
-                )
+                pending.append((month, delivery))
+            for batch in _batches(pending):
+                counts, unreadable = scan(con, [d for _, d in batch], contract.column_names)
+                for delivery, layout in unreadable:
+                    refuse(delivery.landed.relative, layout)
+                stored = []
+                for month, delivery in batch:
+                    if delivery.scanned not in counts:
+                        continue  # refused above
+                    landed, delivered = delivery.landed, counts[delivery.scanned]
+                    previous = deliveries.previous_rows(con, contract, month, PARTITION_COLUMN)
+                    loss = deliveries.loss_reason(contract, landed.relative, previous, delivered)
+                    if loss is not None and (contract_id, landed.sha256) not in approved:
+                        deliveries.hold(
+                            con, run_id, contract_id, landed.relative, landed.sha256,
+                            previous, delivered, loss,
+                        )  # fmt: skip
+                        held.append(loss)
+                        context.log.error(f"held: {loss}")
+                        continue
+                    if loss is not None:  # released by a reviewer: the approval is kept
+                        approval = approved[(contract_id, landed.sha256)]
+                        deliveries.apply_approval(con, run_id, approval, previous, delivered)
+                    stored.append((month, delivery))
+                if stored:
+                    _store_raw(con, contract, stored)
+                    at = datetime.now(UTC)
+                    con.executemany(
+                        "insert into audit.file_loads values (?, ?, ?, ?, ?)",
+                        [
+                            [contract_id, d.landed.relative, d.landed.sha256, counts[d.scanned], at]
+                            for _, d in stored
+                        ],
+                    )
+                con.execute(f"drop view {RECEIVED_ROWS}")
+                con.execute(f"drop table {RECEIVED}")
+                for _, delivery in stored:
+                    landed, rows = delivery.landed, counts[delivery.scanned]
+                    written += rows
+                    files.append({"file": landed.relative, "sha256": landed.sha256, "rows": rows})
             log_step(con, context, rows_received=written, rows_written=written)
             checked = raw_checks(con, contract, raw_key, run_id)
         return dg.MaterializeResult(

@@ -1,10 +1,11 @@
 """Read landing files as received: every value text, every row with its provenance.
 
 CSV files are scanned by DuckDB straight into the warehouse (after a streaming pass that hashes
-the file and finds its encoding), so a multi-GB delivery never passes through Python. XLSX files
-are read with polars, every cell as text. Either way the rows land in the temporary table
-`_received` with the contract's columns and `source_row_number`, the record's position in the file
-(1 = the first record after the header).
+the file and finds its encoding), several files by one parallel scan, so a multi-GB delivery
+never passes through Python. XLSX files are read with polars, every cell as text. Either way the
+rows land in the temporary table `_received` with the contract's columns; the view
+`_received_rows` adds `source_row_number`, the record's position in its file (1 = the first
+record after the header).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import codecs
 import csv
 import hashlib
 import io
+import os
 import re
 import tempfile
 from dataclasses import dataclass
@@ -22,6 +24,7 @@ import duckdb
 import polars as pl
 
 from assets.common.landing import RefusedFile, inside
+from assets.common.sql import quote_ident
 
 PROVENANCE_COLUMNS = [
     "source_file",
@@ -32,6 +35,8 @@ PROVENANCE_COLUMNS = [
 ]
 
 RECEIVED = "_received"
+RECEIVED_ROWS = "_received_rows"  # `_received` with each record's position in its file
+_PATH = "_path"
 _BLOCK = 1 << 23
 
 
@@ -132,7 +137,9 @@ def _layout_error(landed: LandedFile, error: duckdb.Error) -> LandingFileError:
 
 def _transcoded(landed: LandedFile, encoding: str, workdir: Path) -> Path:
     """A UTF-8 copy of a file in another encoding, written block by block."""
-    target = workdir / "utf8.csv"
+    handle, name = tempfile.mkstemp(suffix=".csv", dir=workdir)  # one per file, never shared
+    os.close(handle)
+    target = Path(name)
     with (
         open(landed.path, encoding=encoding, newline="") as source,
         open(target, "w", encoding="utf-8", newline="") as sink,
@@ -142,41 +149,112 @@ def _transcoded(landed: LandedFile, encoding: str, workdir: Path) -> Path:
     return target
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """A landing file whose encoding and header are known: ready to be scanned."""
+
+    landed: LandedFile
+    encoding: str  # "xlsx" for a workbook
+    header: tuple[str, ...]  # the file's columns in its order (a workbook's are read with it)
+    scanned: Path  # what DuckDB reads: the landed file itself, or its UTF-8 copy
+
+
+def prepare(
+    landed: LandedFile, columns: list[str], workdir: Path, encodings: list[str] | None = None
+) -> Delivery:
+    """Find a file's encoding and check its header against `columns` (in any order).
+
+    A file in another declared encoding than UTF-8 is copied to UTF-8 in `workdir`, which
+    must outlive the scan.
+    """
+    if landed.path.suffix.lower() == ".xlsx":
+        return Delivery(landed, "xlsx", (), landed.path)
+    encoding = detect_encoding(landed, encodings or ["utf-8"])
+    found = _header(landed.path, encoding)
+    _check_header(landed, found, columns)
+    scanned = landed.path if encoding == "utf-8" else _transcoded(landed, encoding, workdir)
+    return Delivery(landed, encoding, tuple(found), scanned)
+
+
+def scan(
+    con: duckdb.DuckDBPyConnection, deliveries: list[Delivery], columns: list[str]
+) -> tuple[dict[Path, int], list[tuple[Delivery, LandingFileError]]]:
+    """Load deliveries into the temporary table `_received`; rows of each file read, files refused.
+
+    Every value is kept as text, exactly as received, with `_path` (the file scanned). CSV files
+    that share a header are scanned by one `read_csv`, in parallel; a record that does not fit the
+    layout (too many or too few fields, an unclosed quote) refuses its whole file, since no row of
+    it can then be trusted, and the files scanned with it are scanned again without it. Read the
+    rows through `RECEIVED_ROWS`, which numbers each file's records.
+    """
+    con.execute(f"drop view if exists {RECEIVED_ROWS}")
+    con.execute(f"drop table if exists {RECEIVED}")
+    typed = ", ".join(f"{quote_ident(c)} varchar" for c in [*columns, _PATH])
+    con.execute(f"create temporary table {RECEIVED} ({typed})")
+    refused: list[tuple[Delivery, LandingFileError]] = []
+    # Insertion order is kept, so each file's records get consecutive rowids in file order.
+    kept = _insertion_order(con)
+    con.execute("set preserve_insertion_order = true")
+    try:
+        groups: dict[tuple[str, ...], list[Delivery]] = {}
+        for delivery in deliveries:
+            if delivery.encoding == "xlsx":
+                try:
+                    _scan_xlsx(con, delivery, columns)
+                except LandingFileError as refusal:
+                    refused.append((delivery, refusal))
+            else:
+                groups.setdefault(delivery.header, []).append(delivery)
+        for header, group in groups.items():
+            try:
+                _scan_csv(con, group, header)
+            except duckdb.Error:
+                for delivery in group:  # scan them one by one to find the files at fault
+                    try:
+                        _scan_csv(con, [delivery], header)
+                    except duckdb.Error as error:
+                        refused.append((delivery, _layout_error(delivery.landed, error)))
+    finally:
+        con.execute("set preserve_insertion_order = $kept", {"kept": kept})
+    con.execute(
+        f"create temporary view {RECEIVED_ROWS} as "  # noqa: S608
+        f"select _r.*, _r.rowid - _f.first + 1 as source_row_number from {RECEIVED} as _r "
+        f"join (select {_PATH}, min(rowid) as first from {RECEIVED} group by all) as _f "
+        f"using ({_PATH})"
+    )
+    counts = dict(con.execute(f"select {_PATH}, count(*) from {RECEIVED} group by all").fetchall())  # noqa: S608
+    unread = {d.scanned for d, _ in refused}
+    read = [d.scanned for d in deliveries if d.scanned not in unread]
+    return {path: int(counts.get(str(path), 0)) for path in read}, refused
+
+
 def receive(
     con: duckdb.DuckDBPyConnection,
     landed: LandedFile,
     columns: list[str],
     encodings: list[str] | None = None,
 ) -> str:
-    """Load a landing file into the temporary table `_received`; return the encoding found.
-
-    The header must name exactly `columns` (in any order). Every value is kept as text, exactly
-    as received; a record that does not fit the layout (too many or too few fields, an unclosed
-    quote) makes the whole file an error, since no row of it can then be trusted.
-    """
-    if landed.path.suffix.lower() == ".xlsx":
-        _receive_xlsx(con, landed, columns)
-        return "xlsx"
-    encoding = detect_encoding(landed, encodings or ["utf-8"])
-    found = _header(landed.path, encoding)
-    _check_header(landed, found, columns)
+    """Load one landing file into `_received` (see `scan`); return the encoding found."""
     with tempfile.TemporaryDirectory() as workdir:
-        path = landed.path if encoding == "utf-8" else _transcoded(landed, encoding, Path(workdir))
-        # Insertion order is kept, so the temporary table's rowid is the record's position.
-        kept = _insertion_order(con)
-        con.execute("set preserve_insertion_order = true")
-        try:
-            con.execute(
-                f"create or replace temporary table {RECEIVED} as select * from read_csv($path, "  # noqa: S608
-                "header = true, auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
-                "strict_mode = true, columns = $columns)",
-                {"path": str(path), "columns": {name: "VARCHAR" for name in found}},
-            )
-        except duckdb.Error as error:
-            raise _layout_error(landed, error) from None
-        finally:
-            con.execute("set preserve_insertion_order = $kept", {"kept": kept})
-    return encoding
+        delivery = prepare(landed, columns, Path(workdir), encodings)
+        _, refused = scan(con, [delivery], columns)
+    if refused:
+        raise refused[0][1]
+    return delivery.encoding
+
+
+def _scan_csv(
+    con: duckdb.DuckDBPyConnection, group: list[Delivery], header: tuple[str, ...]
+) -> None:
+    con.execute(
+        f"insert into {RECEIVED} by name select * from read_csv($paths, header = true, "  # noqa: S608
+        "auto_detect = false, delim = ',', quote = '\"', escape = '\"', strict_mode = true, "
+        f"columns = $columns, filename = '{_PATH}')",
+        {
+            "paths": [str(d.scanned) for d in group],
+            "columns": {name: "VARCHAR" for name in header},
+        },
+    )
 
 
 def _insertion_order(con: duckdb.DuckDBPyConnection) -> bool:
@@ -186,21 +264,20 @@ def _insertion_order(con: duckdb.DuckDBPyConnection) -> bool:
 
 
 def received_columns(columns: list[str]) -> str:
-    """The select list that reads `_received`: the columns by name and each record's position."""
-    return ", ".join([*(f'"{c}"' for c in columns), "rowid + 1 as source_row_number"])
+    """The select list over `RECEIVED_ROWS`: the columns by name and each record's position."""
+    return ", ".join([*(quote_ident(c) for c in columns), "source_row_number"])
 
 
-def _receive_xlsx(con: duckdb.DuckDBPyConnection, landed: LandedFile, columns: list[str]) -> None:
+def _scan_xlsx(con: duckdb.DuckDBPyConnection, delivery: Delivery, columns: list[str]) -> None:
+    landed = delivery.landed
     try:
         frame = pl.read_excel(landed.path, infer_schema_length=0)
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError, OSError):
         raise LandingFileError(f"{landed.relative}: not a readable XLSX workbook") from None
     _check_header(landed, frame.columns, columns)
-    con.register("_xlsx", frame.select(pl.col(c).cast(pl.String) for c in columns).to_arrow())
-    kept = _insertion_order(con)
-    con.execute("set preserve_insertion_order = true")
+    text = frame.select(pl.col(c).cast(pl.String) for c in columns)
+    con.register("_xlsx", text.with_columns(pl.lit(str(delivery.scanned)).alias(_PATH)).to_arrow())
     try:
-        con.execute(f"create or replace temporary table {RECEIVED} as select * from _xlsx")  # noqa: S608
+        con.execute(f"insert into {RECEIVED} by name select * from _xlsx")  # noqa: S608
     finally:
-        con.execute("set preserve_insertion_order = $kept", {"kept": kept})
         con.unregister("_xlsx")

@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 
 from assets.common.contract_sql import checked_rows_query, repeated_keys_queries
 from assets.common.contracts import REASONS_COLUMN, Column, Contract, validate
-from assets.common.raw import LandingFileError, land, receive, received_columns
+from assets.common.raw import LandingFileError, land, prepare, receive, received_columns, scan
 
 KEEP = ["source_row_number"]
 ENCODINGS = ["utf-8", "windows-1251"]
@@ -88,7 +88,9 @@ def _read_back(
     con: duckdb.DuckDBPyConnection, path: Path, root: Path, columns: list[str]
 ) -> tuple[str, list[tuple[Any, ...]]]:
     encoding = receive(con, land(path, root), columns, ENCODINGS)
-    rows = con.sql(f"select {received_columns(columns)} from _received order by rowid").fetchall()  # noqa: S608
+    rows = con.sql(
+        f"select {received_columns(columns)} from _received_rows order by source_row_number"  # noqa: S608
+    ).fetchall()
     return encoding, rows
 
 
@@ -324,23 +326,33 @@ def ragged_files(draw: st.DrawFn) -> tuple[list[str], bytes, int]:
 def test_a_ragged_record_anywhere_refuses_the_whole_file(
     con: duckdb.DuckDBPyConnection, case: tuple[list[str], bytes, int], previous: bool
 ) -> None:
-    """Refused with a message naming the file and no content of it; nothing loaded."""
+    """Refused with a message naming the file and no content of it; nothing of it loaded.
+
+    With `previous`, a good file is scanned in the same batch (sharing its header): its rows
+    are kept, and only the ragged file is refused.
+    """
     header, data, line = case
     con = _fresh(con)
-    if previous:  # what an earlier file of the run left: it must not be replaced by a part
-        con.execute("create temporary table _received as select 'earlier' as marker")
-    with _landing() as root:
+    with _landing() as root, tempfile.TemporaryDirectory() as workdir:
         path = root / "ragged_2024-01.csv"
         path.write_bytes(data)
-        with pytest.raises(LandingFileError, match=r"^ragged_2024-01\.csv: ") as refused:
-            receive(con, land(path, root), header, ENCODINGS)
-    assert MARKER not in str(refused.value)
-    assert f" at line {line} " in str(refused.value)
-    tables = con.sql("select table_name from duckdb_tables() where not internal").fetchall()
-    if previous:
-        assert con.sql("select * from _received").fetchall() == [("earlier",)]
-    else:
-        assert tables == []
+        good = root / "good_2024-02.csv"
+        good.write_bytes(_csv_text(header, [["ok"] * len(header)] * 3).encode("utf-8"))
+        files = [good, path] if previous else [path]
+        batch = [prepare(land(f, root), header, Path(workdir), ENCODINGS) for f in files]
+        counts, refused = scan(con, batch, header)
+    assert [(d.landed.relative, type(e)) for d, e in refused] == [
+        ("ragged_2024-01.csv", LandingFileError)
+    ]
+    message = str(refused[0][1])
+    assert message.startswith("ragged_2024-01.csv: ")
+    assert MARKER not in message
+    assert f" at line {line} " in message
+    assert counts == ({good: 3} if previous else {})
+    rows = con.sql(f"select {received_columns(header)}, _path from _received_rows").fetchall()  # noqa: S608
+    assert sorted(rows) == (
+        [(*["ok"] * len(header), n, str(good)) for n in (1, 2, 3)] if previous else []
+    )
 
 
 @pytest.mark.xfail(
@@ -622,7 +634,9 @@ def test_every_received_row_is_staged_or_quarantined_with_a_reason(
         path.write_bytes(_csv_text(names, written).encode("utf-8"))
         receive(con, land(path, root), names, ENCODINGS)
     received = con.sql("select count(*) from _received").fetchall()[0][0]
-    con.execute(f"create temp view received_v as select {received_columns(names)} from _received")  # noqa: S608
+    con.execute(
+        f"create temp view received_v as select {received_columns(names)} from _received_rows"  # noqa: S608
+    )
     valid, bad = _sql_checked(con, "received_v", contract)
     assert received == len(rows)
     assert valid.height + bad.height == received

@@ -1,5 +1,6 @@
 """Landing files as received: encodings detected, XLSX accepted, header checked."""
 
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -8,7 +9,15 @@ import pytest
 
 from assets.common.contracts import load_contract
 from assets.common.ingest import _present
-from assets.common.raw import LandingFileError, land, receive, received_columns
+from assets.common.raw import (
+    RECEIVED_ROWS,
+    LandingFileError,
+    land,
+    prepare,
+    receive,
+    received_columns,
+    scan,
+)
 
 COLUMNS = load_contract("customs_declarations").column_names
 ROW = [
@@ -28,7 +37,9 @@ def read_as_received(landed: object, columns: list[str], encodings: list[str]) -
     """What `receive` loads, as a frame with the encoding it found."""
     con = duckdb.connect()
     encoding = receive(con, landed, columns, encodings)  # type: ignore[arg-type]
-    frame = con.sql(f"select {received_columns(columns)} from _received order by rowid").pl()  # noqa: S608
+    frame = con.sql(
+        f"select {received_columns(columns)} from _received_rows order by source_row_number"  # noqa: S608
+    ).pl()
     return frame.with_columns(pl.lit(encoding).alias("source_encoding"))
 
 
@@ -130,11 +141,44 @@ def test_row_numbers_follow_the_file_order_across_parallel_scans(tmp_path: Path)
     con = duckdb.connect(config={"threads": 4})
     receive(con, land(path, tmp_path), COLUMNS, ENCODINGS)
     mismatched = con.execute(
-        f"select count(*) from (select {received_columns(COLUMNS)} from _received) "  # noqa: S608
+        f"select count(*) from (select {received_columns(COLUMNS)} from _received_rows) "  # noqa: S608
         "where declaration_id::bigint <> source_row_number"
     ).fetchall()[0][0]
     assert con.execute("select count(*) from _received").fetchall()[0][0] == rows
     assert mismatched == 0
+
+
+def test_files_scanned_together_are_numbered_each_from_one(tmp_path: Path) -> None:
+    """One parallel scan of several files (one empty, one in windows-1251) numbers each file's
+    records from 1 in its own order, and counts each file's rows."""
+    sizes = {"a.csv": 150_000, "empty.csv": 0, "b.csv": 2_500, "c.csv": 140_000}
+    landed = []
+    for name, rows in sizes.items():
+        frame = pl.DataFrame(
+            {c: [ROW[i]] * rows for i, c in enumerate(COLUMNS)},
+            schema=dict.fromkeys(COLUMNS, pl.String),
+        ).with_columns(pl.int_range(1, rows + 1).cast(pl.String).alias("declaration_id"))
+        path = tmp_path / name
+        path.write_bytes(frame.write_csv().encode("windows-1251" if name == "b.csv" else "utf-8"))
+        landed.append(land(path, tmp_path))
+    con = duckdb.connect(config={"threads": 4})
+    with tempfile.TemporaryDirectory() as workdir:
+        batch = [prepare(f, COLUMNS, Path(workdir), ENCODINGS) for f in landed]
+        counts, refused = scan(con, batch, COLUMNS)
+    assert refused == []
+    assert [d.encoding for d in batch] == ["utf-8", "utf-8", "windows-1251", "utf-8"]
+    assert {d.landed.relative: counts[d.scanned] for d in batch} == sizes
+    names = {str(d.scanned): d.landed.relative for d in batch}
+    per_file = con.execute(
+        "select _path, count(*), "  # noqa: S608
+        "count(*) filter (where declaration_id::bigint <> source_row_number), "
+        f"count(*) filter (where importer_name <> $name) from {RECEIVED_ROWS} group by all",
+        {"name": ROW[2]},
+    ).fetchall()
+    found = {
+        names[path]: (rows, misnumbered, garbled) for path, rows, misnumbered, garbled in per_file
+    }
+    assert found == {name: (rows, 0, 0) for name, rows in sizes.items() if rows}
 
 
 def test_a_ragged_record_rejects_the_file_with_its_line(tmp_path: Path) -> None:
