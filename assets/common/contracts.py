@@ -34,6 +34,9 @@ REASONS_COLUMN = "reasons"
 
 # Text without control characters: C0 (tab, LF and CR aside), DEL, C1, and the bidirectional
 # overrides that make a value read differently from what it holds. A rule for every string column.
+CONTROL_CHARACTERS = "".join(
+    map(chr, [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0)])
+) + "".join(map(chr, [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]))
 PRINTABLE_TEXT = (  # escapes every regex engine here reads alike (Python, Rust, RE2)
     "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f"
     + "\u202a-\u202e\u2066-\u2069"  # the characters themselves: no escape common to all three

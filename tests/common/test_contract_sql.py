@@ -6,14 +6,17 @@ these tests hold them to the same verdicts: on every demo and reference delivery
 for every rule a contract can state.
 """
 
+import re
 from pathlib import Path
 
 import duckdb
 import polars as pl
 import pytest
 
-from assets.common.contract_sql import checked_rows_query, repeated_keys_queries
+from assets.common.contract_sql import SCREEN, checked_rows_query, repeated_keys_queries
 from assets.common.contracts import (
+    CONTROL_CHARACTERS,
+    PRINTABLE_TEXT,
     REASONS_COLUMN,
     Contract,
     list_contracts,
@@ -223,3 +226,39 @@ def test_a_nan_against_a_bound_is_quoted_alike(weight: str) -> None:
     assert sql_bad.to_dicts() == pa_bad.to_dicts()
     assert sql_valid.equals(pa_valid)
     assert sql_bad.is_empty() == (weight == "7")
+
+
+def test_the_control_characters_are_those_printable_text_refuses() -> None:
+    """The screen's character class and the `control` rule's pattern name the same characters."""
+    printable = re.compile(PRINTABLE_TEXT)
+    differ = [
+        hex(code)
+        for code in range(0x3100)
+        if (printable.match(chr(code)) is None) != (chr(code) in CONTROL_CHARACTERS)
+    ]
+    assert differ == []
+
+
+@pytest.mark.parametrize(
+    ("values", "plain"),
+    [
+        (["ООО «СТАНКО»", "8457101000", None], True),
+        (["a|b", "", "x"], True),  # a "|" alone, an empty value
+        (["a", " b"], False),  # leading white space
+        (["a\u3000", "b"], False),  # trailing white space beyond ASCII
+        (["a| b", "c"], False),  # inside a value: only slower, never wrong
+        (["a\x0bb"], False),  # a control character that is not at an edge
+        (["ab\u202ec"], False),  # a bidirectional override
+        (["x\x85", "y"], False),  # white space and a control character at once
+    ],
+)
+def test_a_row_is_plain_only_when_no_value_needs_trimming_or_holds_a_control_character(
+    values: list[str | None], plain: bool
+) -> None:
+    con = duckdb.connect()
+    names = ", ".join(f"$v{i}::varchar" for i in range(len(values)))
+    screened = con.execute(
+        f"select not coalesce(regexp_matches(concat_ws('|', {names}), $screen), false)",
+        {"screen": SCREEN, **{f"v{i}": v for i, v in enumerate(values)}},
+    ).fetchone()
+    assert screened == (plain,)
