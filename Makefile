@@ -20,10 +20,10 @@ demo: .venv/.synced ## Build every asset from the demo data into data/ and print
 	$(RUN) python -m orchestration.cli demo
 
 test: .venv/.synced ## Run the test suite (one shared demo build; end-to-end and slow tests excluded)
-	$(RUN) pytest -m "not slow and not e2e" -q
+	$(RUN) pytest -m "not slow and not e2e" -q --durations=12
 
 test-e2e: .venv/.synced ## The end-to-end tests: builds of their own, the daemon, PostgreSQL, a browser
-	$(RUN) pytest -m "e2e and not slow" -q -n 2 --dist loadfile
+	$(RUN) pytest -m "e2e and not slow" -q -n 2 --dist loadfile --durations=12
 
 test-all: .venv/.synced ## Run every test, slow ones included
 	$(RUN) pytest -q
