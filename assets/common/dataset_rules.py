@@ -110,7 +110,8 @@ def _unique_across_files(run: Run, rule: dict[str, Any]) -> str | None:
         everywhere as ({" union all ".join(parts)}),
         shared as (
             select {names} from everywhere where {present}
-            group by all having count(distinct source_file) > 1
+            -- in more than one file (source_file is never null; cheaper than count(distinct))
+            group by all having min(source_file) <> max(source_file)
         ),
         candidates as (
             select e.* from everywhere as e semi join shared as r on {on}
