@@ -50,6 +50,10 @@ class PartialReExecution(RuntimeError):
     """A re-execution of some steps whose parent's build file is gone: it must run them all."""
 
 
+class SplitWarehouse(RuntimeError):
+    """The build file and the published file are on different file systems: no rename joins them."""
+
+
 class Warehouse(dg.ConfigurableResource):  # type: ignore[misc]
     """DuckDB warehouse with a private build file and an atomically published copy."""
 
@@ -98,6 +102,8 @@ class Warehouse(dg.ConfigurableResource):  # type: ignore[misc]
             self.lock_path, run.run_id, wait_seconds=self.lock_wait_seconds, on_wait=waiting
         ):
             publishes = _executes(run, context.instance, PUBLICATION_KEY.to_python_identifier())
+            if publishes:
+                self.require_one_file_system()  # before any work, not at its end
             if publishes and continues_parent(run.parent_run_id, Path(self.build_path)):
                 # A re-execution (or retry) of the run that wrote the build file last: it goes
                 # on from where that run stopped, instead of losing the steps it had done.
@@ -126,6 +132,19 @@ class Warehouse(dg.ConfigurableResource):  # type: ignore[misc]
             finally:
                 self._kept_open, self._published = False, False
                 self.close_database()
+
+    def require_one_file_system(self) -> None:
+        """Refuse a build file and a published file that a rename cannot join (see `publish`)."""
+        folders = [Path(self.build_path).parent, Path(self.published_path).parent]
+        for folder in folders:
+            folder.mkdir(parents=True, exist_ok=True)
+        if folders[0].stat().st_dev != folders[1].stat().st_dev:
+            raise SplitWarehouse(
+                f"the build file's folder ({folders[0]}) and the published file's folder "
+                f"({folders[1]}) are on different file systems: a run publishes by renaming its "
+                "build file over the published one, so both must be on one file system "
+                "(keep them in one folder, as the settings do by default)"
+            )
 
     def start_from_published(self) -> Path | None:
         """Replace the build file (and any WAL) with a copy of the published file, or nothing."""

@@ -1,5 +1,6 @@
 """A run keeps the build database open: each step a cursor of its own, the file whole at the end."""
 
+import tempfile
 from pathlib import Path
 
 import dagster as dg
@@ -93,3 +94,24 @@ def test_a_table_whose_upstream_is_missing_says_to_build_everything(tmp_path: Pa
     assert "core.sanctioned_identifiers" in text and "core.sanctions_list_history" in text
     assert "chokepoint build" in text
     assert MissingUpstream.__name__ in text
+
+
+def test_a_build_file_on_another_file_system_is_refused_before_any_work(tmp_path: Path) -> None:
+    """Publication renames the build file over the published one: across file systems it could
+    not, so the run is refused at its start with a message that says why."""
+    from assets.common.warehouse import SplitWarehouse
+
+    shm = Path("/dev/shm")
+    if not shm.is_dir() or shm.stat().st_dev == tmp_path.stat().st_dev:
+        pytest.skip("needs /dev/shm on a file system of its own")
+    with tempfile.TemporaryDirectory(dir=shm) as other:
+        split = Warehouse(
+            build_path=str(Path(other) / "w.build.duckdb"),
+            published_path=str(tmp_path / "w.duckdb"),
+        )
+        with pytest.raises(SplitWarehouse, match="different file systems"):
+            split.require_one_file_system()
+    together = Warehouse(
+        build_path=str(tmp_path / "w.build.duckdb"), published_path=str(tmp_path / "w.duckdb")
+    )
+    together.require_one_file_system()  # one folder: nothing to say
