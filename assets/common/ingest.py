@@ -7,7 +7,7 @@ proves that no row was lost: rows received = rows staged + rows quarantined.
 """
 
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -120,14 +120,18 @@ def _store_raw(
 
 
 def _batches(
-    pending: list[tuple[str | None, Delivery]],
-) -> Iterator[list[tuple[str | None, Delivery]]]:
-    """The deliveries in batches of about `_BATCH_BYTES`: memory stays bounded by one batch."""
-    batch: list[tuple[str | None, Delivery]] = []
+    prepared: Iterable[tuple[str | None, str, Delivery]],
+) -> Iterator[list[tuple[str | None, str, Delivery]]]:
+    """Deliveries in batches of about `_BATCH_BYTES`: memory stays bounded by one batch.
+
+    Lazily: a file is prepared (hashed, its encoding and header checked) just before its batch
+    is scanned, so that what is scanned is what was checked a moment before.
+    """
+    batch: list[tuple[str | None, str, Delivery]] = []
     size = 0
-    for item in pending:
+    for item in prepared:
         batch.append(item)
-        size += item[1].scanned.stat().st_size
+        size += item[2].size
         if size >= _BATCH_BYTES:
             yield batch
             batch, size = [], 0
@@ -473,24 +477,26 @@ def csv_source_assets(
                 refused.append(str(refusal))
                 context.log.error(f"refused: {refusal}")
 
+            def prepared() -> Iterator[tuple[str | None, str, Delivery]]:
+                for month, relative in _landing_paths(contract, months):
+                    try:
+                        path = _present(root / relative, formats)
+                        landed = land(path, root.parent if root == REFERENCE_DIR else root)
+                        delivery = prepare(landed, contract.column_names, Path(workdir), encodings)
+                    except LandingFileError as refusal:
+                        refuse(relative, refusal)
+                        continue
+                    yield month, relative, delivery
+
             # DuckDB scans the files into the warehouse, a batch at a time; Python never holds
             # them. A file that cannot be read, or would lose rows, leaves its month as it was.
-            pending: list[tuple[str | None, Delivery]] = []
-            for month, relative in _landing_paths(contract, months):
-                try:
-                    path = _present(root / relative, formats)
-                    landed = land(path, root.parent if root == REFERENCE_DIR else root)
-                    delivery = prepare(landed, contract.column_names, Path(workdir), encodings)
-                except LandingFileError as refusal:
-                    refuse(relative, refusal)
-                    continue
-                pending.append((month, delivery))
-            for batch in _batches(pending):
-                counts, unreadable = scan(con, [d for _, d in batch], contract.column_names)
+            for batch in _batches(prepared()):
+                counts, unreadable = scan(con, [d for _, _, d in batch], contract.column_names)
+                named = {d.scanned: relative for _, relative, d in batch}
                 for delivery, layout in unreadable:
-                    refuse(delivery.landed.relative, layout)
+                    refuse(named[delivery.scanned], layout)
                 stored = []
-                for month, delivery in batch:
+                for month, _, delivery in batch:
                     if delivery.scanned not in counts:
                         continue  # refused above
                     landed, delivered = delivery.landed, counts[delivery.scanned]
@@ -520,6 +526,9 @@ def csv_source_assets(
                     )
                 con.execute(f"drop view {RECEIVED_ROWS}")
                 con.execute(f"drop table {RECEIVED}")
+                for _, _, delivery in batch:  # UTF-8 copies of other encodings: one batch's only
+                    if delivery.scanned != delivery.landed.path:
+                        delivery.scanned.unlink()
                 for _, delivery in stored:
                     landed, rows = delivery.landed, counts[delivery.scanned]
                     written += rows

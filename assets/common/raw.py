@@ -157,6 +157,7 @@ class Delivery:
     encoding: str  # "xlsx" for a workbook
     header: tuple[str, ...]  # the file's columns in its order (a workbook's are read with it)
     scanned: Path  # what DuckDB reads: the landed file itself, or its UTF-8 copy
+    size: int  # bytes of `scanned`
 
 
 def prepare(
@@ -168,12 +169,12 @@ def prepare(
     must outlive the scan.
     """
     if landed.path.suffix.lower() == ".xlsx":
-        return Delivery(landed, "xlsx", (), landed.path)
+        return Delivery(landed, "xlsx", (), landed.path, landed.path.stat().st_size)
     encoding = detect_encoding(landed, encodings or ["utf-8"])
     found = _header(landed.path, encoding)
     _check_header(landed, found, columns)
     scanned = landed.path if encoding == "utf-8" else _transcoded(landed, encoding, workdir)
-    return Delivery(landed, encoding, tuple(found), scanned)
+    return Delivery(landed, encoding, tuple(found), scanned, scanned.stat().st_size)
 
 
 def scan(
@@ -187,6 +188,9 @@ def scan(
     it can then be trusted, and the files scanned with it are scanned again without it. Read the
     rows through `RECEIVED_ROWS`, which numbers each file's records.
     """
+    scanned = [d.scanned for d in deliveries]
+    if len(set(scanned)) != len(scanned):  # its rows would be read, and stored, more than once
+        raise ValueError(f"a file is delivered twice in one scan: {sorted(map(str, scanned))}")
     con.execute(f"drop view if exists {RECEIVED_ROWS}")
     con.execute(f"drop table if exists {RECEIVED}")
     typed = ", ".join(f"{quote_ident(c)} varchar" for c in [*columns, _PATH])

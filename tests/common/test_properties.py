@@ -322,14 +322,17 @@ def ragged_files(draw: st.DrawFn) -> tuple[list[str], bytes, int]:
 
 
 @_settings(60)
-@given(case=ragged_files(), previous=st.booleans())
+@given(case=ragged_files(), previous=st.booleans(), ragged_first=st.booleans())
 def test_a_ragged_record_anywhere_refuses_the_whole_file(
-    con: duckdb.DuckDBPyConnection, case: tuple[list[str], bytes, int], previous: bool
+    con: duckdb.DuckDBPyConnection,
+    case: tuple[list[str], bytes, int],
+    previous: bool,
+    ragged_first: bool,
 ) -> None:
     """Refused with a message naming the file and no content of it; nothing of it loaded.
 
-    With `previous`, a good file is scanned in the same batch (sharing its header): its rows
-    are kept, and only the ragged file is refused.
+    With `previous`, a good file is scanned in the same batch (sharing its header, before or
+    after it): its rows are kept, numbered from 1, and only the ragged file is refused.
     """
     header, data, line = case
     con = _fresh(con)
@@ -338,7 +341,7 @@ def test_a_ragged_record_anywhere_refuses_the_whole_file(
         path.write_bytes(data)
         good = root / "good_2024-02.csv"
         good.write_bytes(_csv_text(header, [["ok"] * len(header)] * 3).encode("utf-8"))
-        files = [good, path] if previous else [path]
+        files = ([path, good] if ragged_first else [good, path]) if previous else [path]
         batch = [prepare(land(f, root), header, Path(workdir), ENCODINGS) for f in files]
         counts, refused = scan(con, batch, header)
     assert [(d.landed.relative, type(e)) for d, e in refused] == [

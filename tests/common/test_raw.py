@@ -226,3 +226,11 @@ def test_a_linked_folder_is_refused_too(tmp_path: Path) -> None:
         LandingFileError, match=r"customs/declarations_2024-11\.csv: a symbolic link"
     ):
         land(landing / "customs" / "declarations_2024-11.csv", landing)
+
+
+def test_one_file_twice_in_a_scan_is_an_error_not_rows_counted_twice(tmp_path: Path) -> None:
+    landed = land(_csv(tmp_path / "a.csv", "utf-8"), tmp_path)
+    with tempfile.TemporaryDirectory() as workdir:
+        delivery = prepare(landed, COLUMNS, Path(workdir), ENCODINGS)
+        with pytest.raises(ValueError, match="delivered twice"):
+            scan(duckdb.connect(), [delivery, delivery], COLUMNS)
