@@ -19,11 +19,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 import duckdb
 import polars as pl
+import psutil
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -78,6 +80,70 @@ def floor_seconds(landing: Path) -> float:
     return elapsed
 
 
+class RssSampler(threading.Thread):
+    """The largest RSS of a process or any of its descendants, sampled every 0.2 s, and when.
+
+    `ru_maxrss` gives the true peak but not where it happened; this says which process and
+    which step (a sample can miss a spike shorter than its interval).
+    """
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.root = psutil.Process(pid)  # psutil comes with dagster
+        self.peak: tuple[int, float, str] = (0, 0.0, "")
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(0.2):
+            try:
+                processes = [self.root, *self.root.children(recursive=True)]
+            except psutil.NoSuchProcess:
+                return
+            for process in processes:
+                try:
+                    rss, name = process.memory_info().rss, " ".join(process.cmdline()[1:4])
+                except psutil.Error:
+                    continue
+                if rss > self.peak[0]:
+                    self.peak = (rss, time.time(), name)
+
+
+def run_sampled(
+    command: list[str], env: dict[str, str]
+) -> tuple[subprocess.CompletedProcess[str], RssSampler]:
+    """Run `command` (from the repository) with its memory sampled."""
+    process = subprocess.Popen(
+        command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    sampler = RssSampler(process.pid)
+    sampler.start()
+    stdout, stderr = process.communicate()
+    sampler.stopped.set()
+    sampler.join()
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr), sampler
+
+
+def print_peak(dagster_home: Path, sampler: RssSampler) -> None:
+    """The largest sampled RSS, its process, and the step the run was in then."""
+    import dagster as dg
+
+    rss, when, name = sampler.peak
+    os.environ["DAGSTER_HOME"] = str(dagster_home)
+    instance = dg.DagsterInstance.get()
+    run = instance.get_runs(limit=1)[0]
+    during = [
+        s.step_key
+        for s in instance.get_run_step_stats(run.run_id)
+        if s.start_time is not None
+        and s.end_time is not None
+        and s.start_time <= when <= s.end_time
+    ]
+    print(
+        f"  largest sampled RSS: {rss / 1e9:.2f} GB in `{name}` "
+        f"during {', '.join(during) or 'no step (start-up or between steps)'}"
+    )
+
+
 def print_steps(dagster_home: Path, build: float) -> None:
     """Where the build's time went: each step over a second, from the run's event log."""
     os.environ["DAGSTER_HOME"] = str(dagster_home)
@@ -127,19 +193,14 @@ def main() -> int:
         }
         started = time.perf_counter()
         # The full build (demo command: seeds only missing files, then builds every asset).
-        result = subprocess.run(
-            [sys.executable, "-m", "orchestration.cli", "demo"],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-        )
+        result, sampler = run_sampled([sys.executable, "-m", "orchestration.cli", "demo"], env)
         build = time.perf_counter() - started
         peak_gb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1e6
         if result.returncode != 0:
             print(result.stdout[-3000:], result.stderr[-3000:])
             return 1
         print_steps(data / "dagster_home", build)
+        print_peak(data / "dagster_home", sampler)
         month, month_rows = one_more_month(landing, env)
         if month is None:
             return 1
