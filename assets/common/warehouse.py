@@ -201,11 +201,19 @@ class Warehouse(dg.ConfigurableResource):  # type: ignore[misc]
             with self.connect():
                 pass  # an empty warehouse: its schemas
         self.close_database()
-        con = duckdb.connect(self.build_path, read_only=True)
+        con = self._open_read_only(Path(self.build_path))
         try:
             return read(con)
         finally:
             con.close()
+
+    def _open_read_only(self, path: Path) -> duckdb.DuckDBPyConnection:
+        """The closed file, read-only, within the run's memory limit.
+
+        Without the limit DuckDB keeps (up to 80% of the machine's memory) every block a
+        whole-file read such as the checksums scans: 6.7 GB at 50M declarations.
+        """
+        return duckdb.connect(str(path), read_only=True, config={"memory_limit": self.memory_limit})
 
     def _discard_database(self, cursor: duckdb.DuckDBPyConnection) -> None:
         """Close the kept database after a failed step, keeping the step's own error."""
@@ -263,7 +271,7 @@ class Warehouse(dg.ConfigurableResource):  # type: ignore[misc]
             raise RuntimeError(f"{build} still has a write-ahead log after its checkpoint")
         with open(build, "rb") as handle:
             os.fsync(handle.fileno())
-        con = duckdb.connect(str(build), read_only=True)
+        con = self._open_read_only(build)
         try:
             verify(con)
         finally:

@@ -115,3 +115,19 @@ def test_a_build_file_on_another_file_system_is_refused_before_any_work(tmp_path
         build_path=str(tmp_path / "w.build.duckdb"), published_path=str(tmp_path / "w.duckdb")
     )
     together.require_one_file_system()  # one folder: nothing to say
+
+
+def test_the_closed_file_is_read_within_the_memory_limit(tmp_path: Path) -> None:
+    """Publication's whole-file reads (checksums, the check) keep to the run's memory limit:
+    DuckDB's default would cache up to 80% of the machine's memory (6.7 GB at 50M rows)."""
+    warehouse = Warehouse(
+        build_path=str(tmp_path / "w.build.duckdb"),
+        published_path=str(tmp_path / "w.duckdb"),
+        memory_limit="300MB",
+    )
+    limit = warehouse.read_closed(
+        lambda con: con.execute("select current_setting('memory_limit')").fetchone()
+    )
+    default = duckdb.connect().execute("select current_setting('memory_limit')").fetchone()
+    assert limit == ("286.1 MiB",)
+    assert default != limit
