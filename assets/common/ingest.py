@@ -71,7 +71,8 @@ def _store_raw(
 ) -> None:
     """Write the stored deliveries' rows of `_received` to `raw.<dataset>` with their provenance.
 
-    In one transaction: each delivery replaces its month (an unpartitioned delivery, the table).
+    In one transaction (`_replace`): each delivery replaces its month (an unpartitioned one, the
+    table).
     """
     partitioned = any(month is not None for month, _ in stored)
     con.execute(
@@ -85,36 +86,23 @@ def _store_raw(
             for month, d in stored
         ],
     )
-    target = sql.table_ref("raw", contract.id)
-    columns = ", ".join(map(sql.quote_ident, contract.column_names))
     received = ", ".join(f"_r.{sql.quote_ident(c)}" for c in contract.column_names)
+    provenance = {  # in the order of PROVENANCE_COLUMNS, the table's column order
+        "source_file": "_p.source_file",
+        "source_sha256": "_p.source_sha256",
+        "source_encoding": "_p.source_encoding",
+        "source_row_number": "_r.source_row_number",
+        "loaded_at": "$at",
+    }
     select = (
-        f"select {received}, _p.source_file, _p.source_sha256, _p.source_encoding, "  # noqa: S608
-        "$at as loaded_at, _r.source_row_number"
+        f"select {received}, "  # noqa: S608
+        + ", ".join(f"{provenance[c]} as {c}" for c in PROVENANCE_COLUMNS)
         + (f", _p.partition_month as {PARTITION_COLUMN}" if partitioned else "")
         + f" from {RECEIVED_ROWS} as _r join _provenance as _p on _r._path = _p.scanned"
     )
-    ordered = (
-        f"select {columns}, {', '.join(PROVENANCE_COLUMNS)}"  # noqa: S608
-        + (f", {PARTITION_COLUMN}" if partitioned else "")
-        + f" from ({select})"
-    )
-    params = {"at": datetime.now(UTC)}
-    con.execute("begin transaction")
+    months = sorted({m for m, _ in stored if m is not None}) if partitioned else None
     try:
-        if not partitioned:
-            con.execute(f"create or replace table {target} as {ordered}", params)
-        else:
-            con.execute(f"create table if not exists {target} as {ordered} limit 0", params)
-            con.execute(
-                f"delete from {target} where {PARTITION_COLUMN} in "  # noqa: S608
-                "(select partition_month from _provenance)"
-            )
-            con.execute(f"insert into {target} by name {select}", params)
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
+        _replace(con, "raw", contract.id, select, {"at": datetime.now(UTC)}, months)
     finally:
         con.execute("drop table _provenance")
 
