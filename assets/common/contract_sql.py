@@ -172,8 +172,13 @@ def _membership(column: Column, query: _Query) -> str | None:
     if allowed is None:
         return None
     members = query.bind(f"{column.name}__allowed", allowed)
-    value = f"{quote_ident(column.name)}::varchar"
-    return f"{value} in (select unnest({members})) as {quote_ident('_in_' + column.name)}"
+    name = quote_ident(column.name)
+    # the valid values are typed as the column's values are: `2` is the number 2.0, not text
+    typed = _typed(column, query, "_m")
+    return (
+        f"{name} in (select {typed} from (select unnest({members}) as {name}) as _m) "  # noqa: S608
+        f"as {quote_ident('_in_' + column.name)}"
+    )
 
 
 def _key_sets(contract: Contract) -> list[tuple[str, ...]]:

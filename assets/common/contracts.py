@@ -209,7 +209,10 @@ def pandera_schema(contract: Contract) -> pa.DataFrameSchema:
             checks.append(pa.Check.le(column.maximum, error=sentence(column, "maximum")))
         allowed = column.allowed_values()
         if allowed is not None:
-            typed = pl.Series(allowed, dtype=pl.String).cast(column.dtype).to_list()
+            text = pl.Series(allowed, dtype=pl.String)
+            if column.logical_type == "date":  # polars has no String->Date cast: parse
+                text = text.str.to_date(column.date_format or "%Y-%m-%d")
+            typed = text.cast(column.dtype).to_list()
             checks.append(pa.Check.isin(typed, error=sentence(column, "allowed")))
         columns[column.name] = pa.Column(column.dtype, checks=checks, nullable=not column.required)
     return pa.DataFrameSchema(columns, name=contract.id, strict=False)

@@ -413,10 +413,14 @@ PATTERNS = ["^[0-9]{4}$", "^[A-Z]{2}$", "[a-z]+", "^([A-Z]{2}|MULTI)$", "^[0-9]{
 STRING_VALUES = ["A", "AB", "ab", "MULTI", "1234", "12.5", "x y", "3A"]
 DATE_FORMATS = [None, "%Y-%m-%d", "%d.%m.%Y"]
 BOUNDS = [-1.0, 0.0, 1.0, 2.5, 2000.0, 2100.0, 1e6]
-# Valid values on typed columns: integers only (as hs_nomenclature.level has them). On a date
-# column the reference cannot run, on a number column the two paths compare differently: see
-# test_valid_values_on_a_date_column and test_valid_values_on_a_number_column.
-TYPED_VALUES: dict[str, list[str]] = {"integer": ["0", "2", "4", "-7", "2024"]}
+# Valid values on typed columns are typed as the column's values are (`2` is the number 2.0);
+# a date's are written in the column's format.
+TYPED_VALUES: dict[str, list[str]] = {
+    "integer": ["0", "2", "4", "-7", "2024"],
+    "number": ["0", "2", "-0", "1.5", "1e3", "2.50"],
+    "%Y-%m-%d": ["2023-03-15", "2024-02-29", "1999-12-31"],
+    "%d.%m.%Y": ["15.03.2023", "29.02.2024"],
+}
 WHITESPACE = [" ", "\t", "\n", "\r", "\xa0", "\u2007", "\u3000", "\u2028", "\x85", "\x0b"]
 NOT_WHITESPACE = ["\u200b", "\x1f", "\ufeff", "\x00"]
 EDGES: dict[str, list[str]] = {
@@ -448,9 +452,10 @@ def columns(draw: st.DrawFn, name: str, hostile: bool = False) -> Column:
     if kind in ("number", "integer"):
         minimum = draw(st.none() | st.sampled_from(BOUNDS))
         maximum = draw(st.none() | st.sampled_from(BOUNDS))
-    if kind in ("string", "integer") and draw(st.integers(0, 2)) == 0:
+    typed = TYPED_VALUES.get(date_format or "%Y-%m-%d") if kind == "date" else None
+    if (kind != "boolean" and (kind != "date" or typed)) and draw(st.integers(0, 2)) == 0:
         pool = (HOSTILE_VALUES if hostile else STRING_VALUES) if kind == "string" else []
-        pool = pool or TYPED_VALUES[kind]
+        pool = pool or typed or TYPED_VALUES[kind]
         valid = tuple(draw(st.lists(st.sampled_from(pool), min_size=1, max_size=3, unique=True)))
     return Column(
         name=name,
@@ -588,23 +593,11 @@ def test_a_cast_failure_quotes_the_same_text(con: duckdb.DuckDBPyConnection) -> 
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pl.exceptions.InvalidOperationError,
-    reason="BUG (contracts.pandera_schema): valid values on a date column crash the reference "
-    "(polars 2 removed the String->Date cast it uses); the SQL path accepts them",
-)
 def test_valid_values_on_a_date_column(con: duckdb.DuckDBPyConnection) -> None:
     column = Column("c0", "date", "", valid_values=("2023-03-15",))
     _assert_same_verdicts(_fresh(con), _one_column(column), [["2023-03-15"]])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (contract_sql._membership): valid values on a number column are compared as "
-    "DuckDB's text of the double: valid '2' and value '2' (2.0), or valid '0.0' and value '-0', "
-    "are quarantined by SQL and staged by the reference",
-)
 @pytest.mark.parametrize(("valid", "value"), [("2", "2"), ("0.0", "-0")])
 def test_valid_values_on_a_number_column(
     con: duckdb.DuckDBPyConnection, valid: str, value: str
