@@ -73,14 +73,60 @@ def land(path: Path, landing_dir: Path) -> LandedFile:
     return LandedFile(path, relative, sha256_file(path))
 
 
-def _fits(path: Path, encoding: str) -> str | None:
+class _BlankLines:
+    """Finds the first blank line outside quoted values, fed a file's text block by block.
+
+    DuckDB skips a blank line in a file of two or more columns without a word, where the
+    layout says it is a record with too few fields; a blank line only at the end is no record.
+    """
+
+    _PAIR = re.compile(r"\n\r?\n|\r\r")
+
+    def __init__(self) -> None:
+        self.quotes = 0  # quote characters before the block: odd = inside a quoted value
+        self.lines = 0  # line ends before the block
+        self.tail = ""  # the previous block's last two characters
+        self.found: int | None = None  # line number of a blank line, once known
+        self.pending: int | None = None  # a blank line with only line ends after it so far
+
+    def feed(self, block: str) -> None:
+        if self.found is not None:
+            return
+        if self.pending is not None:
+            if block.strip("\r\n"):
+                self.found = self.pending
+            return
+        text = self.tail + block  # a pair may straddle two blocks
+        quotes = self.quotes - self.tail.count('"')  # before `text`
+        lines = self.lines - self.tail.count("\n")
+        seen = 0
+        for match in self._PAIR.finditer(text):
+            quotes += text.count('"', seen, match.start())
+            lines += text.count("\n", seen, match.start())
+            seen = match.start()
+            if quotes % 2:
+                continue  # inside a quoted value: part of the value
+            line = lines + 2  # the line after the pair's first line end
+            if text[match.end() :].strip("\r\n"):
+                self.found = line
+            else:
+                self.pending = line
+            return
+        self.quotes += block.count('"')
+        self.lines += block.count("\n")
+        self.tail = text[-2:]
+
+
+def _fits(path: Path, encoding: str, blanks: _BlankLines | None = None) -> str | None:
     """None if the whole file decodes strictly in `encoding`, else where it first fails."""
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     offset = 0
     try:
         with open(path, "rb") as handle:
             for block in iter(lambda: handle.read(_BLOCK), b""):
-                decoder.decode(block)
+                text = decoder.decode(block)
+                if blanks is not None:
+                    blanks.feed(text)
                 offset += len(block)
             decoder.decode(b"", final=True)
     except UnicodeDecodeError as error:
@@ -94,12 +140,18 @@ def detect_encoding(landed: LandedFile, encodings: list[str]) -> str:
     UTF-8 is strict, so a windows-1251 file is never mistaken for it; the encoding found is
     recorded with every row.
     """
+    return _decode(landed, encodings)[0]
+
+
+def _decode(landed: LandedFile, encodings: list[str]) -> tuple[str, int | None]:
+    """`detect_encoding`, and the line of a blank line in the file read in that encoding."""
     tried = []
     for encoding in encodings:
         name = "utf-8" if encoding in ("utf-8", "utf-8-sig") else encoding
-        failure = _fits(landed.path, name)
+        blanks = _BlankLines()
+        failure = _fits(landed.path, name, blanks)
         if failure is None:
-            return name
+            return name, blanks.found
         tried.append(f"{encoding} ({failure})")
     raise LandingFileError(f"{landed.relative}: not in a declared encoding: {'; '.join(tried)}")
 
@@ -170,9 +222,14 @@ def prepare(
     """
     if landed.path.suffix.lower() == ".xlsx":
         return Delivery(landed, "xlsx", (), landed.path, landed.path.stat().st_size)
-    encoding = detect_encoding(landed, encodings or ["utf-8"])
+    encoding, blank = _decode(landed, encodings or ["utf-8"])
     found = _header(landed.path, encoding)
     _check_header(landed, found, columns)
+    if len(found) > 1 and blank is not None:  # in one column, a blank line is an empty value
+        raise LandingFileError(
+            f"{landed.relative}: a record does not fit the layout at line {blank} "
+            f"(a blank line in a file of {len(found)} columns)"
+        )
     scanned = landed.path if encoding == "utf-8" else _transcoded(landed, encoding, workdir)
     return Delivery(landed, encoding, tuple(found), scanned, scanned.stat().st_size)
 
