@@ -380,17 +380,17 @@ def files_with_blank_lines(draw: st.DrawFn) -> tuple[list[str], str, int | None]
     rows = draw(st.lists(st.lists(SAFE_TEXT, min_size=len(header), max_size=len(header)),
                          min_size=1, max_size=6))  # fmt: skip
     blank = draw(st.sampled_from(["\r\n", "\n"]))  # the file's line end (DuckDB wants one)
-    records = []
-    for record in [header, *rows]:
+    records: list[str] = []
+    for fields in [header, *rows]:
         buffer = io.StringIO()
-        csv.writer(buffer, lineterminator=blank).writerow(record)
+        csv.writer(buffer, lineterminator=blank).writerow(fields)
         records.append(buffer.getvalue())
     within = draw(st.lists(st.integers(1, len(rows)), max_size=2))  # before these records
     text, line = "", None
-    for number, record in enumerate(records):
+    for number, written in enumerate(records):
         if number in within and line is None:
             line = text.count("\n") + 1
-        text += blank * within.count(number) + record
+        text += blank * within.count(number) + written
     if draw(st.booleans()):
         text += blank * draw(st.integers(1, 3))  # only line ends after the last record
     return header, text, line
