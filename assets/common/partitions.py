@@ -8,12 +8,13 @@ month that arrives late (an earlier month after later ones) re-adds the keys in 
 """
 
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import dagster as dg
 from dagster._core.storage.tags import (
     ASSET_PARTITION_RANGE_END_TAG,
     ASSET_PARTITION_RANGE_START_TAG,
+    PARTITION_NAME_TAG,
 )
 
 # Single-run backfills of the monthly inputs are a deliberate choice; the beta notice is noise.
@@ -27,6 +28,15 @@ MONTHS = dg.DynamicPartitionsDefinition(name=MONTHS_NAME)
 def months_of(context: dg.AssetExecutionContext) -> list[str]:
     """The run's months as `YYYY-MM` (one run may cover a range of monthly partitions)."""
     return list(context.partition_keys)
+
+
+def run_month_range(tags: Mapping[str, str]) -> tuple[str, str] | None:
+    """The first and last month of a run over monthly partitions, from its tags; else None."""
+    if ASSET_PARTITION_RANGE_START_TAG in tags and ASSET_PARTITION_RANGE_END_TAG in tags:
+        return tags[ASSET_PARTITION_RANGE_START_TAG], tags[ASSET_PARTITION_RANGE_END_TAG]
+    if PARTITION_NAME_TAG in tags:
+        return tags[PARTITION_NAME_TAG], tags[PARTITION_NAME_TAG]
+    return None
 
 
 def register_months(instance: dg.DagsterInstance, months: Iterable[str]) -> list[str]:

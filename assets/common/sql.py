@@ -60,6 +60,26 @@ def create_table_from_file(
 _MONTH_PARTITION = re.compile(r"^-- Partitioned by month: ([a-z_][a-z0-9_]*)\b", re.MULTILINE)
 
 
+_YEAR_SCOPE = re.compile(r"^-- Rebuilt by year: ([a-z_][a-z0-9_]*)\b", re.MULTILINE)
+
+
+def year_column(layer: str, table: str) -> str | None:
+    """The year column of a table that a monthly run rebuilds for its years only (header)."""
+    match = _YEAR_SCOPE.search(load(layer, table))
+    return match.group(1) if match else None
+
+
+def year_filter(column: str, years: list[int]) -> tuple[str, dict[str, Any]]:
+    """A `where` clause selecting the rows of `years` by an integer column, and its values.
+
+    A scalar test (not an IN subquery, which is a join) so that DuckDB pushes it through the
+    statement's windows and aggregates, partitioned by the year, down to their inputs.
+    """
+    name = quote_ident(column)
+    where = f"where {name} between $first_year and $last_year and list_contains($years, {name})"
+    return where, {"years": sorted(years), "first_year": min(years), "last_year": max(years)}
+
+
 def month_column(layer: str, table: str) -> str | None:
     """The date column a SQL file's table is partitioned by month on (its header says so)."""
     match = _MONTH_PARTITION.search(load(layer, table))
@@ -108,12 +128,23 @@ def replace_months_from_file(
     columns differ from the statement's (the SQL changed), is rebuilt over every month instead.
     Returns the table's row count.
     """
+    return replace_rows_from_file(con, layer, table, *month_filter(column, months))
+
+
+def replace_rows_from_file(
+    con: duckdb.DuckDBPyConnection, layer: str, table: str, where: str, bounds: dict[str, Any]
+) -> int:
+    """Replace the rows of `layer.table` that `where` selects with those its SQL file gives.
+
+    One transaction: readers of the build see the old rows or the new, never neither. A table
+    that does not exist yet, or whose columns differ from the statement's, is rebuilt whole.
+    Returns the table's row count.
+    """
     target = table_ref(layer, table)
     statement = load(layer, table)
     if not has_statement_columns(con, layer, table):
         con.execute(f"create or replace table {target} as {statement}")
     else:
-        where, bounds = month_filter(column, months)
         con.execute("begin transaction")
         try:
             con.execute(f"delete from {target} {where}", bounds)  # noqa: S608

@@ -11,7 +11,7 @@ import dagster as dg
 
 from assets.common import sql
 from assets.common.contracts import Contract, contract_for_table
-from assets.common.partitions import MONTHS, SINGLE_RUN, months_of
+from assets.common.partitions import MONTHS, SINGLE_RUN, months_of, run_month_range
 from assets.common.warehouse import Warehouse, log_step
 
 _TABLE_REFERENCE = re.compile(r"\b(raw|staging|core|marts)\.([a-z_][a-z0-9_]*)\b")
@@ -87,6 +87,8 @@ def sql_table_asset(
     # A table whose grain has the month is partitioned by it (its SQL header names the column):
     # a run rebuilds its months only; a list or reference change runs over every month.
     month_column = sql.month_column(layer, table)
+    # A yearly aggregate over month-partitioned inputs: a monthly run rebuilds its years only.
+    year_column = None if month_column else sql.year_column(layer, table)
     upstream = upstream_tables(layer, table)  # read once, checked at each run
 
     @dg.asset(
@@ -111,6 +113,7 @@ def sql_table_asset(
                     "run `chokepoint build` once to build every table"
                 )
             scope: tuple[str, list[str]] | None = None
+            years: list[int] | None = None
             if _is_macro(statement):
                 con.execute(statement)
                 rows = 0
@@ -122,16 +125,43 @@ def sql_table_asset(
                 rows = sql.replace_months_from_file(
                     con, layer, table, month_column, months_of(context)
                 )
+            elif year_column and (years := rebuilt_years(context, upstream)) is not None:
+                where, bounds = sql.year_filter(year_column, years)
+                rows = sql.replace_rows_from_file(con, layer, table, where, bounds)
             else:
                 rows = sql.create_table_from_file(con, layer, table)
             log_step(con, context, rows_received=None, rows_written=rows)
             checked = [contract_check(con, layer, table, contract, scope)] if contract else []
-        return dg.MaterializeResult(
-            metadata={"rows": rows, "sql": dg.MetadataValue.path(f"sql/{layer}/{table}.sql")},
-            check_results=checked,
-        )
+        metadata: dict[str, Any] = {
+            "rows": rows,
+            "sql": dg.MetadataValue.path(f"sql/{layer}/{table}.sql"),
+        }
+        if year_column:  # which years the run rebuilt: its months' years, or every year
+            metadata["rebuilt_years"] = ", ".join(map(str, years)) if years else "all"
+        return dg.MaterializeResult(metadata=metadata, check_results=checked)
 
     return [_asset]
+
+
+def rebuilt_years(
+    context: dg.AssetExecutionContext, upstream: list[tuple[str, str]]
+) -> list[int] | None:
+    """The years a run can have changed an aggregate's inputs in, or None for every year.
+
+    Only a run over a range of months whose rebuilt inputs are all month-partitioned is limited
+    to the years of those months. A run that also rebuilds an unpartitioned input (tax data,
+    exchange rates: any year may change), a run without months, and a re-execution (its earlier
+    steps ran in another run, unseen here) rebuild every year.
+    """
+    window = run_month_range(context.run.tags)
+    if window is None or context.run.parent_run_id is not None:
+        return None
+    layer = context.job_def.asset_layer
+    selected = context.run.asset_selection or layer.selected_asset_keys
+    for key in (dg.AssetKey(list(table)) for table in upstream):
+        if key in selected and layer.asset_graph.get(key).partitions_def is None:
+            return None
+    return list(range(int(window[0][:4]), int(window[1][:4]) + 1))
 
 
 def contract_check_spec(layer: str, table: str) -> dg.AssetCheckSpec:

@@ -1,5 +1,7 @@
 -- marts.importer_profile
 -- Grain: one row per importer (by INN as declared) and year. Keys: importer_inn, year.
+-- Rebuilt by year: year (a monthly run rebuilds the years of its months; each year's rows,
+--   ranks included, depend on that year's rows only).
 -- The risk view: what an importer buys, from where, whether it was listed, and whom it sells to.
 -- risk_score = main_dual_use_share x defence_sales_share x log10(1 + dual-use imports in USD),
 --   plus 1 when the importer is listed now; risk_rank orders importers within a year (1 = top).
