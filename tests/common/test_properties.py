@@ -413,6 +413,32 @@ def test_a_blank_line_that_hides_a_record_refuses_the_file(
                 receive(con, land(path, root), header, ENCODINGS)
 
 
+@pytest.mark.parametrize("blank", [True, False])
+def test_a_blank_line_in_a_windows_1251_file_beside_a_good_file(
+    con: duckdb.DuckDBPyConnection, blank: bool
+) -> None:
+    """Counted in the UTF-8 copy; only the file with the blank line is refused."""
+    con = _fresh(con)
+    text = "a,b\r\nОткрытое,1\r\n" + ("\r\n" if blank else "") + "Общество,2\r\n"
+    with _landing() as root, tempfile.TemporaryDirectory() as workdir:
+        path = root / "blank_2024-01.csv"
+        path.write_bytes(text.encode("cp1251"))
+        good = root / "good_2024-02.csv"
+        good.write_bytes(b"a,b\r\nx,1\r\ny,2\r\n")
+        batch = [prepare(land(f, root), ["a", "b"], Path(workdir), ENCODINGS) for f in (path, good)]
+        counts, refused = scan(con, batch, ["a", "b"])
+        rows = con.sql("select a, source_row_number from _received_rows order by all").fetchall()
+    if blank:
+        assert [(d.landed.relative, str(e)) for d, e in refused] == [
+            ("blank_2024-01.csv", "blank_2024-01.csv: a record does not fit the layout at line 3 "
+             "(a blank line in a file of 2 columns)")
+        ]  # fmt: skip
+        assert counts == {good: 2} and rows == [("x", 1), ("y", 2)]
+    else:
+        assert not refused and counts[good] == 2
+        assert rows == [("x", 1), ("y", 2), ("Общество", 2), ("Открытое", 1)]
+
+
 def test_a_blank_line_in_one_column_is_an_empty_value(con: duckdb.DuckDBPyConnection) -> None:
     con = _fresh(con)
     with _landing() as root:
