@@ -19,8 +19,8 @@ help: ## List the targets
 demo: .venv/.synced ## Build every asset from the demo data into data/ and print where it is
 	$(RUN) python -m orchestration.cli demo
 
-test: .venv/.synced ## Run the test suite (one shared demo build; end-to-end and slow tests excluded)
-	$(RUN) pytest -m "not slow and not e2e" -q --durations=12
+test: .venv/.synced ## Run the test suite (a shared demo build per worker; end-to-end and slow tests excluded)
+	$(RUN) pytest -m "not slow and not e2e" -q -n auto --maxprocesses 4 --durations=12
 
 test-e2e: .venv/.synced ## The end-to-end tests: builds of their own, the daemon, PostgreSQL, a browser
 	$(RUN) pytest -m "e2e and not slow" -q -n 2 --dist loadfile --durations=12
