@@ -157,6 +157,12 @@ def load_contract(contract_id: str) -> Contract:
         raise ValueError(f"{contract_id}.yaml declares id {document.get('id')!r}")
     (schema,) = document["schema"]
     columns = tuple(_column(prop) for prop in schema["properties"])
+    for column in columns:  # a valid value of another type would quarantine every row
+        if column.valid_values is not None and column.logical_type != "string":
+            try:
+                _typed_values(column, list(column.valid_values))
+            except ValueError as error:
+                raise ValueError(f"{contract_id}.yaml: {error}") from None
     keyed = [p for p in schema["properties"] if p.get("primaryKey")]
     keyed.sort(key=lambda p: p.get("primaryKeyPosition", 0))
     custom = {item["property"]: item["value"] for item in document.get("customProperties") or []}
@@ -209,13 +215,23 @@ def pandera_schema(contract: Contract) -> pa.DataFrameSchema:
             checks.append(pa.Check.le(column.maximum, error=sentence(column, "maximum")))
         allowed = column.allowed_values()
         if allowed is not None:
-            text = pl.Series(allowed, dtype=pl.String)
-            if column.logical_type == "date":  # polars has no String->Date cast: parse
-                text = text.str.to_date(column.date_format or "%Y-%m-%d")
-            typed = text.cast(column.dtype).to_list()
+            typed = _typed_values(column, allowed)
             checks.append(pa.Check.isin(typed, error=sentence(column, "allowed")))
         columns[column.name] = pa.Column(column.dtype, checks=checks, nullable=not column.required)
     return pa.DataFrameSchema(columns, name=contract.id, strict=False)
+
+
+def _typed_values(column: Column, values: list[str]) -> list[Any]:
+    """`values` as the column's type (a date in its format); ValueError on one that is not."""
+    text = pl.Series(values, dtype=pl.String)
+    try:
+        if column.logical_type == "date":  # polars has no String->Date cast: parse
+            return text.str.to_date(column.date_format or "%Y-%m-%d").to_list()
+        return text.cast(column.dtype).to_list()
+    except pl.exceptions.PolarsError:
+        raise ValueError(
+            f"column {column.name}: the valid values {values} are not all {column.logical_type}s"
+        ) from None
 
 
 def _finite_check(column: Column, pa: Any) -> Any:

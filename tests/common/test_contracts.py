@@ -1,5 +1,7 @@
 """The data contracts drive typing and validation; these tests pin that behaviour down."""
 
+from pathlib import Path
+
 import polars as pl
 import pytest
 
@@ -11,7 +13,7 @@ from assets.common.contracts import (
     pandera_schema,
     validate,
 )
-from assets.common.paths import SQL_DIR
+from assets.common.paths import CONTRACTS_DIR, SQL_DIR
 
 
 def _row(**overrides: str) -> dict[str, str]:
@@ -144,3 +146,17 @@ def test_composite_keys_are_unique() -> None:
     result = validate(pl.DataFrame([row, row]), load_contract("trade_statistics"))
     assert result.valid.height == 1
     assert "duplicate of an earlier row" in result.quarantined.item(0, REASONS_COLUMN)[0]
+
+
+def test_a_valid_value_that_is_not_of_its_columns_type_fails_the_contract(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Typed like the column's values, `two` would match no row: every row would be quarantined."""
+    text = (CONTRACTS_DIR / "hs_nomenclature.yaml").read_text(encoding="utf-8")
+    assert "value: [2, 4, 5, 6]" in text
+    (tmp_path / "hs_nomenclature.yaml").write_text(
+        text.replace("value: [2, 4, 5, 6]", "value: [2, 4, 5, two]"), encoding="utf-8"
+    )
+    monkeypatch.setattr("assets.common.contracts.CONTRACTS_DIR", tmp_path)
+    with pytest.raises(ValueError, match=r"^hs_nomenclature\.yaml: column level: .*integers"):
+        load_contract.__wrapped__("hs_nomenclature")  # not the cached contract
