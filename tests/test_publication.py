@@ -379,3 +379,21 @@ def test_a_partial_re_execution_after_another_run_wrote_is_refused(tmp_path: Pat
             )
         )
         assert not build.exists()
+
+        # The parent published, then failed (its reports): re-executing its failed step starts
+        # from the published file, which holds every step the parent ran.
+        with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+            con.execute("create schema audit")
+            con.execute(
+                "create table audit.publications (run_id varchar, published_at timestamptz)"
+            )
+            con.execute(
+                "insert into audit.publications values ($run, $at)",
+                {"run": parent.run_id, "at": datetime.now(UTC)},
+            )
+        open_for(from_failure)
+        assert build.exists()  # the published file's copy
+        with duckdb.connect(str(build), read_only=True) as con:
+            assert con.execute("select run_id from audit.publications").fetchall() == [
+                (parent.run_id,)
+            ]

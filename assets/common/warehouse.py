@@ -109,12 +109,23 @@ class Warehouse(dg.ConfigurableResource):  # type: ignore[misc]
                 # on from where that run stopped, instead of losing the steps it had done.
                 if context.log is not None:
                     context.log.info(f"build file kept: it continues run {run.parent_run_id}")
+            elif publishes and run.parent_run_id and self.published_by(run.parent_run_id):
+                # The parent published (its build file became the published file), then failed
+                # (its reports): the published file holds every step it ran, so the steps
+                # re-executed now go on from a copy of it.
+                self.start_from_published()
+                if context.log is not None:
+                    context.log.info(
+                        f"run {run.parent_run_id} published before it failed: its re-executed "
+                        "steps start from the published warehouse"
+                    )
             elif publishes and _drops_parent_steps(run, context.instance):
                 # Only some steps would run, on a copy that lacks what the parent's other steps
                 # built (another run wrote since): publishing it would lose those steps' work.
                 raise PartialReExecution(
                     f"this run re-executes only some steps of run {run.parent_run_id}, but "
-                    "another run has written the warehouse since; re-execute all steps"
+                    "another run has written the warehouse since (or that run's build file "
+                    "is gone); re-execute all steps"
                 )
             elif publishes or not Path(self.build_path).exists():
                 # (a run that does not publish, after a publication moved the build file away,
