@@ -5,7 +5,8 @@ the file and finds its encoding), several files by one parallel scan, so a multi
 never passes through Python. XLSX files are read with polars, every cell as text. Either way the
 rows land in the temporary table `_received` with the contract's columns; the view
 `_received_rows` adds `source_row_number`, the record's position in its file (1 = the first
-record after the header).
+record after the header). A record that does not fit the layout refuses its file, and so does a
+blank line between records, which DuckDB would skip without a word.
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ class _BlankLines:
     DuckDB skips a blank line in a file of two or more columns without a word, where the
     layout says it is a record with too few fields; a blank line only at the end is no record.
     About 9 ms per MB: run only on a file whose record count says it may hold one
-    (`_may_hide_records`).
+    (`_hidden_by_blank_line`).
     """
 
     _PAIR = re.compile(r"\n\r?\n|\r\r")
@@ -329,8 +330,9 @@ def scan(
 def _hidden_by_blank_line(delivery: Delivery, counts: dict[str, int]) -> int | None:
     """The line of a blank line that hid a record of a file of 2+ columns from the scan.
 
-    DuckDB skips such a line. A file is searched for one only when the scan read fewer records
-    than the file has lines after its header (a value spans lines, or a line is blank).
+    DuckDB skips such a line. A file is searched for one only when the scan read another number
+    of records than the file has lines after its header (a value spans lines, a line is blank,
+    or the lines end in a lone carriage return).
     """
     if delivery.plain_records is None or len(delivery.header) < 2:
         return None  # a workbook; or one column, where a blank line is an empty value
