@@ -268,7 +268,7 @@ CASES: list[Case] = [
     Case(
         "negative_value",
         lambda l: l.set_value("negative_value", "2022-10", 5, statistical_value_usd="-1.00"),
-        quarantined("customs_declarations", "negative_value", "statistical_value_usd: must not be negative (got -1.0)"),
+        quarantined("customs_declarations", "negative_value", "statistical_value_usd: must not be negative (got -1.00)"),
     ),
     Case(
         "value_not_a_number",

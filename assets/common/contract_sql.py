@@ -118,12 +118,8 @@ def _rules(column: Column, query: _Query) -> list[_Rule]:
     value, text = f"_v.{quote_ident(name)}", f"_v.{quote_ident('_t_' + name)}"
     rules: list[_Rule] = []
 
-    # a NaN as polars writes it (DuckDB writes nan or -nan), so both paths quote it alike
-    as_text = (
-        f"case when isnan({value}) then 'NaN' else {value}::varchar end"
-        if column.logical_type == "number"
-        else f"{value}::varchar"
-    )
+    # a number is quoted as received (trimmed): DuckDB and polars write a double differently
+    as_text = text if column.logical_type == "number" else f"{value}::varchar"
 
     def rule(suffix: str, broken: str, kind: str, *, got: bool = True) -> None:
         said = query.bind(f"{name}__{suffix}_reason", f"{name}: {sentence(column, kind)}")

@@ -311,11 +311,17 @@ def validate(frame: pl.DataFrame, contract: Contract, keep: list[str] | None = N
             pl.lit(column.name).alias("_column"),
             pl.concat_str(
                 pl.lit(f"{column.name}: {sentence(column, 'type')} (got "),
-                raw_text.str.slice(0, 40),
+                raw_text.str.strip_chars().str.slice(0, 40),
                 pl.lit(")"),
             ).alias("reason"),
         )
         reasons.append(failed)
+    # A number's failure quotes its text as received (trimmed), not the typed value, which
+    # each engine writes its own way (-1e-07 or -1e-7).
+    numbers = [c.name for c in typed_columns if c.logical_type == "number"]
+    received = both.select(
+        "_idx", *[pl.col(f"_raw_{n}").str.strip_chars().alias(n) for n in numbers]
+    ).unpivot(index="_idx", variable_name="_column", value_name="_received")
     del both
     empty = pl.DataFrame(schema={"_idx": pl.UInt32, "_column": pl.String, "reason": pl.String})
     cast_failed = pl.concat(reasons) if reasons else empty
@@ -330,9 +336,12 @@ def validate(frame: pl.DataFrame, contract: Contract, keep: list[str] | None = N
             summary = cases.filter(pl.col("index").is_null()).select("column", "check").rows()
             raise ContractViolation(f"{contract.id}: schema-level failure {summary}") from errors
         required = {c.name: sentence(c, "required") for c in contract.columns}
-        checked = cases.select(
-            pl.col("index").cast(pl.UInt32).alias("_idx"),
-            pl.col("column").alias("_column"),
+        checked = cases.with_columns(
+            pl.col("index").cast(pl.UInt32).alias("_idx"), pl.col("column").alias("_column")
+        ).join(received, on=["_idx", "_column"], how="left")
+        checked = checked.select(
+            "_idx",
+            "_column",
             pl.when(pl.col("check") == "not_nullable")
             .then(pl.format("{}: {}", pl.col("column"), pl.col("column").replace(required)))
             .otherwise(
@@ -340,7 +349,9 @@ def validate(frame: pl.DataFrame, contract: Contract, keep: list[str] | None = N
                     "{}: {} (got {})",
                     pl.col("column"),
                     pl.col("check"),
-                    pl.col("failure_case").cast(pl.String).str.slice(0, 40),
+                    pl.coalesce("_received", pl.col("failure_case").cast(pl.String)).str.slice(
+                        0, 40
+                    ),
                 )
             )
             .alias("reason"),

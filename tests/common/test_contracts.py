@@ -101,7 +101,7 @@ def test_each_broken_rule_quarantines_the_row_with_a_reason() -> None:
     assert "not a valid YYYY-MM-DD date" in reasons["10702030/150323/0000002"][0]
     assert "not a number" in reasons["10702030/150323/0000003"][0]
     assert reasons["10702030/150323/0000004"] == [
-        "statistical_value_usd: must not be negative (got -4.0)"
+        "statistical_value_usd: must not be negative (got -4)"
     ]
     assert reasons["10702030/150323/0000005"] == [
         "origin_country: not an ISO country code (got XX)"
