@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -136,16 +135,6 @@ def _frame(contract: Contract, rows: list[list[str | None]]) -> pl.DataFrame:
     schema = dict.fromkeys(contract.column_names, pl.String)
     frame = pl.DataFrame(rows, schema=schema, orient="row")
     return frame.with_row_index(KEEP[0], offset=1).with_columns(pl.col(KEEP[0]).cast(pl.Int64))
-
-
-# Unicode White_Space, what polars' `str.strip_chars()` and the SQL checks trim.
-UNICODE_WHITESPACE = "".join(
-    [
-        " \t\n\r\x0b\x0c\x85\xa0\u1680",
-        *map(chr, range(0x2000, 0x200B)),
-        "\u2028\u2029\u202f\u205f\u3000",
-    ]
-)
 
 
 def _sorted_reasons(reasons: pl.DataFrame) -> list[dict[str, Any]]:
