@@ -93,3 +93,35 @@ def test_a_month_run_finds_its_keys_repeated_in_any_month_and_not_elsewhere(
     scoped = contract_check(con, "core", "shipments", contract, june)
     assert scoped.metadata["duplicated_keys"].value == 2
     assert contract_check(con, "core", "shipments", contract).metadata["duplicated_keys"].value == 3
+
+
+def test_a_run_over_every_month_writes_the_table_anew_with_the_same_rows(
+    warehouse_copy: duckdb.DuckDBPyConnection,
+) -> None:
+    """A list change runs over every month: the table is written anew, not deleted row by row."""
+    con = warehouse_copy
+    months = [
+        row[0]
+        for row in con.execute(
+            "select distinct strftime(declaration_month, '%Y-%m') from core.shipments order by 1"
+        ).fetchall()
+    ]
+    statement = sql.load("core", "shipments")
+    expected = con.execute(f"select count(*) from ({statement})").fetchone()  # noqa: S608
+    con.execute("update core.shipments set importer_name = 'MARK'")
+    rows = sql.replace_months_from_file(con, "core", "shipments", "declaration_month", months)
+    assert (rows,) == expected
+    assert "MARK" not in _names(con, "true")
+    # written anew: row ids from 0 (rows inserted after a delete would follow the deleted ones)
+    span = con.execute("select min(rowid), max(rowid) from core.shipments").fetchone()
+    assert span == (0, rows - 1)
+    differ = con.execute(
+        f"select count(*) from (({statement}) except all (select * from core.shipments))"  # noqa: S608
+    ).fetchone()
+    assert differ == (0,)
+    # one month fewer than the table holds: that month's rows are left as they were
+    con.execute("update core.shipments set importer_name = 'MARK'")
+    sql.replace_months_from_file(con, "core", "shipments", "declaration_month", months[1:])
+    first = f"strftime(declaration_month, '%Y-%m') = '{months[0]}'"
+    assert _names(con, first) == {"MARK"}
+    assert "MARK" not in _names(con, f"not ({first})")
