@@ -103,7 +103,7 @@ def month_filter(column: str, months: list[str]) -> tuple[str, dict[str, Any]]:
     return where, {"months": starts, "first": starts[0], "after": after}
 
 
-def _selects_every_row(
+def selects_every_row(
     con: duckdb.DuckDBPyConnection, target: str, where: str, bounds: dict[str, Any]
 ) -> bool:
     """Whether `where` selects every row of `target` (counted: a table's count is metadata)."""
@@ -158,7 +158,7 @@ def replace_rows_from_file(
     statement = load(layer, table)
     if not has_statement_columns(con, layer, table):
         con.execute(f"create or replace table {target} as {statement}")
-    elif _selects_every_row(con, target, where, bounds):
+    elif selects_every_row(con, target, where, bounds):
         con.execute(
             f"create or replace table {target} as select * from ({statement}) {where}",  # noqa: S608
             bounds,

@@ -13,6 +13,7 @@ caller's process.
 from __future__ import annotations
 
 import multiprocessing
+import os
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -76,7 +77,14 @@ class QualityWorker(dg.ConfigurableResource):  # type: ignore[misc]
         if not self.enabled or run is None or not _executes(run, context.instance, QUALITY_STEP):
             yield self
             return
-        pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        # At a lower priority: its import must not slow the steps it overlaps (on 2 cores a
+        # 10M-row scan uses both); the run waits on it only at the quality step, idle then.
+        pool = ProcessPoolExecutor(
+            max_workers=1,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=os.nice,
+            initargs=(10,),
+        )
         self._pool, self._warm = pool, pool.submit(_import_great_expectations)
         try:
             yield self
