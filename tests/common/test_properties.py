@@ -407,6 +407,32 @@ def test_a_blank_line_in_a_windows_1251_file_beside_a_good_file(
         assert rows == [("x", 1), ("y", 2), ("Общество", 2), ("Открытое", 1)]
 
 
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        # a quote inside an unquoted value is a character (DuckDB reads it so): it opens nothing
+        ('a,b\n1,5" x\n2,"p\n\nq"\n', None),
+        ('a,b\n1,5" x\n\n2,y\n', 3),
+        ("a,b\r1,2\r\r3,4\r", 3),  # lines ended by a carriage return alone
+        ("\ufeffa,b\r\n\r\n1,2", 2),
+    ],
+)
+def test_a_blank_line_is_found_as_the_reader_splits_records(
+    con: duckdb.DuckDBPyConnection, text: str, line: int | None
+) -> None:
+    """Found by review: counting quotes took a quote inside a value for an opening one."""
+    con = _fresh(con)
+    with _landing() as root:
+        path = root / "blank_2024-01.csv"
+        path.write_bytes(text.encode("utf-8"))
+        if line is None:
+            receive(con, land(path, root), ["a", "b"], ENCODINGS)
+            assert con.sql("select count(*) from _received_rows").fetchall() == [(2,)]
+        else:
+            with pytest.raises(LandingFileError, match=rf"^blank_2024-01\.csv: .* at line {line} "):
+                receive(con, land(path, root), ["a", "b"], ENCODINGS)
+
+
 def test_a_blank_line_in_one_column_is_an_empty_value(con: duckdb.DuckDBPyConnection) -> None:
     con = _fresh(con)
     with _landing() as root:
