@@ -231,26 +231,38 @@ def list_versions(con: duckdb.DuckDBPyConnection) -> dict[str, list[dict[str, An
 
 
 def check_results(context: dg.AssetExecutionContext) -> list[dict[str, Any]]:
-    """Every asset check evaluated in this run, with its outcome."""
-    records = context.instance.all_logs(
-        context.run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
-    )
-    results = []
-    for record in records:
-        event = record.dagster_event
-        if event is None:
-            continue
-        evaluation = event.event_specific_data
-        results.append(
-            {
-                "asset": evaluation.asset_key.to_user_string(),  # type: ignore[union-attr]
-                "check": evaluation.check_name,  # type: ignore[union-attr]
+    """Every asset check evaluated for the warehouse this run publishes, with its outcome.
+
+    A re-execution ("from failure") publishes what its parent's steps built as well: the checks
+    of the runs it re-executes count too, each check's latest outcome (this run's when it
+    evaluated the check again).
+    """
+    lineage: list[str] = []
+    run: Any = context.run
+    while run is not None and len(lineage) < 100:
+        lineage.append(run.run_id)
+        parent = run.parent_run_id
+        run = context.instance.get_run_by_id(parent) if parent else None
+    latest: dict[tuple[str, str], dict[str, Any]] = {}
+    for run_id in reversed(lineage):  # the oldest first: later outcomes replace earlier ones
+        records = context.instance.all_logs(
+            run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
+        )
+        for record in records:
+            event = record.dagster_event
+            if event is None:
+                continue
+            evaluation = event.event_specific_data
+            asset = evaluation.asset_key.to_user_string()  # type: ignore[union-attr]
+            check = evaluation.check_name  # type: ignore[union-attr]
+            latest[(asset, check)] = {
+                "asset": asset,
+                "check": check,
                 "passed": evaluation.passed,  # type: ignore[union-attr]
                 "severity": evaluation.severity.value,  # type: ignore[union-attr]
                 "description": evaluation.description or "",  # type: ignore[union-attr]
             }
-        )
-    return sorted(results, key=lambda r: (r["asset"], r["check"]))
+    return [latest[key] for key in sorted(latest)]
 
 
 def expectation_results(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
