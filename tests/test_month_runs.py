@@ -58,3 +58,19 @@ def test_a_customs_month_rebuilds_its_year_only_and_every_year_stays_exact(
     assert cli.build(settings, ("2025-01", "2025-01"))
     assert _rebuilt_years(settings) == "all"
     assert _differences(settings) == (rows, 0, 0)
+
+
+def test_a_month_whose_input_was_rebuilt_whole_rebuilds_every_year(
+    demo_build: DemoBuild, tmp_path: Path
+) -> None:
+    """After an upgrade changed core.shipments' columns, its next run rebuilds it over every
+    month: the yearly aggregate must follow over every year, not only the month's."""
+    settings = copy_of_demo(demo_build, tmp_path)
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        con.execute("alter table core.shipments drop column quantity_unit")  # an older layout
+        con.execute("update marts.importer_profile set importer_name = 'STALE'")
+    land_moved_month(settings.landing_dir, "2025-02", source="2023-02")
+    assert cli.build(settings, ("2025-02", "2025-02"), job_name="load_customs")
+    assert _rebuilt_years(settings) == "all"
+    _, missing, extra = _differences(settings)
+    assert (missing, extra) == (0, 0)

@@ -138,9 +138,14 @@ def sql_table_asset(
         }
         if year_column:  # which years the run rebuilt: its months' years, or every year
             metadata["rebuilt_years"] = ", ".join(map(str, years)) if years else "all"
+        if month_column:  # a table rebuilt whole (new, or its columns changed) says so
+            metadata[REBUILT_MONTHS] = "some" if scope else "all"
         return dg.MaterializeResult(metadata=metadata, check_results=checked)
 
     return [_asset]
+
+
+REBUILT_MONTHS = "rebuilt_months"
 
 
 def rebuilt_years(
@@ -161,7 +166,18 @@ def rebuilt_years(
     for key in (dg.AssetKey(list(table)) for table in upstream):
         if key in selected and layer.asset_graph.get(key).partitions_def is None:
             return None
+        if key in selected and _rebuilt_whole(context, key):
+            return None  # its every month changed in this run (new, or its columns changed)
     return list(range(int(window[0][:4]), int(window[1][:4]) + 1))
+
+
+def _rebuilt_whole(context: dg.AssetExecutionContext, key: dg.AssetKey) -> bool:
+    """Whether this run rebuilt a month-partitioned table over every month (or cannot tell)."""
+    event = context.instance.get_latest_materialization_event(key)
+    if event is None or event.run_id != context.run.run_id or event.asset_materialization is None:
+        return True  # not materialized by this run after all: assume the worst
+    value = event.asset_materialization.metadata.get(REBUILT_MONTHS)
+    return value is None or value.value != "some"
 
 
 def contract_check_spec(layer: str, table: str) -> dg.AssetCheckSpec:
