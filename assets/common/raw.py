@@ -173,13 +173,17 @@ def _check_header(landed: LandedFile, found: list[str], columns: list[str]) -> N
 _CSV_LINE = re.compile(r"(?:on line|Line):?\s*(\d+)", re.IGNORECASE)
 
 
-def _layout_error(landed: LandedFile, error: duckdb.Error) -> LandingFileError:
-    """A reader error as a message that names the file and line, without the line's content."""
+def _layout_error(landed: LandedFile, line: int | str | None, why: str) -> LandingFileError:
+    """A record that does not fit the layout: the file and line named, never the line's content."""
+    where = f" at line {line}" if line is not None else ""
+    return LandingFileError(f"{landed.relative}: a record does not fit the layout{where} ({why})")
+
+
+def _reader_error(landed: LandedFile, error: duckdb.Error) -> LandingFileError:
+    """DuckDB's reader error as `_layout_error`, with the line it names."""
     line = _CSV_LINE.search(str(error))
-    where = f" at line {line.group(1)}" if line else ""
-    return LandingFileError(
-        f"{landed.relative}: a record does not fit the layout{where} "
-        "(wrong number of fields or an unclosed quote)"
+    return _layout_error(
+        landed, line.group(1) if line else None, "wrong number of fields or an unclosed quote"
     )
 
 
@@ -272,7 +276,7 @@ def scan(
                     try:
                         _scan_csv(con, [delivery], header)
                     except duckdb.Error as error:
-                        refused.append((delivery, _layout_error(delivery.landed, error)))
+                        refused.append((delivery, _reader_error(delivery.landed, error)))
     finally:
         con.execute("set preserve_insertion_order = $kept", {"kept": kept})
     con.execute(
@@ -286,7 +290,8 @@ def scan(
     for delivery in deliveries:
         line = None if delivery.scanned in unread else _hidden_by_blank_line(delivery, counts)
         if line is not None:
-            refused.append((delivery, _blank_line_error(delivery, line)))
+            why = f"a blank line in a file of {len(delivery.header)} columns"
+            refused.append((delivery, _layout_error(delivery.landed, line, why)))
             unread.add(delivery.scanned)
             where = {"path": str(delivery.scanned)}
             con.execute(f"delete from {RECEIVED} where {_PATH} = $path", where)  # noqa: S608
@@ -306,13 +311,6 @@ def _hidden_by_blank_line(delivery: Delivery, counts: dict[str, int]) -> int | N
     if counts.get(str(delivery.scanned), 0) == delivery.plain_records:
         return None
     return _blank_line(delivery.scanned)
-
-
-def _blank_line_error(delivery: Delivery, line: int) -> LandingFileError:
-    return LandingFileError(
-        f"{delivery.landed.relative}: a record does not fit the layout at line {line} "
-        f"(a blank line in a file of {len(delivery.header)} columns)"
-    )
 
 
 def receive(

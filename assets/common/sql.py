@@ -103,7 +103,7 @@ def month_filter(column: str, months: list[str]) -> tuple[str, dict[str, Any]]:
     return where, {"months": starts, "first": starts[0], "after": after}
 
 
-def selects_every_row(
+def _selects_every_row(
     con: duckdb.DuckDBPyConnection, target: str, where: str, bounds: dict[str, Any]
 ) -> bool:
     """Whether `where` selects every row of `target` (counted: a table's count is metadata)."""
@@ -139,12 +139,12 @@ def replace_months_from_file(
     columns differ from the statement's (the SQL changed), is rebuilt over every month instead.
     Returns the table's row count.
     """
-    return replace_rows_from_file(con, layer, table, *month_filter(column, months))
+    return replace_rows_from_file(con, layer, table, *month_filter(column, months))[0]
 
 
 def replace_rows_from_file(
     con: duckdb.DuckDBPyConnection, layer: str, table: str, where: str, bounds: dict[str, Any]
-) -> int:
+) -> tuple[int, bool]:
     """Replace the rows of `layer.table` that `where` selects with those its SQL file gives.
 
     One transaction: readers of the build see the old rows or the new, never neither. A table
@@ -152,18 +152,20 @@ def replace_rows_from_file(
     When `where` selects every row the table holds (a list change runs over every month), the
     table is written anew, filtered the same way: the same rows, without deleting every row
     first (at 10M declarations, `core.shipments` 23.7 s by delete and insert, 15.8 s written
-    anew). Returns the table's row count.
+    anew). Returns the table's row count, and whether every row was written (not some).
     """
     target = table_ref(layer, table)
     statement = load(layer, table)
+    whole = True
     if not has_statement_columns(con, layer, table):
         con.execute(f"create or replace table {target} as {statement}")
-    elif selects_every_row(con, target, where, bounds):
+    elif _selects_every_row(con, target, where, bounds):
         con.execute(
             f"create or replace table {target} as select * from ({statement}) {where}",  # noqa: S608
             bounds,
         )
     else:
+        whole = False
         con.execute("begin transaction")
         try:
             con.execute(f"delete from {target} {where}", bounds)  # noqa: S608
@@ -173,4 +175,4 @@ def replace_rows_from_file(
             con.execute("rollback")
             raise
     rows = con.execute(f"select count(*) from {target}").fetchall()  # noqa: S608
-    return int(rows[0][0])
+    return int(rows[0][0]), whole

@@ -118,16 +118,15 @@ def sql_table_asset(
                 con.execute(statement)
                 rows = 0
             elif month_column:
-                # keys are checked where they can have changed: the run's months, unless the
-                # table is rebuilt whole (new, or its columns changed)
-                if sql.has_statement_columns(con, layer, table):
-                    scope = (month_column, months_of(context))
-                rows = sql.replace_months_from_file(
-                    con, layer, table, month_column, months_of(context)
-                )
+                months = months_of(context)
+                where, bounds = sql.month_filter(month_column, months)
+                rows, whole = sql.replace_rows_from_file(con, layer, table, where, bounds)
+                # keys are checked where they can have changed: the run's months, unless every
+                # row was written (a new table, changed columns, a run over every month)
+                scope = None if whole else (month_column, months)
             elif year_column and (years := rebuilt_years(context, upstream)) is not None:
                 where, bounds = sql.year_filter(year_column, years)
-                rows = sql.replace_rows_from_file(con, layer, table, where, bounds)
+                rows, _ = sql.replace_rows_from_file(con, layer, table, where, bounds)
             else:
                 rows = sql.create_table_from_file(con, layer, table)
             log_step(con, context, rows_received=None, rows_written=rows)
@@ -138,7 +137,7 @@ def sql_table_asset(
         }
         if year_column:  # which years the run rebuilt: its months' years, or every year
             metadata["rebuilt_years"] = ", ".join(map(str, years)) if years else "all"
-        if month_column:  # a table rebuilt whole (new, or its columns changed) says so
+        if month_column:  # a table whose every row was written says so
             metadata[REBUILT_MONTHS] = "some" if scope else "all"
         return dg.MaterializeResult(metadata=metadata, check_results=checked)
 
@@ -210,8 +209,6 @@ def contract_check(
     keys = ", ".join(sql.quote_ident(k) for k in contract.primary_key)
     duplicates = 0
     target = sql.table_ref(layer, table)
-    if months is not None and sql.selects_every_row(con, target, *sql.month_filter(*months)):
-        months = None  # the run wrote every month: one grouping beats a semi join over all
     if keys and months is None:
         duplicates = int(
             con.execute(
