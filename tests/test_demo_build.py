@@ -86,8 +86,11 @@ def test_counterparty_is_listed_only_from_the_real_ofac_change(
         declaration_id: (on_date, now, entries)
         for declaration_id, on_date, now, entries in _rows(
             warehouse,
-            "select declaration_id, importer_listed_on_date, importer_listed_now, "
-            "importer_list_entries from core.shipments where importer_inn = $inn",
+            "select declaration_id, listings.importer_listed_on_date, "
+            "listings.importer_listed_now, listings.importer_list_entries "
+            "from core.shipments as shipments "
+            "left join core.shipment_listings as listings using (declaration_id) "
+            "where shipments.importer_inn = $inn",
             {"inn": counterparty.inn},
         )
     }
@@ -103,12 +106,13 @@ def test_counterparty_is_listed_only_from_the_real_ofac_change(
 def test_decoy_never_matches(warehouse: duckdb.DuckDBPyConnection) -> None:
     rows = _rows(
         warehouse,
-        "select count(*), bool_or(importer_listed_now), bool_or(importer_listed_on_date) "
-        "from core.shipments where importer_inn = $inn",
+        "select count(*), count(listings.declaration_id) from core.shipments as shipments "
+        "left join core.shipment_listings as listings using (declaration_id) "
+        "where shipments.importer_inn = $inn",
         {"inn": spec.DECOY.inn},
     )[0]
     assert rows[0] > 0
-    assert rows[1] is False and rows[2] is False
+    assert rows[1] == 0
     listed = _rows(
         warehouse, "select listed_now from core.companies where inn = $inn", {"inn": spec.DECOY.inn}
     )
@@ -139,12 +143,14 @@ def test_invalid_inns_are_kept_flagged_and_never_joined(
     for importer in spec.invalid_inn_importers():
         rows = _rows(
             warehouse,
-            "select count(*), bool_or(importer_inn_valid), bool_or(importer_listed_now) "
-            "from core.shipments where importer_inn = $inn",
+            "select count(*), bool_or(importer_inn_valid), count(listings.declaration_id) "
+            "from core.shipments as shipments "
+            "left join core.shipment_listings as listings using (declaration_id) "
+            "where shipments.importer_inn = $inn",
             {"inn": importer.declared_inn},
         )[0]
         assert rows[0] > 0, importer
-        assert rows[1] is False and rows[2] is False
+        assert rows[1] is False and rows[2] == 0
     quarantined = _rows(
         warehouse,
         "select count(*) from quarantine.customs_declarations "

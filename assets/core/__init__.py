@@ -3,7 +3,8 @@
 from assets.common.sql_assets import sql_table_asset
 
 _CORE = {
-    "shipments": "Import declarations with the importer's sanctions status on two clocks.",
+    "shipments": "Import declarations, valued in US dollars; nothing from the sanctions lists.",
+    "shipment_listings": "The importer's sanctions status on two clocks, for listed importers.",
     "shipment_controls": "Each shipment's control measures: how each concerns it, and if in force.",
     "companies": "Russian companies resolved by INN across customs, tax and sanctions data.",
     "company_sales": "Sales per company and year, with the share sold to defence buyers.",

@@ -11,7 +11,15 @@
 -- control_coverage 'specification' marks a step that controls goods by technical specification:
 -- its values are of goods that may, not must, have been controlled.
 with shipments as not materialized (
-    select * from core.shipments
+    select
+        shipments.*,
+        coalesce(listings.importer_listed_on_date, false) as importer_listed_on_date,
+        coalesce(listings.importer_listed_now, false) as importer_listed_now
+    from core.shipments as shipments
+    left join core.shipment_listings as listings
+        on
+            shipments.declaration_id = listings.declaration_id
+            and shipments.declaration_date = listings.declaration_date
 ),
 
 controls as not materialized (

@@ -13,7 +13,15 @@
 -- measures', to count each shipment once. importer_name is the name the importer declared most
 -- often that month (core.importer_names).
 with shipments as not materialized (
-    select * from core.shipments
+    select
+        shipments.*,
+        coalesce(listings.importer_listed_on_date, false) as importer_listed_on_date,
+        coalesce(listings.importer_listed_now, false) as importer_listed_now
+    from core.shipments as shipments
+    left join core.shipment_listings as listings
+        on
+            shipments.declaration_id = listings.declaration_id
+            and shipments.declaration_date = listings.declaration_date
 ),
 
 controls as not materialized (

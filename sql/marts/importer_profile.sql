@@ -7,9 +7,16 @@
 --   plus 1 when the importer is listed now; risk_rank orders importers within a year (1 = top).
 with shipments as not materialized (
     select
-        *,
-        year(declaration_date) as year
-    from core.shipments
+        shipments.*,
+        coalesce(listings.importer_listed_on_date, false) as importer_listed_on_date,
+        coalesce(listings.importer_listed_now, false) as importer_listed_now,
+        listings.importer_list_entries,
+        year(shipments.declaration_date) as year
+    from core.shipments as shipments
+    left join core.shipment_listings as listings
+        on
+            shipments.declaration_id = listings.declaration_id
+            and shipments.declaration_date = listings.declaration_date
 ),
 
 chpl as (

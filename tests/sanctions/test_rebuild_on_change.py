@@ -147,7 +147,7 @@ def test_rebuild_selects_the_sanctions_assets_and_their_dependants_only() -> Non
     assert {
         "raw/sanctions_files",
         "core/sanctions_list_history",
-        "core/shipments",
+        "core/shipment_listings",
         "core/companies",
         "marts/dual_use_trade_monthly",
         "audit/publications",
@@ -156,13 +156,16 @@ def test_rebuild_selects_the_sanctions_assets_and_their_dependants_only() -> Non
         key.startswith(("raw/customs", "staging/customs", "raw/trade")) for key in selected
     )
     assert not any(key.endswith(("company_registry", "sales_invoices")) for key in selected)
+    # every declaration is not rewritten for a new list version: only the listed importers' rows
+    assert not {"core/shipments", "core/shipment_controls"} & selected
 
 
 def _counterparty_status(warehouse: Path) -> tuple[bool, str]:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         listed = con.execute(
-            "select bool_or(importer_listed_now) from core.shipments where importer_inn = $inn",
+            "select coalesce(bool_or(importer_listed_now), false) from core.shipment_listings "
+            "where importer_inn = $inn",
             {"inn": spec.SANCTIONED_COUNTERPARTY.inn},
         ).fetchall()[0][0]
         versions = con.execute(
@@ -219,6 +222,7 @@ def test_landing_the_real_2024_02_23_snapshot_flips_the_counterparty(tmp_path: P
             ).fetchall()
         }
         con.close()
-        assert "core/shipments" in steps
+        assert "core/shipment_listings" in steps
+        assert "core/shipments" not in steps
         ingest = ("raw/customs", "staging/customs", "raw/trade", "staging/trade", "raw/sales")
         assert not any(step.startswith(ingest) for step in steps)
