@@ -171,3 +171,35 @@ def test_each_mart_frame_is_the_frame_duckdb_would_give(demo_build: DemoBuild) -
             assert frame.equals(expected), mart
     finally:
         con.close()
+
+
+def test_a_suite_over_some_months_reads_those_months_only(
+    demo_build: DemoBuild, tmp_path: Path
+) -> None:
+    """A monthly run's scope: a defect in a month it validates fails; one outside it is not read."""
+    from datetime import date
+
+    con = _copy_of_warehouse(demo_build, tmp_path)
+    con.execute(
+        "update marts.dual_use_trade_monthly set origin_country = 'QQ' "
+        "where rowid = (select min(rowid) from marts.dual_use_trade_monthly "
+        "where month = date '2024-06-01')"
+    )
+    june, july = (date(2024, 6, 1), date(2024, 7, 1)), (date(2024, 7, 1), date(2024, 8, 1))
+    for scope, failures in ((june, {("origin_country not in iso3166_alpha2", 1)}), (july, set())):
+        results = quality.run_suites(
+            con,
+            tmp_path / "docs",
+            marts=("dual_use_trade_monthly",),
+            reconciliations=(),
+            scopes={"dual_use_trade_monthly": scope},
+        )
+        failed = {(r["target_column"], r["unexpected"]) for r in results if not r["success"]}
+        assert failed == failures
+        assert {r["validated_months"] for r in results} == {f"{scope[0]:%Y-%m} to {scope[0]:%Y-%m}"}
+    # the whole mart: the defect is found
+    results = quality.run_suites(
+        con, tmp_path / "docs", marts=("dual_use_trade_monthly",), reconciliations=()
+    )
+    assert not all(r["success"] for r in results)
+    assert {r["validated_months"] for r in results} == {"all"}

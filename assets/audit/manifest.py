@@ -269,11 +269,13 @@ def expectation_results(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """Great Expectations results on the marts (from audit.mart_quality), when it ran."""
     if not table_exists(con, "audit", "mart_quality"):
         return []
+    # a table from before validations by month has no validated_months: it validated all
     rows = con.execute(
-        "select dataset, expectation, target_column, success, unexpected "
-        "from audit.mart_quality order by all"
+        "select dataset, expectation, target_column, success, unexpected, "
+        "coalesce(validated_months, 'all') from (select * from audit.mart_quality "
+        "union all by name select null::varchar as validated_months where false) order by all"
     ).fetchall()
-    keys = ("dataset", "expectation", "column", "success", "unexpected")
+    keys = ("dataset", "expectation", "column", "success", "unexpected", "validated_months")
     return [dict(zip(keys, row, strict=True)) for row in rows]
 
 

@@ -291,12 +291,18 @@ def _detail(manifest: dict[str, Any], root: str) -> str:
         + "<h2>Great Expectations on the marts</h2><p>"
         + escape(f"{sum(e['success'] for e in expectations)} of {len(expectations)} met. ")
         + link(root + DATA_DOCS, "Data Docs")
-        + " (shared by every run: each run's validation is listed there by time).</p>"
+        + " (of the latest run's validation). "
+        + escape(
+            "A monthly run validates its months of each month-partitioned mart (months below); "
+            "audit.mart_validations names the run that validated each other month."
+        )
+        + "</p>"
         + table(
-            ["dataset", "expectation", "column", "result", "unexpected"],
+            ["dataset", "months", "expectation", "column", "result", "unexpected"],
             [
                 [
                     e["dataset"],
+                    e.get("validated_months", "all"),
                     e["expectation"],
                     code(e["column"]),
                     _met(e["success"]),
@@ -304,7 +310,7 @@ def _detail(manifest: dict[str, Any], root: str) -> str:
                 ]
                 for e in expectations
             ],
-            numeric={4},
+            numeric={5},
         )
         + "<h2>Outputs</h2>"
         + table(

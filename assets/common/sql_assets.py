@@ -165,12 +165,12 @@ def rebuilt_years(
     for key in (dg.AssetKey(list(table)) for table in upstream):
         if key in selected and layer.asset_graph.get(key).partitions_def is None:
             return None
-        if key in selected and _rebuilt_whole(context, key):
+        if key in selected and rebuilt_whole(context, key):
             return None  # its every month changed in this run (new, or its columns changed)
     return list(range(int(window[0][:4]), int(window[1][:4]) + 1))
 
 
-def _rebuilt_whole(context: dg.AssetExecutionContext, key: dg.AssetKey) -> bool:
+def rebuilt_whole(context: dg.AssetExecutionContext, key: dg.AssetKey) -> bool:
     """Whether this run rebuilt a month-partitioned table over every month (or cannot tell)."""
     event = context.instance.get_latest_materialization_event(key)
     if event is None or event.run_id != context.run.run_id or event.asset_materialization is None:

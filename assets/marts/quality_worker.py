@@ -38,6 +38,7 @@ def _validate(
     marts: tuple[str, ...],
     reconciliations: tuple[tuple[str, str, str], ...],
     memory_limit: str,
+    scopes: dict[str, Any],
     build_docs: bool = True,
 ) -> list[dict[str, Any]]:
     """In the worker: the suites over the build database, opened read-only."""
@@ -47,7 +48,9 @@ def _validate(
 
     con = duckdb.connect(database, read_only=True, config={"memory_limit": memory_limit})
     try:
-        return run_suites(con, Path(docs), marts, reconciliations, build_docs=build_docs)
+        return run_suites(
+            con, Path(docs), marts, reconciliations, build_docs=build_docs, scopes=scopes
+        )
     finally:
         con.close()
 
@@ -104,6 +107,7 @@ class QualityWorker(dg.ConfigurableResource):  # type: ignore[misc]
         marts: tuple[str, ...],
         reconciliations: tuple[tuple[str, str, str], ...],
         memory_limit: str = "3GB",
+        scopes: dict[str, Any] | None = None,
     ) -> list[dict[str, Any]]:
         """The suites' results, computed in the worker (the caller has closed `database`).
 
@@ -113,7 +117,7 @@ class QualityWorker(dg.ConfigurableResource):  # type: ignore[misc]
         """
         if self._pool is None:
             raise RuntimeError("no Great Expectations worker was started for this run")
-        arguments = (database, str(docs), marts, reconciliations, memory_limit)
+        arguments = (database, str(docs), marts, reconciliations, memory_limit, scopes or {})
         try:
             results = self._pool.submit(_validate, *arguments, False).result()
             self._docs = self._pool.submit(_build_docs)

@@ -1,0 +1,100 @@
+"""A monthly run validates its months of the month-partitioned marts; a ledger covers the rest."""
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import DemoBuild, copy_of_demo, land_moved_month
+
+from assets.common import sql
+from assets.marts.catalog import MARTS
+from assets.marts.validation_scope import suite_sha256
+from orchestration import cli
+from orchestration.settings import Settings
+
+pytestmark = pytest.mark.e2e
+
+MONTHLY = tuple(mart for mart in MARTS if sql.month_column("marts", mart))
+
+
+def _ledger(settings: Settings) -> dict[tuple[str, date], tuple[str, bool, str, str]]:
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        rows = con.execute(
+            "select mart, month, run_id, success, suite_sha256, validated_months "
+            "from audit.mart_validations"
+        ).fetchall()
+    return {(r[0], r[1]): (r[2], r[3], r[4], r[5]) for r in rows}
+
+
+def _scopes(settings: Settings) -> dict[str, set[str]]:
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        rows = con.execute("select dataset, validated_months from audit.mart_quality").fetchall()
+    found: dict[str, set[str]] = {}
+    for dataset, months in rows:
+        found.setdefault(dataset, set()).add(months)
+    return found
+
+
+def _months_held(settings: Settings) -> set[tuple[str, date]]:
+    held: set[tuple[str, date]] = set()
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        for mart in MONTHLY:
+            column = sql.quote_ident(str(sql.month_column("marts", mart)))
+            rows = con.execute(
+                f"select distinct date_trunc('month', {column})::date "  # noqa: S608
+                f"from {sql.table_ref('marts', mart)}"
+            ).fetchall()
+            held |= {(mart, row[0]) for row in rows}
+    return held
+
+
+def test_a_month_is_validated_alone_and_the_ledger_covers_every_month(
+    demo_build: DemoBuild, tmp_path: Path
+) -> None:
+    settings = copy_of_demo(demo_build, tmp_path)
+    built = _ledger(settings)
+    # the full build validated every month of every month-partitioned mart, and says so
+    assert set(built) == _months_held(settings)
+    assert {(ok, scope) for _, ok, _, scope in built.values()} == {(True, "all")}
+    assert all(suite == suite_sha256(mart) for (mart, _), (_, _, suite, _) in built.items())
+
+    land_moved_month(settings.landing_dir, "2025-01")
+    assert cli.build(settings, ("2025-01", "2025-01"), job_name="load_customs")
+    scopes = _scopes(settings)
+    for mart in MARTS:
+        assert scopes[mart] == ({"2025-01 to 2025-01"} if mart in MONTHLY else {"all"}), mart
+    after = _ledger(settings)
+    assert set(after) == _months_held(settings)
+    new = {key for key in after if key[1] == date(2025, 1, 1)}
+    assert new and {key[0] for key in new} <= set(MONTHLY)
+    (month_run,) = {after[key][0] for key in new}
+    assert all(after[key][1:] == (True, suite_sha256(key[0]), "2025-01 to 2025-01") for key in new)
+    # the other months keep the full build's validation
+    assert {key: after[key] for key in after if key not in new} == built
+
+    # A month the ledger does not hold as passing, outside the run's months, makes the run
+    # validate that mart over every month again.
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        con.execute(
+            "update audit.mart_validations set success = false "
+            "where mart = 'flagged_shipments' and month = date '2024-03-01'"
+        )
+        con.execute(
+            "delete from audit.mart_validations "
+            "where mart = 'dual_use_trade_monthly' and month = date '2023-05-01'"
+        )
+    land_moved_month(settings.landing_dir, "2025-02", source="2023-02")
+    assert cli.build(settings, ("2025-02", "2025-02"), job_name="load_customs")
+    scopes = _scopes(settings)
+    assert scopes["flagged_shipments"] == scopes["dual_use_trade_monthly"] == {"all"}
+    assert scopes["transshipment_routes"] == {"2025-02 to 2025-02"}
+    final = _ledger(settings)
+    assert set(final) == _months_held(settings)
+    assert all(ok for _, ok, _, _ in final.values())
+    assert final[("flagged_shipments", date(2024, 3, 1))][0] not in {month_run, built_run(built)}
+
+
+def built_run(ledger: dict[tuple[str, date], tuple[str, bool, str, str]]) -> str:
+    (run,) = {value[0] for value in ledger.values()}
+    return run
