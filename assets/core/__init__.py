@@ -8,6 +8,7 @@ _CORE = {
     "shipment_controls": "Each shipment's control measures: how each concerns it, and if in force.",
     "companies": "Russian companies resolved by INN across customs, tax and sanctions data.",
     "company_sales": "Sales per company and year, with the share sold to defence buyers.",
+    "importer_years": "What each importer bought and sold in a year; nothing from the lists.",
     "importer_names": "The name each importer declared most often, by month.",
 }
 

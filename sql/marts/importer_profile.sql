@@ -3,183 +3,56 @@
 -- Rebuilt by year: year (a monthly run rebuilds the years of its months; each year's rows,
 --   ranks included, depend on that year's rows only).
 -- The risk view: what an importer buys, from where, whether it was listed, and whom it sells to.
+-- What no list changes comes from core.importer_years; the listing status from
+-- core.shipment_listings (declarations of importers ever listed), so a new list version
+-- rebuilds this table from those two, not from every declaration.
 -- risk_score = main_dual_use_share x defence_sales_share x log10(1 + dual-use imports in USD),
 --   plus 1 when the importer is listed now; risk_rank orders importers within a year (1 = top).
-with shipments as not materialized (
-    select
-        shipments.*,
-        coalesce(listings.importer_listed_on_date, false) as importer_listed_on_date,
-        coalesce(listings.importer_listed_now, false) as importer_listed_now,
-        listings.importer_list_entries,
-        year(shipments.declaration_date) as year
-    from core.shipments as shipments
-    left join core.shipment_listings as listings
-        on
-            shipments.declaration_id = listings.declaration_id
-            and shipments.declaration_date = listings.declaration_date
-),
-
-chpl as (
-    select
-        declaration_id,
-        min(control_tag) as chpl_tag
-    from core.shipment_controls
-    where jurisdiction = 'MULTI'
-    group by declaration_id
-),
-
-names as (
-    -- the most frequent declared name; ties go to the alphabetically first, so rebuilds agree
+with listed as (
     select
         importer_inn,
-        year,
-        first(importer_name order by declared desc, importer_name asc) as importer_name
-    from (
-        select
-            importer_inn,
-            year,
-            importer_name,
-            count(*) as declared
-        from shipments
-        group by importer_inn, year, importer_name
-    ) as declared_names
-    group by importer_inn, year
-),
-
-yearly as (
-    select
-        shipments.importer_inn,
-        shipments.year,
-        any_value(names.importer_name) as importer_name,
-        bool_and(shipments.importer_inn_valid) as importer_inn_valid,
-        count(*) as shipments,
-        round(fsum(shipments.statistical_value_usd), 2) as total_imports_usd,
-        round(
-            coalesce(fsum(shipments.statistical_value_usd) filter (chpl.chpl_tag is not null), 0),
-            2
-        ) as dual_use_imports_usd,
-        count(*) filter (shipments.routed_via_third_country) as shipments_via_third_country,
-        count(*) filter (shipments.importer_listed_on_date) as shipments_while_listed,
-        bool_or(shipments.importer_listed_now) as listed_now,
-        min(shipments.importer_list_entries) as list_entries
-    from shipments
-    inner join names
-        on shipments.importer_inn = names.importer_inn and shipments.year = names.year
-    left join chpl on shipments.declaration_id = chpl.declaration_id
-    group by shipments.importer_inn, shipments.year
-),
-
-by_origin as (
-    select
-        importer_inn,
-        year,
-        origin_country,
-        fsum(statistical_value_usd) as value_usd
-    from shipments
-    group by importer_inn, year, origin_country
-),
-
-origin_shares as (
-    select
-        by_origin.importer_inn,
-        by_origin.year,
-        list(
-            struct_pack(
-                country := by_origin.origin_country,
-                share := round(by_origin.value_usd / yearly.total_imports_usd, 4)
-            )
-            order by by_origin.value_usd desc
-        ) as share_by_origin
-    from by_origin
-    inner join yearly
-        on by_origin.importer_inn = yearly.importer_inn and by_origin.year = yearly.year
-    group by by_origin.importer_inn, by_origin.year
-),
-
-by_supplier as (
-    select
-        importer_inn,
-        year,
-        exporter_name,
-        fsum(statistical_value_usd) as value_usd,
-        row_number() over (
-            partition by importer_inn, year
-            order by fsum(statistical_value_usd) desc, exporter_name asc
-        ) as supplier_rank
-    from shipments
-    group by importer_inn, year, exporter_name
-),
-
-by_dual_use_flow as (
-    select
-        shipments.importer_inn,
-        shipments.year,
-        shipments.origin_country,
-        chpl.chpl_tag,
-        fsum(shipments.statistical_value_usd) as value_usd,
-        row_number() over (
-            partition by shipments.importer_inn, shipments.year
-            order by fsum(shipments.statistical_value_usd) desc, shipments.origin_country asc
-        ) as flow_rank
-    from shipments
-    inner join chpl on shipments.declaration_id = chpl.declaration_id
-    group by shipments.importer_inn, shipments.year, shipments.origin_country, chpl.chpl_tag
-),
-
-revenue as (
-    select
-        inn,
-        year,
-        value_rub as revenue_rub
-    from staging.financial_statements
-    where line_code = '2110'
-),
-
-profiles as (
-    select
-        yearly.*,
-        origin_shares.share_by_origin,
-        round(yearly.dual_use_imports_usd / yearly.total_imports_usd, 4) as dual_use_share,
-        top_supplier.exporter_name as top_supplier,
-        round(top_supplier.value_usd / yearly.total_imports_usd, 4) as top_supplier_share,
-        main_flow.origin_country as main_dual_use_origin,
-        main_flow.chpl_tag as main_dual_use_tag,
-        round(coalesce(main_flow.value_usd, 0) / yearly.total_imports_usd, 4)
-            as main_dual_use_share,
-        revenue.revenue_rub,
-        sales.sales_rub,
-        sales.defence_sales_share,
-        sales.defence_buyers
-    from yearly
-    inner join origin_shares
-        on yearly.importer_inn = origin_shares.importer_inn and yearly.year = origin_shares.year
-    inner join by_supplier as top_supplier
-        on
-            yearly.importer_inn = top_supplier.importer_inn
-            and yearly.year = top_supplier.year
-            and top_supplier.supplier_rank = 1
-    left join by_dual_use_flow as main_flow
-        on
-            yearly.importer_inn = main_flow.importer_inn
-            and yearly.year = main_flow.year
-            and main_flow.flow_rank = 1
-    left join revenue
-        on yearly.importer_inn = revenue.inn and yearly.year = revenue.year
-    left join core.company_sales as sales
-        on yearly.importer_inn = sales.seller_inn and yearly.year = sales.year
+        year(declaration_date) as year,
+        count(*) filter (importer_listed_on_date) as shipments_while_listed,
+        bool_or(importer_listed_now) as listed_now,
+        min(importer_list_entries) as list_entries
+    from core.shipment_listings
+    group by importer_inn, year(declaration_date)
 ),
 
 scored as (
     select
-        *,
+        importer_years.importer_inn,
+        importer_years.year,
+        importer_years.importer_name,
+        importer_years.importer_inn_valid,
+        importer_years.shipments,
+        importer_years.total_imports_usd,
+        importer_years.dual_use_imports_usd,
+        importer_years.shipments_via_third_country,
+        coalesce(listed.shipments_while_listed, 0) as shipments_while_listed,
+        coalesce(listed.listed_now, false) as listed_now,
+        listed.list_entries,
+        importer_years.share_by_origin,
+        importer_years.dual_use_share,
+        importer_years.top_supplier,
+        importer_years.top_supplier_share,
+        importer_years.main_dual_use_origin,
+        importer_years.main_dual_use_tag,
+        importer_years.main_dual_use_share,
+        importer_years.revenue_rub,
+        importer_years.sales_rub,
+        importer_years.defence_sales_share,
+        importer_years.defence_buyers,
         round(
-            main_dual_use_share
-            * coalesce(defence_sales_share, 0)
-            * log10(1 + dual_use_imports_usd)
-            + case when listed_now then 1 else 0 end,
+            importer_years.main_dual_use_share
+            * coalesce(importer_years.defence_sales_share, 0)
+            * log10(1 + importer_years.dual_use_imports_usd)
+            + case when coalesce(listed.listed_now, false) then 1 else 0 end,
             4
         ) as risk_score
-    from profiles
+    from core.importer_years
+    left join listed
+        on importer_years.importer_inn = listed.importer_inn and importer_years.year = listed.year
 )
 
 select
