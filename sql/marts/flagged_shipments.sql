@@ -24,29 +24,8 @@ with shipments as not materialized (
             and shipments.declaration_date = listings.declaration_date
 ),
 
-controls as (
-    select
-        declaration_id,
-        declaration_date,
-        list_sort(list(distinct control_tag)) as control_tags,
-        list_sort(list(distinct measure_id) filter (
-            governs and after_effective and coverage = 'hs_code'
-        )) as measures_in_force,
-        string_agg(
-            distinct measure_id || ' (effective ' || effective_from || ')', '; '
-            order by measure_id || ' (effective ' || effective_from || ')'
-        ) filter (
-            governs and after_effective and coverage = 'hs_code'
-        ) as measures_in_force_text,
-        string_agg(
-            distinct measure_id || ' (effective ' || effective_from || ')', '; '
-            order by measure_id || ' (effective ' || effective_from || ')'
-        ) filter (
-            relation = 'reexported_via_third_country' and after_effective
-            and coverage = 'hs_code'
-        ) as reexported_after
-    from core.shipment_controls
-    group by declaration_id, declaration_date
+controls as not materialized (
+    select * from core.controlled_shipments
 ),
 
 defence_sellers as not materialized (
