@@ -14,26 +14,28 @@ from orchestration.settings import Settings
 pytestmark = pytest.mark.e2e
 
 
-def _rebuilt_years(settings: Settings) -> str:
-    """The `rebuilt_years` of marts.importer_profile's latest materialization."""
+def _rebuilt_years(
+    settings: Settings, table: tuple[str, str] = ("marts", "importer_profile")
+) -> str:
+    """The `rebuilt_years` of a yearly aggregate's latest materialization."""
     with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
-        key = dg.AssetKey(["marts", "importer_profile"])
-        event = instance.get_latest_materialization_event(key)
+        event = instance.get_latest_materialization_event(dg.AssetKey(list(table)))
     assert event is not None and event.asset_materialization is not None
     return str(event.asset_materialization.metadata["rebuilt_years"].value)
 
 
-def _differences(settings: Settings) -> tuple[int, int, int]:
+def _differences(
+    settings: Settings, table: tuple[str, str] = ("marts", "importer_profile")
+) -> tuple[int, int, int]:
     """(rows, rows the statement gives that the table lacks, and the reverse) over every year."""
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     try:
-        statement = sql.load("marts", "importer_profile")
+        statement = sql.load(*table)
+        target = sql.table_ref(*table)
         counts = con.execute(
-            f"select (select count(*) from marts.importer_profile), "  # noqa: S608
-            f"(select count(*) from (({statement}) except all "
-            f"select * from marts.importer_profile)), "
-            f"(select count(*) from (select * from marts.importer_profile except all "
-            f"({statement})))"
+            f"select (select count(*) from {target}), "  # noqa: S608
+            f"(select count(*) from (({statement}) except all select * from {target})), "
+            f"(select count(*) from (select * from {target} except all ({statement})))"
         ).fetchone()
     finally:
         con.close()
@@ -49,14 +51,16 @@ def test_a_customs_month_rebuilds_its_year_only_and_every_year_stays_exact(
     land_moved_month(settings.landing_dir, "2025-01")
     assert cli.build(settings, ("2025-01", "2025-01"), job_name="load_customs")
     assert _rebuilt_years(settings) == "2025"
+    assert _rebuilt_years(settings, ("core", "importer_years")) == "2025"
     rows, missing, extra = _differences(settings)
     assert (missing, extra) == (0, 0)  # the other years' rows are what a full rebuild gives
     assert rows > rows_before  # 2025's importers were added
+    assert _differences(settings, ("core", "importer_years"))[1:] == (0, 0)
 
     # A run that also rebuilds an unpartitioned input (tax data: any year may change) rebuilds
     # every year, even over one month.
     assert cli.build(settings, ("2025-01", "2025-01"))
-    assert _rebuilt_years(settings) == "all"
+    assert _rebuilt_years(settings) == _rebuilt_years(settings, ("core", "importer_years")) == "all"
     assert _differences(settings) == (rows, 0, 0)
 
 

@@ -152,10 +152,11 @@ def rebuilt_years(
 ) -> list[int] | None:
     """The years a run can have changed an aggregate's inputs in, or None for every year.
 
-    Only a run over a range of months whose rebuilt inputs are all month-partitioned is limited
-    to the years of those months. A run that also rebuilds an unpartitioned input (tax data,
-    exchange rates: any year may change), a run without months, and a re-execution (its earlier
-    steps ran in another run, unseen here) rebuild every year.
+    Only a run over a range of months whose rebuilt inputs are all month-partitioned, or
+    aggregates this run rebuilt for those years only, is limited to the years of those months.
+    A run that also rebuilds another unpartitioned input (tax data, exchange rates: any year may
+    change), a run without months, and a re-execution (its earlier steps ran in another run,
+    unseen here) rebuild every year.
     """
     window = run_month_range(context.run.tags)
     if window is None or context.run.parent_run_id is not None:
@@ -163,11 +164,24 @@ def rebuilt_years(
     layer = context.job_def.asset_layer
     selected = context.run.asset_selection or layer.selected_asset_keys
     for key in (dg.AssetKey(list(table)) for table in upstream):
-        if key in selected and layer.asset_graph.get(key).partitions_def is None:
-            return None
-        if key in selected and rebuilt_whole(context, key):
+        if key not in selected:
+            continue
+        if layer.asset_graph.get(key).partitions_def is None:
+            if not _rebuilt_by_year(context, key):
+                return None
+        elif rebuilt_whole(context, key):
             return None  # its every month changed in this run (new, or its columns changed)
     return list(range(int(window[0][:4]), int(window[1][:4]) + 1))
+
+
+def _rebuilt_by_year(context: dg.AssetExecutionContext, key: dg.AssetKey) -> bool:
+    """Whether this run rebuilt an unpartitioned input for the run's years only (an aggregate
+    rebuilt by year, as this one is: same run, same months, same years)."""
+    event = context.instance.get_latest_materialization_event(key)
+    if event is None or event.run_id != context.run.run_id or event.asset_materialization is None:
+        return False
+    value = event.asset_materialization.metadata.get("rebuilt_years")
+    return value is not None and value.value != "all"
 
 
 def rebuilt_whole(context: dg.AssetExecutionContext, key: dg.AssetKey) -> bool:
