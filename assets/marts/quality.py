@@ -387,6 +387,7 @@ def mart_quality(
         metadata={
             "expectations": len(results),
             "failed": len(failed),
+            "worker_import_wait_s": round(quality.import_wait, 2) if quality.started else 0.0,
             # the marts validated over the run's months only (every other mart: every month)
             "validated_months": ", ".join(
                 f"{mart} {validation_scope.describe(scope)}" for mart, scope in scopes.items()

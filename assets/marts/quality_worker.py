@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -70,6 +71,8 @@ class QualityWorker(dg.ConfigurableResource):  # type: ignore[misc]
     _warm: Future[None] | None = PrivateAttr(default=None)
     _docs: Future[None] | None = PrivateAttr(default=None)
     _docs_arguments: tuple[Any, ...] | None = PrivateAttr(default=None)
+    # seconds the quality step waited for the worker to finish importing the library
+    _import_wait: float = PrivateAttr(default=0.0)
 
     @contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[QualityWorker]:
@@ -96,6 +99,11 @@ class QualityWorker(dg.ConfigurableResource):  # type: ignore[misc]
             pool.shutdown(wait=True, cancel_futures=False)  # Data Docs still being written
 
     @property
+    def import_wait(self) -> float:
+        """Seconds the last `run_suites` waited for the worker's import of the library."""
+        return self._import_wait
+
+    @property
     def started(self) -> bool:
         """Whether this run has a worker."""
         return self._pool is not None
@@ -119,6 +127,10 @@ class QualityWorker(dg.ConfigurableResource):  # type: ignore[misc]
             raise RuntimeError("no Great Expectations worker was started for this run")
         arguments = (database, str(docs), marts, reconciliations, memory_limit, scopes or {})
         try:
+            started = time.perf_counter()
+            if self._warm is not None:
+                self._warm.result()
+            self._import_wait = time.perf_counter() - started
             results = self._pool.submit(_validate, *arguments, False).result()
             self._docs = self._pool.submit(_build_docs)
             self._docs_arguments = arguments
