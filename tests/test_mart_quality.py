@@ -17,6 +17,17 @@ def _copy_of_warehouse(demo_build: DemoBuild, tmp_path: Path) -> duckdb.DuckDBPy
     return duckdb.connect(str(copy))
 
 
+def _inputs(
+    database: Path, marts: tuple[str, ...], reconciliations: tuple[tuple[str, str, str], ...]
+) -> quality.SuiteInputs:
+    """What the run's process hands the worker: the marts' rows and the reconciliation totals."""
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        return quality.read_inputs(con, marts, reconciliations)
+    finally:
+        con.close()
+
+
 def test_codes_outside_the_reference_sets_fail_their_expectations(
     demo_build: DemoBuild, tmp_path: Path
 ) -> None:
@@ -70,7 +81,9 @@ def test_a_run_validates_in_its_worker_process_with_the_same_results(
     def step(quality: QualityWorker) -> None:
         seen["started"] = quality.started
         seen["results"] = quality.run_suites(
-            str(database), tmp_path / "worker_docs", marts, reconciliations
+            _inputs(database, marts, reconciliations),
+            tmp_path / "worker_docs",
+            meanwhile=lambda: seen.update(meanwhile=True),
         )
         quality.wait_for_docs()  # the worker writes them after returning the results
         seen["docs_written"] = (tmp_path / "worker_docs" / "index.html").is_file()
@@ -90,6 +103,7 @@ def test_a_run_validates_in_its_worker_process_with_the_same_results(
     assert seen["other_run_started"] is False  # a run without the step starts no worker
     assert seen["results"] == here and len(here) > 10
     assert seen["docs_written"] is True
+    assert seen["meanwhile"] is True  # the run's own work while the worker validates
 
 
 def test_a_dead_worker_leaves_the_suites_to_the_run_process(
@@ -114,7 +128,7 @@ def test_a_dead_worker_leaves_the_suites_to_the_run_process(
         except BrokenProcessPool:
             seen["broken"] = True
         seen["results"] = quality.run_suites(
-            str(database), tmp_path / "docs", ("importer_profile",), ()
+            _inputs(database, ("importer_profile",), ()), tmp_path / "docs"
         )
 
     assert dg.materialize([step], resources={"quality": QualityWorker()}).success
@@ -146,7 +160,7 @@ def test_a_worker_that_dies_writing_the_data_docs_leaves_them_to_the_run_process
 
     @dg.asset(key=["audit", "mart_quality"])
     def step(quality: QualityWorker) -> None:
-        quality.run_suites(str(database), docs, ("importer_profile",), ())
+        quality.run_suites(_inputs(database, ("importer_profile",), ()), docs)
         assert quality._pool is not None
         for pid in list(quality._pool._processes):  # killed while it writes the Data Docs
             os.kill(pid, signal.SIGKILL)

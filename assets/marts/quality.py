@@ -10,6 +10,7 @@ other marts are always validated whole.
 """
 
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,7 @@ from assets.marts.quality_worker import QualityWorker
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
 
 # Where each reference set comes from, as the Data Docs name it.
@@ -165,23 +167,71 @@ def mart_query(
     return types, f"select {columns} from {table_ref('marts', mart)} {where}"  # noqa: S608
 
 
+@dataclass(frozen=True)
+class SuiteInputs:
+    """What the suites read, taken from the warehouse by the run's process: each mart's rows
+    (Arrow) with its column types, the months each scoped mart was read for, the HS 2022
+    subheadings, and the reconciliations' totals. A worker validates them without opening
+    the warehouse, so the run can checkpoint it meanwhile."""
+
+    rows: dict[str, tuple["pa.Table", list[tuple[str, str]]]]
+    scopes: dict[str, validation_scope.Scope]
+    hs6_codes: list[str]
+    totals: list[dict[str, Any]]
+
+
+def read_inputs(
+    con: duckdb.DuckDBPyConnection,
+    marts: tuple[str, ...] | None = None,
+    reconciliations: tuple[tuple[str, str, str], ...] | None = None,
+    scopes: dict[str, validation_scope.Scope] | None = None,
+) -> SuiteInputs:
+    """The suites' inputs for the marts and reconciliations (all by default).
+
+    Nested values (lists, structs) are read as their text: Great Expectations fingerprints each
+    batch with `pd.util.hash_pandas_object`, which cannot hash lists and then pickles the whole
+    frame instead (seconds per million rows); no expectation looks inside a nested value, and a
+    null stays null. Read through Arrow: DuckDB's own `.df()` took 2.5 s for the 475k rows of
+    `flagged_shipments` at 10M declarations, Arrow 0.1 s.
+    """
+    # read at call time, not bound as defaults: a test may extend the module's lists
+    marts = MARTS if marts is None else marts
+    reconciliations = RECONCILIATIONS if reconciliations is None else reconciliations
+    scopes = scopes or {}
+    rows = {}
+    for mart in marts:
+        where, bounds = validation_scope.month_filter(mart, scopes.get(mart))
+        types, query = mart_query(con, mart, where)
+        rows[mart] = (con.sql(query, params=bounds).to_arrow_table(), types)
+    hs6_codes = [
+        row[0]
+        for row in con.execute(
+            "select hscode from staging.hs_nomenclature where level = 6"
+        ).fetchall()
+    ]
+    totals = [
+        {
+            "reconciliation": name,
+            "mart_total": _total_to_the_cent(con, mart_sql),
+            "staging_total": _total_to_the_cent(con, staging_sql),
+        }
+        for name, mart_sql, staging_sql in reconciliations
+    ]
+    return SuiteInputs(rows, dict(scopes), hs6_codes, totals)
+
+
 def _frame(
     con: duckdb.DuckDBPyConnection, mart: str, scope: validation_scope.Scope | None = None
 ) -> "pd.DataFrame":
-    """The mart (its months in `scope`, or all) as a pandas frame, nested values as their text.
+    """The mart (its months in `scope`, or all) as the suites see it."""
+    scopes = {mart: scope} if scope else {}
+    return _pandas(*read_inputs(con, (mart,), (), scopes).rows[mart])
 
-    Great Expectations fingerprints each batch with `pd.util.hash_pandas_object`, which cannot
-    hash lists and then pickles the whole frame instead (seconds per million rows); no
-    expectation looks inside a nested value, and a null stays null.
 
-    Read through Arrow (DuckDB's own `.df()` took 2.5 s for the 475k rows of
-    `flagged_shipments` at 10M declarations, Arrow 0.1 s), then given the dtypes `.df()` gives:
-    dates in microseconds, integers with nulls as nullable integers, a column of nulls only
-    as objects.
-    """
-    where, bounds = validation_scope.month_filter(mart, scope)
-    types, query = mart_query(con, mart, where)
-    frame = con.sql(query, params=bounds).to_arrow_table().to_pandas(date_as_object=False)
+def _pandas(table: "pa.Table", types: list[tuple[str, str]]) -> "pd.DataFrame":
+    """A mart's Arrow rows as a pandas frame with the dtypes DuckDB's `.df()` gives: dates in
+    microseconds, integers with nulls as nullable integers, a column of nulls only as objects."""
+    frame = table.to_pandas(date_as_object=False)
     for name, kind in types:
         column = frame[name]
         if str(column.dtype) == "datetime64[ms]":
@@ -217,16 +267,19 @@ def run_suites(
 ) -> list[dict[str, Any]]:
     """Validate the marts and the reconciliations (all by default); Data Docs in `docs`.
 
-    A mart in `scopes` is validated over those months only (`validation_scope`); its Data Docs
-    asset is named with them.
-
-    With `build_docs=False` the Data Docs are left for `build_pending_docs`, which the
-    worker process runs after returning the results, while the run goes on to publish.
+    A mart in `scopes` is validated over those months only (`validation_scope`).
     """
-    # read at call time, not bound as defaults: a test may extend the module's lists
-    marts = MARTS if marts is None else marts
-    reconciliations = RECONCILIATIONS if reconciliations is None else reconciliations
-    scopes = scopes or {}
+    return validate(read_inputs(con, marts, reconciliations, scopes), docs, build_docs)
+
+
+def validate(inputs: SuiteInputs, docs: Path, build_docs: bool = True) -> list[dict[str, Any]]:
+    """Run the suites over `inputs`; Data Docs in `docs`.
+
+    A scoped mart's Data Docs asset is named with its months. With `build_docs=False` the Data
+    Docs are left for `build_pending_docs`, which the worker process runs after returning the
+    results, while the run goes on to publish.
+    """
+    scopes = inputs.scopes
     import great_expectations as gx
     import pandas as pd
     from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -247,20 +300,14 @@ def run_suites(
         },
     )
     source = context.data_sources.add_pandas("warehouse")
-    hs6_codes = [
-        row[0]
-        for row in con.execute(
-            "select hscode from staging.hs_nomenclature where level = 6"
-        ).fetchall()
-    ]
     frames: dict[str, pd.DataFrame] = {}
     definitions = []
-    for mart in marts:
+    for mart, (table, types) in inputs.rows.items():
         contract = contract_for_table("marts", mart)
         if contract is None:
             raise ValueError(f"marts.{mart} has no data contract")
         scope = scopes.get(mart)
-        frames[mart] = _with_outside_columns(_frame(con, mart, scope), contract, hs6_codes)
+        frames[mart] = _with_outside_columns(_pandas(table, types), contract, inputs.hs6_codes)
         # The whole suite at once: a suite already in the context is saved again on every
         # add_expectation (4.7 s against 0.4 s for the ten marts).
         suite = context.suites.add(
@@ -271,16 +318,8 @@ def run_suites(
         definitions.append(
             (mart, gx.ValidationDefinition(name=f"validate {mart}", data=batch, suite=suite))
         )
-    if reconciliations:
-        totals = [
-            {
-                "reconciliation": name,
-                "mart_total": _total_to_the_cent(con, mart_sql),
-                "staging_total": _total_to_the_cent(con, staging_sql),
-            }
-            for name, mart_sql, staging_sql in reconciliations
-        ]
-        frames["reconciliation"] = pd.DataFrame(totals)
+    if inputs.totals:
+        frames["reconciliation"] = pd.DataFrame(inputs.totals)
         suite = context.suites.add(
             gx.ExpectationSuite(
                 name="reconciliation",
@@ -366,15 +405,18 @@ def mart_quality(
     docs = Path(reports.path) / "data_docs"
     with warehouse.connect() as con:
         scopes = validation_scope.scopes(context, con, MARTS)
+        inputs = read_inputs(con, MARTS, RECONCILIATIONS, scopes)
     if quality.started:  # the run's worker has imported the library meanwhile
-        warehouse.close_database()  # it opens the build file read-only
+
+        def checkpoint() -> None:
+            # the run's writes reach the file while the worker validates, not at publication
+            with warehouse.connect() as con:
+                con.execute("checkpoint")
+
         # its Data Docs are written while the run goes on; publication waits for them
-        results = quality.run_suites(
-            warehouse.build_path, docs, MARTS, RECONCILIATIONS, warehouse.memory_limit, scopes
-        )
+        results = quality.run_suites(inputs, docs, meanwhile=checkpoint)
     else:
-        with warehouse.connect() as con:
-            results = run_suites(con, docs, scopes=scopes)
+        results = validate(inputs, docs)
     with warehouse.connect() as con:
         frame = pl.DataFrame(results)
         con.register("_results", frame.to_arrow())
@@ -387,7 +429,8 @@ def mart_quality(
         metadata={
             "expectations": len(results),
             "failed": len(failed),
-            "worker_import_wait_s": round(quality.import_wait, 2) if quality.started else 0.0,
+            # after its own work (a checkpoint), how long the step waited for the worker
+            "worker_wait_s": round(quality.waited, 2) if quality.started else 0.0,
             # the marts validated over the run's months only (every other mart: every month)
             "validated_months": ", ".join(
                 f"{mart} {validation_scope.describe(scope)}" for mart, scope in scopes.items()

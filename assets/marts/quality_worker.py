@@ -3,11 +3,12 @@
 Importing Great Expectations takes 3-6 s here, a tenth of a demo build. A run whose plan has
 `audit.mart_quality` starts one spawned worker process when its resources are set up; the
 worker imports the library while the run's first steps load and stage the data (DuckDB leaves
-the second core idle most of that time). When the step comes, the run closes its build
-database, the worker opens it read-only, runs the suites and returns the results; then it writes
-the Data Docs (a few seconds of rendering) while the run goes on to publish, and publication
-waits for them (`wait_for_docs`). Outside a run (a unit test, a sensor) the suites run in the
-caller's process.
+the second core idle most of that time). When the step comes, the run reads the marts' rows
+(Arrow) and the reconciliations' totals and hands them to the worker; while the worker runs the
+suites, the run checkpoints its build database (the month's writes reach the file then, not at
+publication). Then the worker writes the Data Docs (a few seconds of rendering) while the run
+goes on to publish, and publication waits for them (`wait_for_docs`). Outside a run (a unit
+test, a sensor) the suites run in the caller's process.
 """
 
 from __future__ import annotations
@@ -15,15 +16,18 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 from pydantic import PrivateAttr
+
+if TYPE_CHECKING:
+    from assets.marts.quality import SuiteInputs
 
 QUALITY_STEP = "audit__mart_quality"
 
@@ -33,27 +37,11 @@ def _import_great_expectations() -> None:
     import pandas  # noqa: F401
 
 
-def _validate(
-    database: str,
-    docs: str,
-    marts: tuple[str, ...],
-    reconciliations: tuple[tuple[str, str, str], ...],
-    memory_limit: str,
-    scopes: dict[str, Any],
-    build_docs: bool = True,
-) -> list[dict[str, Any]]:
-    """In the worker: the suites over the build database, opened read-only."""
-    import duckdb
+def _validate(inputs: SuiteInputs, docs: str, build_docs: bool = True) -> list[dict[str, Any]]:
+    """In the worker: the suites over the inputs the run read from its warehouse."""
+    from assets.marts.quality import validate
 
-    from assets.marts.quality import run_suites
-
-    con = duckdb.connect(database, read_only=True, config={"memory_limit": memory_limit})
-    try:
-        return run_suites(
-            con, Path(docs), marts, reconciliations, build_docs=build_docs, scopes=scopes
-        )
-    finally:
-        con.close()
+    return validate(inputs, Path(docs), build_docs=build_docs)
 
 
 def _build_docs() -> None:
@@ -71,8 +59,8 @@ class QualityWorker(dg.ConfigurableResource):  # type: ignore[misc]
     _warm: Future[None] | None = PrivateAttr(default=None)
     _docs: Future[None] | None = PrivateAttr(default=None)
     _docs_arguments: tuple[Any, ...] | None = PrivateAttr(default=None)
-    # seconds the quality step waited for the worker to finish importing the library
-    _import_wait: float = PrivateAttr(default=0.0)
+    # seconds the quality step waited for the worker after its own work
+    _waited: float = PrivateAttr(default=0.0)
 
     @contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[QualityWorker]:
@@ -99,9 +87,9 @@ class QualityWorker(dg.ConfigurableResource):  # type: ignore[misc]
             pool.shutdown(wait=True, cancel_futures=False)  # Data Docs still being written
 
     @property
-    def import_wait(self) -> float:
-        """Seconds the last `run_suites` waited for the worker's import of the library."""
-        return self._import_wait
+    def waited(self) -> float:
+        """Seconds the last `run_suites` waited for the worker after its `meanwhile` work."""
+        return self._waited
 
     @property
     def started(self) -> bool:
@@ -110,14 +98,12 @@ class QualityWorker(dg.ConfigurableResource):  # type: ignore[misc]
 
     def run_suites(
         self,
-        database: str,
+        inputs: SuiteInputs,
         docs: Path,
-        marts: tuple[str, ...],
-        reconciliations: tuple[tuple[str, str, str], ...],
-        memory_limit: str = "3GB",
-        scopes: dict[str, Any] | None = None,
+        meanwhile: Callable[[], None] | None = None,
     ) -> list[dict[str, Any]]:
-        """The suites' results, computed in the worker (the caller has closed `database`).
+        """The suites' results over `inputs`, computed in the worker while the caller runs
+        `meanwhile` (the mart step checkpoints the warehouse).
 
         The worker writes the Data Docs after returning them (see `wait_for_docs`). A worker
         that died (killed, out of memory, a failed import) is not fatal: the suites then run
@@ -125,24 +111,29 @@ class QualityWorker(dg.ConfigurableResource):  # type: ignore[misc]
         """
         if self._pool is None:
             raise RuntimeError("no Great Expectations worker was started for this run")
-        arguments = (database, str(docs), marts, reconciliations, memory_limit, scopes or {})
+        arguments = (inputs, str(docs))
         try:
-            started = time.perf_counter()
-            if self._warm is not None:
-                self._warm.result()
-            self._import_wait = time.perf_counter() - started
-            results = self._pool.submit(_validate, *arguments, False).result()
+            pending = self._pool.submit(_validate, *arguments, False)
+        except BrokenProcessPool:
+            pending = None
+        if meanwhile is not None:
+            meanwhile()
+        started = time.perf_counter()
+        try:
+            if pending is None:
+                raise BrokenProcessPool("the worker died before the suites")
+            results = pending.result()
             self._docs = self._pool.submit(_build_docs)
             self._docs_arguments = arguments
         except BrokenProcessPool:
-            return _validate(*arguments)
+            results = _validate(*arguments)
+        self._waited = time.perf_counter() - started
         return results
 
-    def wait_for_docs(self, database: str | None = None) -> None:
+    def wait_for_docs(self) -> None:
         """Wait until the worker has written the Data Docs of the run's validation (if any).
 
-        If the worker died meanwhile, the suites run again in this process to write them, over
-        `database` (closed; by default the file they validated).
+        If the worker died meanwhile, the suites run again in this process to write them.
         """
         docs, self._docs = self._docs, None
         if docs is None:
@@ -151,5 +142,6 @@ class QualityWorker(dg.ConfigurableResource):  # type: ignore[misc]
             docs.result()
         except BrokenProcessPool:
             if self._docs_arguments is not None:
-                validated, *rest = self._docs_arguments
-                _validate(database or validated, *rest)
+                _validate(*self._docs_arguments)
+        finally:
+            self._docs_arguments = None  # the inputs' rows are no longer needed
