@@ -10,6 +10,7 @@ other marts are always validated whole.
 """
 
 import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -403,15 +404,20 @@ def mart_quality(
     import polars as pl
 
     docs = Path(reports.path) / "data_docs"
+    seconds: dict[str, float] = {}
+    started = time.perf_counter()
     with warehouse.connect() as con:
         scopes = validation_scope.scopes(context, con, MARTS)
         inputs = read_inputs(con, MARTS, RECONCILIATIONS, scopes)
+    seconds["read_s"] = time.perf_counter() - started
     if quality.started:  # the run's worker has imported the library meanwhile
 
         def checkpoint() -> None:
             # the run's writes reach the file while the worker validates, not at publication
+            started = time.perf_counter()
             with warehouse.connect() as con:
                 con.execute("checkpoint")
+            seconds["checkpoint_s"] = time.perf_counter() - started
 
         # its Data Docs are written while the run goes on; publication waits for them
         results = quality.run_suites(inputs, docs, meanwhile=checkpoint)
@@ -429,7 +435,9 @@ def mart_quality(
         metadata={
             "expectations": len(results),
             "failed": len(failed),
-            # after its own work (a checkpoint), how long the step waited for the worker
+            # where the step's time went: reading the rows and totals, the checkpoint the run
+            # makes meanwhile, then waiting for the worker's results
+            **{name: round(value, 2) for name, value in seconds.items()},
             "worker_wait_s": round(quality.waited, 2) if quality.started else 0.0,
             # the marts validated over the run's months only (every other mart: every month)
             "validated_months": ", ".join(
