@@ -1,4 +1,5 @@
-"""A monthly run validates its months of the month-partitioned marts; a ledger covers the rest."""
+"""A monthly run validates its months of the month-partitioned marts and not the marts it did
+not rebuild; a ledger covers the rest."""
 
 from datetime import date
 from pathlib import Path
@@ -16,9 +17,12 @@ from orchestration.settings import Settings
 pytestmark = pytest.mark.e2e
 
 MONTHLY = tuple(mart for mart in MARTS if sql.month_column("marts", mart))
+WHOLE = {(mart, None) for mart in MARTS if mart not in MONTHLY}
+# not downstream of customs deliveries: a customs month does not rebuild it
+NOT_IN_A_CUSTOMS_MONTH = "partner_trade_monthly"
 
 
-def _ledger(settings: Settings) -> dict[tuple[str, date], tuple[str, bool, str, str]]:
+def _ledger(settings: Settings) -> dict[tuple[str, date | None], tuple[str, bool, str, str]]:
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         rows = con.execute(
             "select mart, month, run_id, success, suite_sha256, validated_months "
@@ -36,8 +40,9 @@ def _scopes(settings: Settings) -> dict[str, set[str]]:
     return found
 
 
-def _months_held(settings: Settings) -> set[tuple[str, date]]:
-    held: set[tuple[str, date]] = set()
+def _months_held(settings: Settings) -> set[tuple[str, date | None]]:
+    """Every month of every month-partitioned mart, and every other mart (month None)."""
+    held: set[tuple[str, date | None]] = set(WHOLE)
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         for mart in MONTHLY:
             column = sql.quote_ident(str(sql.month_column("marts", mart)))
@@ -62,7 +67,8 @@ def test_a_month_is_validated_alone_and_the_ledger_covers_every_month(
     land_moved_month(settings.landing_dir, "2025-01")
     assert cli.build(settings, ("2025-01", "2025-01"), job_name="load_customs")
     scopes = _scopes(settings)
-    for mart in MARTS:
+    assert NOT_IN_A_CUSTOMS_MONTH not in scopes  # not rebuilt, so not validated again
+    for mart in set(MARTS) - {NOT_IN_A_CUSTOMS_MONTH}:
         assert scopes[mart] == ({"2025-01 to 2025-01"} if mart in MONTHLY else {"all"}), mart
     after = _ledger(settings)
     assert set(after) == _months_held(settings)
@@ -70,8 +76,12 @@ def test_a_month_is_validated_alone_and_the_ledger_covers_every_month(
     assert new and {key[0] for key in new} <= set(MONTHLY)
     (month_run,) = {after[key][0] for key in new}
     assert all(after[key][1:] == (True, suite_sha256(key[0]), "2025-01 to 2025-01") for key in new)
-    # the other months keep the full build's validation
-    assert {key: after[key] for key in after if key not in new} == built
+    revalidated = {key for key in WHOLE if key[0] != NOT_IN_A_CUSTOMS_MONTH}
+    assert {after[key][0] for key in revalidated} == {month_run}
+    # the other months, and the mart the run did not rebuild, keep the full build's validation
+    kept = {key: after[key] for key in after if key not in new | revalidated}
+    assert kept == {key: value for key, value in built.items() if key not in revalidated}
+    assert kept[(NOT_IN_A_CUSTOMS_MONTH, None)] == built[(NOT_IN_A_CUSTOMS_MONTH, None)]
 
     # A month the ledger does not hold as passing, outside the run's months, makes the run
     # validate that mart over every month again.
@@ -84,10 +94,15 @@ def test_a_month_is_validated_alone_and_the_ledger_covers_every_month(
             "delete from audit.mart_validations "
             "where mart = 'dual_use_trade_monthly' and month = date '2023-05-01'"
         )
+        con.execute(
+            "delete from audit.mart_validations where mart = $mart",
+            {"mart": NOT_IN_A_CUSTOMS_MONTH},
+        )
     land_moved_month(settings.landing_dir, "2025-02", source="2023-02")
     assert cli.build(settings, ("2025-02", "2025-02"), job_name="load_customs")
     scopes = _scopes(settings)
     assert scopes["flagged_shipments"] == scopes["dual_use_trade_monthly"] == {"all"}
+    assert scopes[NOT_IN_A_CUSTOMS_MONTH] == {"all"}  # not in the ledger: validated again
     assert scopes["transshipment_routes"] == {"2025-02 to 2025-02"}
     final = _ledger(settings)
     assert set(final) == _months_held(settings)
@@ -95,6 +110,6 @@ def test_a_month_is_validated_alone_and_the_ledger_covers_every_month(
     assert final[("flagged_shipments", date(2024, 3, 1))][0] not in {month_run, built_run(built)}
 
 
-def built_run(ledger: dict[tuple[str, date], tuple[str, bool, str, str]]) -> str:
+def built_run(ledger: dict[tuple[str, date | None], tuple[str, bool, str, str]]) -> str:
     (run,) = {value[0] for value in ledger.values()}
     return run

@@ -1,23 +1,27 @@
-"""Which months of each mart a run's Great Expectations suites read, and the ledger that says so.
+"""What of each mart a run's Great Expectations suites read, and the ledger that says so.
 
-A monthly run rewrites only its months of a month-partitioned mart; the other months' rows are
-those of the published warehouse, which an earlier run validated before publishing them. Such a
-run validates its months only, and `audit.mart_validations` keeps, for every month of every
-month-partitioned mart, the run that last validated it, under which contract, and the outcome.
+A monthly run rewrites only its months of a month-partitioned mart, and a run leaves the marts
+it does not select alone; those rows are the published warehouse's, which an earlier run
+validated before publishing them. `audit.mart_validations` keeps, for every month of every
+month-partitioned mart and for every other mart as a whole (a row without a month), the run
+that last validated it, under which suite (the sha256 of the mart's contract and of the code in
+`quality.py` that derives the suite from it), and the outcome.
 
-A mart is validated whole (every month) unless all of these hold: the run covers a range of
-months and is not a re-execution; it rewrote only those months of the mart (`rebuilt_months` is
-`some`); and every other month the mart holds has a passing validation in the ledger under the
-mart's current suite (the sha256 of its contract and of the code in `quality.py` that derives
-the suite from it). So the first run after an upgrade that changes a suite, a changed contract,
-a list change (a run over every month) and a month the ledger does not know all validate every
-month.
+A run that is not a re-execution (whose parent may have rebuilt marts it does not select):
+- does not validate again a mart it does not rebuild, when every row of it passed its latest
+  validation under the current suite;
+- validates only its months of a month-partitioned mart it rebuilt for those months only
+  (`rebuilt_months` is `some`), when every other month passed likewise;
+- validates every other mart whole. So the first run after an upgrade that changes a suite, a
+  changed contract, a list change (a run over every month) and a month the ledger does not
+  know validate every month.
 """
 
 from __future__ import annotations
 
 import hashlib
 import inspect
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -64,39 +68,71 @@ def month_filter(mart: str, scope: Scope | None) -> tuple[str, dict[str, Any]]:
 
 
 def _validated_elsewhere(
-    con: duckdb.DuckDBPyConnection, mart: str, column: str, scope: Scope
+    con: duckdb.DuckDBPyConnection, mart: str, scope: Scope | None = None
 ) -> bool:
-    """Whether every month of the mart outside `scope` passed its latest validation under the
-    mart's current suite."""
+    """Whether the mart's rows outside `scope` (all, if None) passed their latest validation
+    under the mart's current suite: every month it holds, or the whole of a mart that is not
+    partitioned by month (its ledger row has no month)."""
     if not table_exists(con, "audit", "mart_validations"):
         return False
+    column = month_column("marts", mart)
+    if column is None:
+        return scope is None and bool(
+            con.execute(
+                "select count(*) from audit.mart_validations where mart = $mart "
+                "and month is null and success and suite_sha256 = $suite",
+                {"mart": mart, "suite": suite_sha256(mart)},
+            ).fetchall()[0][0]
+        )
     name = quote_ident(column)
+    outside = f"where {name} < $first or {name} >= $after" if scope else ""
+    bounds = {"first": scope[0], "after": scope[1]} if scope else {}
     unvalidated = con.execute(
         f"select count(*) from (select distinct date_trunc('month', {name})::date as month "  # noqa: S608
-        f"from {table_ref('marts', mart)} where {name} < $first or {name} >= $after) as held "
+        f"from {table_ref('marts', mart)} {outside}) as held "
         "where not exists (select 1 from audit.mart_validations as v where v.mart = $mart "
         "and v.month = held.month and v.success and v.suite_sha256 = $suite)",
-        {"first": scope[0], "after": scope[1], "mart": mart, "suite": suite_sha256(mart)},
+        {**bounds, "mart": mart, "suite": suite_sha256(mart)},
     ).fetchall()[0][0]
     return int(unvalidated) == 0
 
 
-def scopes(
+@dataclass(frozen=True)
+class Plan:
+    """What a run validates: the marts it reads for some months only (`scopes`), and the marts
+    it does not validate again (`unchanged`: not rebuilt by the run, every row of them passed
+    an earlier validation under the current suite). Every other mart is validated whole."""
+
+    scopes: dict[str, Scope] = field(default_factory=dict)
+    unchanged: tuple[str, ...] = ()
+
+
+def plan(
     context: dg.AssetExecutionContext, con: duckdb.DuckDBPyConnection, marts: tuple[str, ...]
-) -> dict[str, Scope]:
-    """The marts this run validates for its months only, and those months (see the module)."""
+) -> Plan:
+    """What this run validates of `marts` (see the module). A re-execution validates every
+    mart whole: its parent may have rebuilt marts that this run does not select."""
+    if context.run.parent_run_id is not None:
+        return Plan()
+    selected = context.run.asset_selection or context.job_def.asset_layer.selected_asset_keys
+    unchanged = tuple(
+        mart
+        for mart in marts
+        if dg.AssetKey(["marts", mart]) not in selected and _validated_elsewhere(con, mart)
+    )
     window = run_month_range(context.run.tags)
-    if window is None or context.run.parent_run_id is not None:
-        return {}
+    if window is None:
+        return Plan(unchanged=unchanged)
     scope = (date.fromisoformat(f"{window[0]}-01"), _month_after(window[1]))
     found: dict[str, Scope] = {}
     for mart in marts:
-        column = month_column("marts", mart)
-        if column is None or rebuilt_whole(context, dg.AssetKey(["marts", mart])):
+        if mart in unchanged or month_column("marts", mart) is None:
             continue
-        if _validated_elsewhere(con, mart, column, scope):
+        if rebuilt_whole(context, dg.AssetKey(["marts", mart])):
+            continue
+        if _validated_elsewhere(con, mart, scope):
             found[mart] = scope
-    return found
+    return Plan(found, unchanged)
 
 
 def describe(scope: Scope | None) -> str:
@@ -114,17 +150,30 @@ def record(
     marts: tuple[str, ...],
     validated: dict[str, Scope],
 ) -> None:
-    """Record in `audit.mart_validations` the months of each month-partitioned mart this run
-    validated, with the outcome; months a mart no longer holds leave the ledger."""
+    """Record in `audit.mart_validations` what this run validated of `marts`, with the outcome:
+    the months of a month-partitioned mart (months it no longer holds leave the ledger), the
+    whole of another mart (a row without a month)."""
     con.execute(load("audit", "mart_validations"))
     now = datetime.now().astimezone()
     for mart in marts:
         column = month_column("marts", mart)
+        success = all(r["success"] for r in results if r["dataset"] == mart)
         if column is None:
+            con.execute("delete from audit.mart_validations where mart = $mart", {"mart": mart})
+            con.execute(
+                "insert into audit.mart_validations values "
+                "($mart, null, $run, $at, $suite, $success, 'all')",
+                {
+                    "mart": mart,
+                    "run": run_id,
+                    "at": now,
+                    "suite": suite_sha256(mart),
+                    "success": success,
+                },
+            )
             continue
         where, bounds = month_filter(mart, validated.get(mart))
         name = quote_ident(column)
-        success = all(r["success"] for r in results if r["dataset"] == mart)
         con.execute(
             f"delete from audit.mart_validations where mart = $mart and month not in ("  # noqa: S608
             f"select distinct date_trunc('month', {name})::date from {table_ref('marts', mart)})",
