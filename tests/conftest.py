@@ -82,9 +82,18 @@ def demo_build(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iter
         with FileLock(root.with_name(f"{root.name}.lock")):
             cli.prepare_dagster_home(settings)
             if not outcome.exists():
-                cli.seed_landing(settings)
-                outcome.write_text(str(cli.build(settings)), encoding="utf-8")
-        yield DemoBuild(settings, outcome.read_text(encoding="utf-8") == "True")
+                try:
+                    cli.seed_landing(settings)
+                    built = cli.build(settings)
+                except BaseException as error:
+                    # the other workers fail on it too, instead of building in a half-built folder
+                    outcome.write_text(f"raised {error!r}", encoding="utf-8")
+                    raise
+                outcome.write_text(str(built), encoding="utf-8")
+        result = outcome.read_text(encoding="utf-8")
+        if result.startswith("raised"):
+            raise RuntimeError(f"the shared demo build {result} (in another xdist worker)")
+        yield DemoBuild(settings, result == "True")
     finally:
         if previous_home is None:
             os.environ.pop("DAGSTER_HOME", None)

@@ -78,3 +78,19 @@ def test_a_month_whose_input_was_rebuilt_whole_rebuilds_every_year(
     assert _rebuilt_years(settings) == "all"
     _, missing, extra = _differences(settings)
     assert (missing, extra) == (0, 0)
+
+
+def test_a_yearly_input_rebuilt_whole_rebuilds_every_year_downstream(
+    demo_build: DemoBuild, tmp_path: Path
+) -> None:
+    """core.importer_years in an older layout is rebuilt over every year by a monthly run; the
+    profile that reads it must follow over every year, not only the month's."""
+    settings = copy_of_demo(demo_build, tmp_path)
+    with duckdb.connect(str(settings.warehouse_path)) as con:
+        con.execute("alter table core.importer_years add column stale integer")
+        con.execute("update marts.importer_profile set importer_name = 'STALE'")
+    land_moved_month(settings.landing_dir, "2025-01")
+    assert cli.build(settings, ("2025-01", "2025-01"), job_name="load_customs")
+    assert _rebuilt_years(settings, ("core", "importer_years")) == "all"
+    assert _rebuilt_years(settings) == "all"
+    assert _differences(settings)[1:] == (0, 0)

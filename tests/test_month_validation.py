@@ -31,6 +31,11 @@ def _ledger(settings: Settings) -> dict[tuple[str, date | None], tuple[str, bool
     return {(r[0], r[1]): (r[2], r[3], r[4], r[5]) for r in rows}
 
 
+def _suites(settings: Settings) -> dict[str, str]:
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        return {mart: suite_sha256(mart, con) for mart in MARTS}
+
+
 def _scopes(settings: Settings) -> dict[str, set[str]]:
     with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
         rows = con.execute("select dataset, validated_months from audit.mart_quality").fetchall()
@@ -62,7 +67,8 @@ def test_a_month_is_validated_alone_and_the_ledger_covers_every_month(
     # the full build validated every month of every month-partitioned mart, and says so
     assert set(built) == _months_held(settings)
     assert {(ok, scope) for _, ok, _, scope in built.values()} == {(True, "all")}
-    assert all(suite == suite_sha256(mart) for (mart, _), (_, _, suite, _) in built.items())
+    suites = _suites(settings)
+    assert all(suite == suites[mart] for (mart, _), (_, _, suite, _) in built.items())
 
     land_moved_month(settings.landing_dir, "2025-01")
     assert cli.build(settings, ("2025-01", "2025-01"), job_name="load_customs")
@@ -75,7 +81,7 @@ def test_a_month_is_validated_alone_and_the_ledger_covers_every_month(
     new = {key for key in after if key[1] == date(2025, 1, 1)}
     assert new and {key[0] for key in new} <= set(MONTHLY)
     (month_run,) = {after[key][0] for key in new}
-    assert all(after[key][1:] == (True, suite_sha256(key[0]), "2025-01 to 2025-01") for key in new)
+    assert all(after[key][1:] == (True, suites[key[0]], "2025-01 to 2025-01") for key in new)
     revalidated = {key for key in WHOLE if key[0] != NOT_IN_A_CUSTOMS_MONTH}
     assert {after[key][0] for key in revalidated} == {month_run}
     # the other months, and the mart the run did not rebuild, keep the full build's validation
@@ -98,11 +104,14 @@ def test_a_month_is_validated_alone_and_the_ledger_covers_every_month(
             "delete from audit.mart_validations where mart = $mart",
             {"mart": NOT_IN_A_CUSTOMS_MONTH},
         )
+        # an older layout: the next run rebuilds the mart over every month, so validates it all
+        con.execute("alter table marts.mirror_trade_monthly add column stale integer")
     land_moved_month(settings.landing_dir, "2025-02", source="2023-02")
     assert cli.build(settings, ("2025-02", "2025-02"), job_name="load_customs")
     scopes = _scopes(settings)
     assert scopes["flagged_shipments"] == scopes["dual_use_trade_monthly"] == {"all"}
     assert scopes[NOT_IN_A_CUSTOMS_MONTH] == {"all"}  # not in the ledger: validated again
+    assert scopes["mirror_trade_monthly"] == {"all"}
     assert scopes["transshipment_routes"] == {"2025-02 to 2025-02"}
     final = _ledger(settings)
     assert set(final) == _months_held(settings)
@@ -113,3 +122,50 @@ def test_a_month_is_validated_alone_and_the_ledger_covers_every_month(
 def built_run(ledger: dict[tuple[str, date | None], tuple[str, bool, str, str]]) -> str:
     (run,) = {value[0] for value in ledger.values()}
     return run
+
+
+def test_a_mart_step_takes_what_it_rewrote_out_of_the_ledger(
+    demo_build: DemoBuild, tmp_path: Path
+) -> None:
+    """A mart rebuilt by a run without the suites (a selection in the UI) is not left marked as
+    validated: its step forgets the months it rewrote, and the next run validates them."""
+    import dagster as dg
+
+    from assets.common.partitions import MONTHS_NAME
+    from assets.common.sql_assets import sql_table_asset
+    from orchestration.resources import resources_for
+
+    settings = copy_of_demo(demo_build, tmp_path)
+    before = _ledger(settings)
+    (asset,) = sql_table_asset("marts", "transshipment_routes", group="marts", description="-")
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions(MONTHS_NAME, ["2024-06"])
+        assert dg.materialize(
+            [asset], instance=instance, partition_key="2024-06", resources=resources_for(settings)
+        ).success
+    with duckdb.connect(str(settings.build_path), read_only=True) as con:
+        left = {
+            (row[0], row[1])
+            for row in con.execute("select mart, month from audit.mart_validations").fetchall()
+        }
+    assert left == set(before) - {("transshipment_routes", date(2024, 6, 1))}
+
+
+def test_a_re_execution_validates_every_mart_whole() -> None:
+    """Its parent may have rebuilt marts the re-execution does not select: nothing is skipped."""
+    from types import SimpleNamespace
+
+    from assets.marts.validation_scope import Plan, plan
+
+    context = SimpleNamespace(
+        run=SimpleNamespace(
+            parent_run_id="parent",
+            tags={
+                "dagster/asset_partition_range_start": "2025-01",
+                "dagster/asset_partition_range_end": "2025-01",
+            },
+            asset_selection=set(),
+        )
+    )
+    con = duckdb.connect()
+    assert plan(context, con, MARTS) == Plan()  # type: ignore[arg-type]

@@ -67,7 +67,7 @@ def publication_asset(upstream: list[dg.AssetKey]) -> dg.AssetsDefinition:
                 )
             )
         # the Great Expectations worker has been writing the Data Docs the report links to
-        quality.wait_for_docs()
+        quality.wait_for_docs(str(published), warehouse.memory_limit)
         text = json.dumps(manifest, indent=2)
         # the run's own copy links up to the reports folder; the latest, at a stable path, not
         for place, root in ((folder, "../../"), (Path(reports.path), "")):

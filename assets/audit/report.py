@@ -293,8 +293,9 @@ def _detail(manifest: dict[str, Any], root: str) -> str:
         + link(root + DATA_DOCS, "Data Docs")
         + " (of the latest run's validation). "
         + escape(
-            "A monthly run validates its months of each month-partitioned mart (months below); "
-            "audit.mart_validations names the run that validated each other month."
+            "A monthly run validates its months of each month-partitioned mart (months below), "
+            "and a run does not validate again a mart it did not rebuild (not listed below); "
+            "audit.mart_validations names the run that validated the rest."
         )
         + "</p>"
         + table(

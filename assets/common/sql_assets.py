@@ -126,9 +126,17 @@ def sql_table_asset(
                 scope = None if whole else (month_column, months)
             elif year_column and (years := rebuilt_years(context, upstream)) is not None:
                 where, bounds = sql.year_filter(year_column, years)
-                rows, _ = sql.replace_rows_from_file(con, layer, table, where, bounds)
+                rows, whole = sql.replace_rows_from_file(con, layer, table, where, bounds)
+                if whole:  # new, or its columns changed: every year was written (and may differ)
+                    years = None
             else:
                 rows = sql.create_table_from_file(con, layer, table)
+            if layer == "marts":
+                # imported here: the ledger's module reads this one's materialization metadata
+                from assets.marts.validation_scope import forget
+
+                # what was rewritten has not been validated yet, whoever publishes it
+                forget(con, table, scope[1] if scope else None)
             log_step(con, context, rows_received=None, rows_written=rows)
             checked = [contract_check(con, layer, table, contract, scope)] if contract else []
         metadata: dict[str, Any] = {

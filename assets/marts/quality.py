@@ -11,7 +11,7 @@ the same suite (`validation_scope`); the reconciliations run on every run.
 
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -175,10 +175,31 @@ class SuiteInputs:
     subheadings, and the reconciliations' totals. A worker validates them without opening
     the warehouse, so the run can checkpoint it meanwhile."""
 
+    marts: tuple[str, ...]
     rows: dict[str, tuple["pa.Table", list[tuple[str, str]]]]
     scopes: dict[str, validation_scope.Scope]
     hs6_codes: list[str]
     totals: list[dict[str, Any]]
+
+    def without_rows(self) -> "SuiteInputs":
+        """The same inputs with the marts' rows left out (see `with_rows_from`)."""
+        return replace(self, rows={})
+
+    def with_rows_from(self, con: duckdb.DuckDBPyConnection) -> "SuiteInputs":
+        """The same inputs with the marts' rows read (again) from `con`."""
+        return replace(self, rows=_read_rows(con, self.marts, self.scopes))
+
+
+def _read_rows(
+    con: duckdb.DuckDBPyConnection, marts: tuple[str, ...], scopes: dict[str, Any]
+) -> dict[str, tuple["pa.Table", list[tuple[str, str]]]]:
+    """Each mart's rows in its scope (all if none), nested values as their text, and its types."""
+    rows = {}
+    for mart in marts:
+        where, bounds = validation_scope.month_filter(mart, scopes.get(mart))
+        types, query = mart_query(con, mart, where)
+        rows[mart] = (con.sql(query, params=bounds).to_arrow_table(), types)
+    return rows
 
 
 def read_inputs(
@@ -199,11 +220,7 @@ def read_inputs(
     marts = MARTS if marts is None else marts
     reconciliations = RECONCILIATIONS if reconciliations is None else reconciliations
     scopes = scopes or {}
-    rows = {}
-    for mart in marts:
-        where, bounds = validation_scope.month_filter(mart, scopes.get(mart))
-        types, query = mart_query(con, mart, where)
-        rows[mart] = (con.sql(query, params=bounds).to_arrow_table(), types)
+    rows = _read_rows(con, marts, scopes)
     hs6_codes = [
         row[0]
         for row in con.execute(
@@ -218,7 +235,7 @@ def read_inputs(
         }
         for name, mart_sql, staging_sql in reconciliations
     ]
-    return SuiteInputs(rows, dict(scopes), hs6_codes, totals)
+    return SuiteInputs(marts, rows, dict(scopes), hs6_codes, totals)
 
 
 def _frame(

@@ -124,24 +124,34 @@ class QualityWorker(dg.ConfigurableResource):  # type: ignore[misc]
                 raise BrokenProcessPool("the worker died before the suites")
             results = pending.result()
             self._docs = self._pool.submit(_build_docs)
-            self._docs_arguments = arguments
+            # not the rows (the worker has its copy; publication's checksums need the memory):
+            # a worker that dies writing the Data Docs leaves the rows to be read again
+            self._docs_arguments = (inputs.without_rows(), str(docs))
         except BrokenProcessPool:
             results = _validate(*arguments)
         self._waited = time.perf_counter() - started
         return results
 
-    def wait_for_docs(self) -> None:
+    def wait_for_docs(self, database: str | None = None, memory_limit: str = "3GB") -> None:
         """Wait until the worker has written the Data Docs of the run's validation (if any).
 
-        If the worker died meanwhile, the suites run again in this process to write them.
+        If the worker died meanwhile, the suites run again in this process to write them, over
+        the marts' rows read again from `database` (closed: the file the run published).
         """
         docs, self._docs = self._docs, None
+        arguments, self._docs_arguments = self._docs_arguments, None
         if docs is None:
             return
         try:
             docs.result()
         except BrokenProcessPool:
-            if self._docs_arguments is not None:
-                _validate(*self._docs_arguments)
-        finally:
-            self._docs_arguments = None  # the inputs' rows are no longer needed
+            if arguments is None or database is None:
+                raise
+            import duckdb
+
+            inputs, folder = arguments
+            con = duckdb.connect(database, read_only=True, config={"memory_limit": memory_limit})
+            try:
+                _validate(inputs.with_rows_from(con), folder)
+            finally:
+                con.close()

@@ -23,6 +23,7 @@ import hashlib
 import inspect
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from importlib.metadata import version
 from typing import Any
 
 import dagster as dg
@@ -44,15 +45,35 @@ def _month_after(month: str) -> date:
     return date(year + number // 12, number % 12 + 1, 1)
 
 
-def suite_sha256(mart: str) -> str:
+def suite_sha256(mart: str, con: duckdb.DuckDBPyConnection) -> str:
     """The sha256 of what the mart's suite is derived from: its contract and the code that
     derives expectations from a contract."""
+    from assets.common import contracts
     from assets.marts import quality  # it imports this module
 
     digest = hashlib.sha256((CONTRACTS_DIR / f"{MART_CONTRACTS[mart].id}.yaml").read_bytes())
-    for derivation in (quality._expectations, quality._with_outside_columns, quality._outside):
+    derivations = (
+        quality._expectations,
+        quality._with_outside_columns,
+        quality._outside,
+        quality._pandas,
+        quality.mart_query,
+        contracts.load_contract.__wrapped__,
+    )
+    for derivation in derivations:
         digest.update(inspect.getsource(derivation).encode())
     digest.update(repr(sorted(quality.REFERENCE_SOURCES.items())).encode())
+    # the library that runs the suites, and the reference sets it checks against
+    digest.update(version("great_expectations").encode())
+    for column in MART_CONTRACTS[mart].columns:
+        if column.reference_set == "hs2022_hs6":  # from the warehouse, as the suites read it
+            codes = con.execute(
+                "select coalesce(string_agg(hscode, ',' order by hscode), '') "
+                "from staging.hs_nomenclature where level = 6"
+            ).fetchall()[0][0]
+            digest.update(str(codes).encode())
+        elif column.reference_set:
+            digest.update(repr(contracts.reference_set(column.reference_set)).encode())
     return digest.hexdigest()
 
 
@@ -81,7 +102,7 @@ def _validated_elsewhere(
             con.execute(
                 "select count(*) from audit.mart_validations where mart = $mart "
                 "and month is null and success and suite_sha256 = $suite",
-                {"mart": mart, "suite": suite_sha256(mart)},
+                {"mart": mart, "suite": suite_sha256(mart, con)},
             ).fetchall()[0][0]
         )
     name = quote_ident(column)
@@ -92,7 +113,7 @@ def _validated_elsewhere(
         f"from {table_ref('marts', mart)} {outside}) as held "
         "where not exists (select 1 from audit.mart_validations as v where v.mart = $mart "
         "and v.month = held.month and v.success and v.suite_sha256 = $suite)",
-        {**bounds, "mart": mart, "suite": suite_sha256(mart)},
+        {**bounds, "mart": mart, "suite": suite_sha256(mart, con)},
     ).fetchall()[0][0]
     return int(unvalidated) == 0
 
@@ -135,6 +156,23 @@ def plan(
     return Plan(found, unchanged)
 
 
+def forget(con: duckdb.DuckDBPyConnection, mart: str, months: list[str] | None) -> None:
+    """Take out of the ledger the months (YYYY-MM) of a mart a step just rewrote, or the whole
+    mart (None): they have not been validated yet. A mart step calls it, so that rows published
+    by a run that did not validate them (a selection without `audit.mart_quality`) are
+    validated by the next run that has the suites."""
+    if not table_exists(con, "audit", "mart_validations"):
+        return
+    if months is None:
+        con.execute("delete from audit.mart_validations where mart = $mart", {"mart": mart})
+        return
+    con.execute(
+        "delete from audit.mart_validations where mart = $mart "
+        "and (month is null or month in (select unnest($months)))",
+        {"mart": mart, "months": [date.fromisoformat(f"{month}-01") for month in months]},
+    )
+
+
 def describe(scope: Scope | None) -> str:
     """A scope as the results and Data Docs name it: 'all' or 'YYYY-MM to YYYY-MM'."""
     if scope is None:
@@ -167,7 +205,7 @@ def record(
                     "mart": mart,
                     "run": run_id,
                     "at": now,
-                    "suite": suite_sha256(mart),
+                    "suite": suite_sha256(mart, con),
                     "success": success,
                 },
             )
@@ -175,8 +213,9 @@ def record(
         where, bounds = month_filter(mart, validated.get(mart))
         name = quote_ident(column)
         con.execute(
-            f"delete from audit.mart_validations where mart = $mart and month not in ("  # noqa: S608
-            f"select distinct date_trunc('month', {name})::date from {table_ref('marts', mart)})",
+            "delete from audit.mart_validations as v where v.mart = $mart and not exists ("  # noqa: S608
+            f"select 1 from {table_ref('marts', mart)} "
+            f"where date_trunc('month', {name})::date = v.month)",
             {"mart": mart},
         )
         con.execute(
@@ -193,7 +232,7 @@ def record(
                 "mart": mart,
                 "run": run_id,
                 "at": now,
-                "suite": suite_sha256(mart),
+                "suite": suite_sha256(mart, con),
                 "success": success,
                 "validated_months": describe(validated.get(mart)),
                 **bounds,
