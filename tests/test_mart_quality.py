@@ -20,10 +20,13 @@ def _copy_of_warehouse(demo_build: DemoBuild, tmp_path: Path) -> duckdb.DuckDBPy
 def _inputs(
     database: Path, marts: tuple[str, ...], reconciliations: tuple[tuple[str, str, str], ...]
 ) -> quality.SuiteInputs:
-    """What the run's process hands the worker: the marts' rows and the reconciliation totals."""
+    """What the run's process hands the worker: the marts' rows (files beside the database)
+    and the reconciliation totals."""
+    folder = database.with_name("rows")
+    folder.mkdir(exist_ok=True)
     con = duckdb.connect(str(database), read_only=True)
     try:
-        return quality.read_inputs(con, marts, reconciliations)
+        return quality.read_inputs(con, folder, marts, reconciliations)
     finally:
         con.close()
 

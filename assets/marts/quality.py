@@ -10,6 +10,7 @@ the same suite (`validation_scope`); the reconciliations run on every run.
 """
 
 import shutil
+import tempfile
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -29,7 +30,6 @@ from assets.marts.quality_worker import QualityWorker
 
 if TYPE_CHECKING:
     import pandas as pd
-    import pyarrow as pa
 
 
 # Where each reference set comes from, as the Data Docs name it.
@@ -171,12 +171,14 @@ def mart_query(
 @dataclass(frozen=True)
 class SuiteInputs:
     """What the suites read, taken from the warehouse by the run's process: each mart's rows
-    (Arrow) with its column types, the months each scoped mart was read for, the HS 2022
-    subheadings, and the reconciliations' totals. A worker validates them without opening
-    the warehouse, so the run can checkpoint it meanwhile."""
+    (a Parquet file) with its column types, the months each scoped mart was read for, the HS
+    2022 subheadings, and the reconciliations' totals. A worker validates them without opening
+    the warehouse, so the run can checkpoint it meanwhile. The rows go through files, which
+    DuckDB writes within its memory limit: held in the run's process, a whole mart at 50M
+    declarations would add its size to the DuckDB cache that process already holds."""
 
     marts: tuple[str, ...]
-    rows: dict[str, tuple["pa.Table", list[tuple[str, str]]]]
+    rows: dict[str, tuple[str, list[tuple[str, str]]]]
     scopes: dict[str, validation_scope.Scope]
     hs6_codes: list[str]
     totals: list[dict[str, Any]]
@@ -185,42 +187,46 @@ class SuiteInputs:
         """The same inputs with the marts' rows left out (see `with_rows_from`)."""
         return replace(self, rows={})
 
-    def with_rows_from(self, con: duckdb.DuckDBPyConnection) -> "SuiteInputs":
-        """The same inputs with the marts' rows read (again) from `con`."""
-        return replace(self, rows=_read_rows(con, self.marts, self.scopes))
+    def with_rows_from(self, con: duckdb.DuckDBPyConnection, folder: Path) -> "SuiteInputs":
+        """The same inputs with the marts' rows read (again) from `con` into `folder`."""
+        return replace(self, rows=_read_rows(con, folder, self.marts, self.scopes))
 
 
 def _read_rows(
-    con: duckdb.DuckDBPyConnection, marts: tuple[str, ...], scopes: dict[str, Any]
-) -> dict[str, tuple["pa.Table", list[tuple[str, str]]]]:
-    """Each mart's rows in its scope (all if none), nested values as their text, and its types."""
+    con: duckdb.DuckDBPyConnection, folder: Path, marts: tuple[str, ...], scopes: dict[str, Any]
+) -> dict[str, tuple[str, list[tuple[str, str]]]]:
+    """Each mart's rows in its scope (all if none), nested values as their text, written to a
+    Parquet file in `folder`; and its column types."""
     rows = {}
     for mart in marts:
         where, bounds = validation_scope.month_filter(mart, scopes.get(mart))
         types, query = mart_query(con, mart, where)
-        rows[mart] = (con.sql(query, params=bounds).to_arrow_table(), types)
+        path = folder / f"{mart}.parquet"
+        con.sql(query, params=bounds).write_parquet(str(path))
+        rows[mart] = (str(path), types)
     return rows
 
 
 def read_inputs(
     con: duckdb.DuckDBPyConnection,
+    folder: Path,
     marts: tuple[str, ...] | None = None,
     reconciliations: tuple[tuple[str, str, str], ...] | None = None,
     scopes: dict[str, validation_scope.Scope] | None = None,
 ) -> SuiteInputs:
-    """The suites' inputs for the marts and reconciliations (all by default).
+    """The suites' inputs for the marts and reconciliations (all by default), rows in `folder`.
 
     Nested values (lists, structs) are read as their text: Great Expectations fingerprints each
     batch with `pd.util.hash_pandas_object`, which cannot hash lists and then pickles the whole
     frame instead (seconds per million rows); no expectation looks inside a nested value, and a
-    null stays null. Read through Arrow: DuckDB's own `.df()` took 2.5 s for the 475k rows of
-    `flagged_shipments` at 10M declarations, Arrow 0.1 s.
+    null stays null. Read through Arrow (from the Parquet files): DuckDB's own `.df()` took 2.5 s
+    for the 475k rows of `flagged_shipments` at 10M declarations, Arrow 0.1 s.
     """
     # read at call time, not bound as defaults: a test may extend the module's lists
     marts = MARTS if marts is None else marts
     reconciliations = RECONCILIATIONS if reconciliations is None else reconciliations
     scopes = scopes or {}
-    rows = _read_rows(con, marts, scopes)
+    rows = _read_rows(con, folder, marts, scopes)
     hs6_codes = [
         row[0]
         for row in con.execute(
@@ -243,13 +249,16 @@ def _frame(
 ) -> "pd.DataFrame":
     """The mart (its months in `scope`, or all) as the suites see it."""
     scopes = {mart: scope} if scope else {}
-    return _pandas(*read_inputs(con, (mart,), (), scopes).rows[mart])
+    with tempfile.TemporaryDirectory() as folder:
+        return _pandas(*read_inputs(con, Path(folder), (mart,), (), scopes).rows[mart])
 
 
-def _pandas(table: "pa.Table", types: list[tuple[str, str]]) -> "pd.DataFrame":
-    """A mart's Arrow rows as a pandas frame with the dtypes DuckDB's `.df()` gives: dates in
+def _pandas(path: str, types: list[tuple[str, str]]) -> "pd.DataFrame":
+    """A mart's rows as a pandas frame with the dtypes DuckDB's `.df()` gives: dates in
     microseconds, integers with nulls as nullable integers, a column of nulls only as objects."""
-    frame = table.to_pandas(date_as_object=False)
+    import pyarrow.parquet as pq
+
+    frame = pq.read_table(path).to_pandas(date_as_object=False)
     for name, kind in types:
         column = frame[name]
         if str(column.dtype) == "datetime64[ms]":
@@ -287,7 +296,9 @@ def run_suites(
 
     A mart in `scopes` is validated over those months only (`validation_scope`).
     """
-    return validate(read_inputs(con, marts, reconciliations, scopes), docs, build_docs)
+    with tempfile.TemporaryDirectory() as folder:
+        inputs = read_inputs(con, Path(folder), marts, reconciliations, scopes)
+        return validate(inputs, docs, build_docs)
 
 
 def validate(inputs: SuiteInputs, docs: Path, build_docs: bool = True) -> list[dict[str, Any]]:
@@ -320,12 +331,12 @@ def validate(inputs: SuiteInputs, docs: Path, build_docs: bool = True) -> list[d
     source = context.data_sources.add_pandas("warehouse")
     frames: dict[str, pd.DataFrame] = {}
     definitions = []
-    for mart, (table, types) in inputs.rows.items():
+    for mart, (path, types) in inputs.rows.items():
         contract = contract_for_table("marts", mart)
         if contract is None:
             raise ValueError(f"marts.{mart} has no data contract")
         scope = scopes.get(mart)
-        frames[mart] = _with_outside_columns(_pandas(table, types), contract, inputs.hs6_codes)
+        frames[mart] = _with_outside_columns(_pandas(path, types), contract, inputs.hs6_codes)
         # The whole suite at once: a suite already in the context is saved again on every
         # add_expectation (4.7 s against 0.4 s for the ten marts).
         suite = context.suites.add(
@@ -423,25 +434,30 @@ def mart_quality(
     docs = Path(reports.path) / "data_docs"
     seconds: dict[str, float] = {}
     started = time.perf_counter()
-    with warehouse.connect() as con:
-        plan = validation_scope.plan(context, con, MARTS)
-        scopes = plan.scopes
-        marts = tuple(mart for mart in MARTS if mart not in plan.unchanged)
-        inputs = read_inputs(con, marts, RECONCILIATIONS, scopes)
-    seconds["read_s"] = time.perf_counter() - started
-    if quality.started:  # the run's worker has imported the library meanwhile
+    # the rows handed to the suites, beside the build file (same disk), removed once validated
+    folder = Path(tempfile.mkdtemp(prefix=".suites-", dir=Path(warehouse.build_path).parent))
+    try:
+        with warehouse.connect() as con:
+            plan = validation_scope.plan(context, con, MARTS)
+            scopes = plan.scopes
+            marts = tuple(mart for mart in MARTS if mart not in plan.unchanged)
+            inputs = read_inputs(con, folder, marts, RECONCILIATIONS, scopes)
+        seconds["read_s"] = time.perf_counter() - started
+        if quality.started:  # the run's worker has imported the library meanwhile
 
-        def checkpoint() -> None:
-            # the run's writes reach the file while the worker validates, not at publication
-            started = time.perf_counter()
-            with warehouse.connect() as con:
-                con.execute("checkpoint")
-            seconds["checkpoint_s"] = time.perf_counter() - started
+            def checkpoint() -> None:
+                # the run's writes reach the file while the worker validates, not at publication
+                started = time.perf_counter()
+                with warehouse.connect() as con:
+                    con.execute("checkpoint")
+                seconds["checkpoint_s"] = time.perf_counter() - started
 
-        # its Data Docs are written while the run goes on; publication waits for them
-        results = quality.run_suites(inputs, docs, meanwhile=checkpoint)
-    else:
-        results = validate(inputs, docs)
+            # its Data Docs are written while the run goes on; publication waits for them
+            results = quality.run_suites(inputs, docs, meanwhile=checkpoint)
+        else:
+            results = validate(inputs, docs)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
     with warehouse.connect() as con:
         frame = pl.DataFrame(results)
         con.register("_results", frame.to_arrow())

@@ -124,8 +124,8 @@ class QualityWorker(dg.ConfigurableResource):  # type: ignore[misc]
                 raise BrokenProcessPool("the worker died before the suites")
             results = pending.result()
             self._docs = self._pool.submit(_build_docs)
-            # not the rows (the worker has its copy; publication's checksums need the memory):
-            # a worker that dies writing the Data Docs leaves the rows to be read again
+            # not the rows (their files are removed once validated): a worker that dies writing
+            # the Data Docs leaves them to be read again from the published file
             self._docs_arguments = (inputs.without_rows(), str(docs))
         except BrokenProcessPool:
             results = _validate(*arguments)
@@ -147,11 +147,14 @@ class QualityWorker(dg.ConfigurableResource):  # type: ignore[misc]
         except BrokenProcessPool:
             if arguments is None or database is None:
                 raise
+            import tempfile
+
             import duckdb
 
-            inputs, folder = arguments
+            inputs, docs_folder = arguments
             con = duckdb.connect(database, read_only=True, config={"memory_limit": memory_limit})
             try:
-                _validate(inputs.with_rows_from(con), folder)
+                with tempfile.TemporaryDirectory() as rows:
+                    _validate(inputs.with_rows_from(con, Path(rows)), docs_folder)
             finally:
                 con.close()
