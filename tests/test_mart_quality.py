@@ -220,3 +220,21 @@ def test_a_suite_over_some_months_reads_those_months_only(
     )
     assert not all(r["success"] for r in results)
     assert {r["validated_months"] for r in results} == {"all"}
+
+
+@pytest.mark.e2e
+def test_the_rows_a_killed_run_handed_to_the_suites_are_removed_by_the_next(
+    demo_build: DemoBuild, tmp_path: Path
+) -> None:
+    """A run killed while validating leaves its Parquet rows beside the build file; the next run
+    removes them, and its own once validated."""
+    from conftest import copy_of_demo
+
+    from orchestration import cli
+
+    settings = copy_of_demo(demo_build, tmp_path)
+    left = settings.build_path.parent / f"{quality.SUITE_ROWS_PREFIX}killed"
+    left.mkdir(parents=True)
+    (left / "flagged_shipments.parquet").write_bytes(b"rows")
+    assert cli.build(settings, job_name="load_tax")
+    assert not list(settings.build_path.parent.glob(f"{quality.SUITE_ROWS_PREFIX}*"))

@@ -280,6 +280,9 @@ def _total_to_the_cent(con: duckdb.DuckDBPyConnection, values_sql: str) -> float
     return float(total)
 
 
+# The folder (beside the build file) of the rows a run hands to the suites.
+SUITE_ROWS_PREFIX = ".suites-"
+
 # A validation whose Data Docs are still to be built (see `run_suites(build_docs=False)`).
 _pending_docs: list[tuple[Any, Path]] = []
 
@@ -434,8 +437,12 @@ def mart_quality(
     docs = Path(reports.path) / "data_docs"
     seconds: dict[str, float] = {}
     started = time.perf_counter()
-    # the rows handed to the suites, beside the build file (same disk), removed once validated
-    folder = Path(tempfile.mkdtemp(prefix=".suites-", dir=Path(warehouse.build_path).parent))
+    # the rows handed to the suites, beside the build file (same disk), removed once validated;
+    # a killed run's are removed by the next (the run lock makes this run the only writer)
+    beside = Path(warehouse.build_path).parent
+    for stale in beside.glob(f"{SUITE_ROWS_PREFIX}*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    folder = Path(tempfile.mkdtemp(prefix=SUITE_ROWS_PREFIX, dir=beside))
     try:
         with warehouse.connect() as con:
             plan = validation_scope.plan(context, con, MARTS)
