@@ -86,6 +86,11 @@ def month_column(layer: str, table: str) -> str | None:
     return match.group(1) if match else None
 
 
+def month_after(day: date) -> date:
+    """The first day of the month after `day`'s."""
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
 def month_filter(column: str, months: list[str]) -> tuple[str, dict[str, Any]]:
     """A `where` clause selecting the rows of `months` (YYYY-MM) by a date column, and its values.
 
@@ -94,7 +99,7 @@ def month_filter(column: str, months: list[str]) -> tuple[str, dict[str, Any]]:
     """
     starts = sorted(date.fromisoformat(f"{month}-01") for month in months)
     last = starts[-1]
-    after = date(last.year + last.month // 12, last.month % 12 + 1, 1)
+    after = month_after(last)
     name = quote_ident(column)
     where = (
         f"where {name} >= $first and {name} < $after "

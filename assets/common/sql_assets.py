@@ -182,23 +182,25 @@ def rebuilt_years(
     return list(range(int(window[0][:4]), int(window[1][:4]) + 1))
 
 
+def _this_run_says(context: dg.AssetExecutionContext, key: dg.AssetKey, name: str) -> Any:
+    """The metadata value `name` of `key`'s materialization by this run (None if none)."""
+    event = context.instance.get_latest_materialization_event(key)
+    if event is None or event.run_id != context.run.run_id or event.asset_materialization is None:
+        return None
+    value = event.asset_materialization.metadata.get(name)
+    return None if value is None else value.value
+
+
 def _rebuilt_by_year(context: dg.AssetExecutionContext, key: dg.AssetKey) -> bool:
     """Whether this run rebuilt an unpartitioned input for the run's years only (an aggregate
     rebuilt by year, as this one is: same run, same months, same years)."""
-    event = context.instance.get_latest_materialization_event(key)
-    if event is None or event.run_id != context.run.run_id or event.asset_materialization is None:
-        return False
-    value = event.asset_materialization.metadata.get("rebuilt_years")
-    return value is not None and value.value != "all"
+    return _this_run_says(context, key, "rebuilt_years") not in (None, "all")
 
 
 def rebuilt_whole(context: dg.AssetExecutionContext, key: dg.AssetKey) -> bool:
-    """Whether this run rebuilt a month-partitioned table over every month (or cannot tell)."""
-    event = context.instance.get_latest_materialization_event(key)
-    if event is None or event.run_id != context.run.run_id or event.asset_materialization is None:
-        return True  # not materialized by this run after all: assume the worst
-    value = event.asset_materialization.metadata.get(REBUILT_MONTHS)
-    return value is None or value.value != "some"
+    """Whether this run rebuilt a month-partitioned table over every month (or cannot tell:
+    not materialized by this run after all, so assume the worst)."""
+    return _this_run_says(context, key, REBUILT_MONTHS) != "some"
 
 
 def contract_check_spec(layer: str, table: str) -> dg.AssetCheckSpec:

@@ -23,6 +23,7 @@ import hashlib
 import inspect
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 from importlib.metadata import version
 from typing import Any
 
@@ -31,7 +32,7 @@ import duckdb
 
 from assets.common.partitions import run_month_range
 from assets.common.paths import CONTRACTS_DIR
-from assets.common.sql import load, month_column, quote_ident, table_ref
+from assets.common.sql import load, month_after, month_column, quote_ident, table_ref
 from assets.common.sql_assets import rebuilt_whole
 from assets.common.warehouse import table_exists
 from assets.marts.catalog import MART_CONTRACTS
@@ -40,18 +41,14 @@ from assets.marts.catalog import MART_CONTRACTS
 Scope = tuple[date, date]
 
 
-def _month_after(month: str) -> date:
-    year, number = int(month[:4]), int(month[5:7])
-    return date(year + number // 12, number % 12 + 1, 1)
-
-
-def suite_sha256(mart: str, con: duckdb.DuckDBPyConnection) -> str:
-    """The sha256 of what the mart's suite is derived from: its contract and the code that
-    derives expectations from a contract."""
+@cache
+def _derivation() -> bytes:
+    """The code and library every suite is derived and run with (the same for a whole process:
+    read once, not for every mart and month checked)."""
     from assets.common import contracts
     from assets.marts import quality  # it imports this module
 
-    digest = hashlib.sha256((CONTRACTS_DIR / f"{MART_CONTRACTS[mart].id}.yaml").read_bytes())
+    digest = hashlib.sha256()
     derivations = (
         quality._expectations,
         quality._with_outside_columns,
@@ -63,8 +60,17 @@ def suite_sha256(mart: str, con: duckdb.DuckDBPyConnection) -> str:
     for derivation in derivations:
         digest.update(inspect.getsource(derivation).encode())
     digest.update(repr(sorted(quality.REFERENCE_SOURCES.items())).encode())
-    # the library that runs the suites, and the reference sets it checks against
-    digest.update(version("great_expectations").encode())
+    digest.update(version("great_expectations").encode())  # the library that runs the suites
+    return digest.digest()
+
+
+def suite_sha256(mart: str, con: duckdb.DuckDBPyConnection) -> str:
+    """The sha256 of what the mart's suite is derived from: its contract, the code that derives
+    expectations from a contract, and the reference sets it checks against."""
+    from assets.common import contracts
+
+    digest = hashlib.sha256((CONTRACTS_DIR / f"{MART_CONTRACTS[mart].id}.yaml").read_bytes())
+    digest.update(_derivation())
     for column in MART_CONTRACTS[mart].columns:
         if column.reference_set == "hs2022_hs6":  # from the warehouse, as the suites read it
             codes = con.execute(
@@ -144,7 +150,10 @@ def plan(
     window = run_month_range(context.run.tags)
     if window is None:
         return Plan(unchanged=unchanged)
-    scope = (date.fromisoformat(f"{window[0]}-01"), _month_after(window[1]))
+    scope = (
+        date.fromisoformat(f"{window[0]}-01"),
+        month_after(date.fromisoformat(f"{window[1]}-01")),
+    )
     found: dict[str, Scope] = {}
     for mart in marts:
         if mart in unchanged or month_column("marts", mart) is None:
