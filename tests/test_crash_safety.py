@@ -30,7 +30,7 @@ DRIVER = textwrap.dedent(
     from pathlib import Path
 
     from assets.audit import manifest
-    from assets.common import ingest, sql
+    from assets.common import ingest, sql, table_sums
     from orchestration import cli
     from orchestration.settings import Settings
 
@@ -72,7 +72,7 @@ DRIVER = textwrap.dedent(
     elif point == "core_sql":  # a core table has been rebuilt, its dependants not
         kill_after(sql, "create_table_from_file", lambda *a, **k: a[1] == "core")
     elif point == "manifest":  # the publication step is computing the run's checksums
-        kill_after(manifest, "table_checksums", lambda *a, **k: True)
+        kill_after(table_sums, "checksums", lambda *a, **k: True)
     elif point == "start_copy":  # the run is copying the published file into its build file
         kill_half_way_through_copy(".starting")
     elif point == "publish_check":  # the closed build file has been checked for publication

@@ -1,5 +1,6 @@
 """A monthly run rebuilds a yearly aggregate for its months' years only, and gets it right."""
 
+import json
 from pathlib import Path
 
 import dagster as dg
@@ -7,7 +8,7 @@ import duckdb
 import pytest
 from conftest import DemoBuild, copy_of_demo, land_moved_month
 
-from assets.common import sql
+from assets.common import sql, table_sums
 from orchestration import cli
 from orchestration.settings import Settings
 
@@ -94,3 +95,36 @@ def test_a_yearly_input_rebuilt_whole_rebuilds_every_year_downstream(
     assert _rebuilt_years(settings, ("core", "importer_years")) == "all"
     assert _rebuilt_years(settings) == "all"
     assert _differences(settings)[1:] == (0, 0)
+
+
+def test_a_corrected_month_is_hashed_again_and_the_manifest_matches_every_row(
+    demo_build: DemoBuild, tmp_path: Path
+) -> None:
+    """Publication hashes only the months a run rewrote (assets/common/table_sums.py): after a
+    corrected month with as many rows, every recorded checksum is still what a pass over every
+    row of the published file gives."""
+    settings = copy_of_demo(demo_build, tmp_path)
+
+    def recorded() -> tuple[dict[str, str], dict[str, str], int]:
+        with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+            row = con.execute(
+                "select table_checksums from audit.publications order by published_at desc limit 1"
+            ).fetchone()
+            full = {t: v["checksum"] for t, v in table_sums.full_checksums(con).items()}
+            kept = con.execute("select count(*) from audit.checksum_parts").fetchone()
+        assert row is not None and kept is not None
+        return json.loads(row[0]), full, int(kept[0])
+
+    before, _, _ = recorded()
+    landed = settings.landing_dir / "customs" / "declarations_2023-05.csv"
+    lines = landed.read_text(encoding="utf-8").splitlines(keepends=True)
+    fields = lines[1].split(",")
+    fields[-4] = f"{float(fields[-4]) + 1000:.2f}"  # statistical_value_usd, as many rows
+    lines[1] = ",".join(fields)
+    landed.write_text("".join(lines), encoding="utf-8")
+    assert cli.build(settings, ("2023-05", "2023-05"), job_name="load_customs")
+    after, full, kept = recorded()
+    assert after == full  # every table, the months kept and the month hashed again
+    assert kept > 0  # the month sums are kept in the published file
+    changed = {t for t in after if after[t] != before.get(t)}
+    assert {"raw.customs_declarations", "core.shipments"} <= changed

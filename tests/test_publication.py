@@ -14,6 +14,7 @@ import pytest
 from conftest import DemoBuild, copy_of_demo, demo_months, settings_for
 
 from assets.audit import manifest
+from assets.common import table_sums
 from assets.common.warehouse import Warehouse
 from orchestration import cli
 
@@ -129,7 +130,7 @@ def _build_with_publication(warehouse: Warehouse, run_id: str, rows: int) -> dic
         con.execute(
             "create or replace table marts.totals as select count(*) as n from core.companies"
         )
-        tables = manifest.table_checksums(con)
+        tables = table_sums.full_checksums(con)
         con.execute(
             "create table if not exists audit.publications (run_id varchar, table_checksums json)"
         )
@@ -153,7 +154,7 @@ def test_publication_checks_the_closed_build_file_and_refuses_one_that_differs_f
     )
     assert not build.exists()  # renamed into place, not copied
     with duckdb.connect(str(published), read_only=True) as con:
-        assert manifest.table_checksums(con) == tables
+        assert table_sums.full_checksums(con) == tables
         tags = con.execute("select tags from duckdb_databases() where not internal").fetchall()
     assert tags == [({"storage_version": "v1.5.0+"},)]  # DuckDB 1.5 clients can open it
     first = sha256_file(published)

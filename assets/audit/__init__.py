@@ -12,7 +12,7 @@ import duckdb
 from assets.audit import findings
 from assets.audit import manifest as runs
 from assets.audit.report import render
-from assets.common import sql
+from assets.common import sql, table_sums
 from assets.common.reports import Reports
 from assets.common.warehouse import PUBLICATION_KEY, Warehouse, log_step
 from assets.marts.quality_worker import QualityWorker
@@ -93,9 +93,11 @@ def _record(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dict[str
     """The run's manifest, also recorded in `audit.publications` of the build file."""
     now = datetime.now(UTC)
     # Checksums of the file as it is on disk: publication then only checks that the file still
-    # has the record written below and every table's row count (one pass over the data).
-    tables = warehouse.read_closed(runs.table_checksums)
+    # has the record written below and every table's row count. A month-partitioned table is
+    # hashed only in the months that have no kept sum (those the run rewrote).
+    tables, parts = warehouse.read_closed(table_sums.checksums)
     with warehouse.connect() as con:
+        table_sums.keep(con, parts)
         checks = runs.check_results(context)
         expectations = runs.expectation_results(con)
         manifest: dict[str, Any] = {

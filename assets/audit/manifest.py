@@ -9,21 +9,9 @@ import dagster as dg
 import duckdb
 
 from assets.common.paths import REPO_ROOT
-from assets.common.sql import quote_ident, table_ref
+from assets.common.sql import table_ref
+from assets.common.table_sums import checksummed_tables
 from assets.common.warehouse import table_exists
-
-CHECKSUMMED_LAYERS = ("raw", "staging", "core", "marts", "quarantine")
-# Columns that record when something happened, not what the data is: left out of checksums.
-VOLATILE_COLUMNS = (
-    "loaded_at",
-    "received_at",
-    "quarantined_at",
-    "logged_at",
-    "published_at",
-    "detected_at",
-    "rejected_at",
-    "run_id",
-)
 
 _RAW_WITH_FILES = """
 select table_name from duckdb_columns()
@@ -87,49 +75,17 @@ def inputs(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     return found
 
 
-def table_checksums(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
-    """Row count and an order-independent content checksum of every table (volatile columns out)."""
-    tables = con.execute(
-        "select schema_name, table_name from duckdb_tables() "
-        "where schema_name in (select unnest($layers)) order by 1, 2",
-        {"layers": list(CHECKSUMMED_LAYERS)},
-    ).fetchall()
-    result: dict[str, dict[str, Any]] = {}
-    for schema, table in tables:
-        columns = [
-            row[0]
-            for row in con.execute(
-                "select column_name from duckdb_columns() where schema_name = $s "
-                "and table_name = $t and column_name not in (select unnest($volatile)) "
-                "order by column_index",
-                {"s": schema, "t": table, "volatile": list(VOLATILE_COLUMNS)},
-            ).fetchall()
-        ]
-        row_expr = ", ".join(quote_ident(c) for c in columns)
-        rows, digest = con.execute(
-            f"select count(*), coalesce(sum(hash(row({row_expr}))::hugeint), 0)::varchar "  # noqa: S608
-            f"from {table_ref(schema, table)}"
-        ).fetchall()[0]
-        result[f"{schema}.{table}"] = {"rows": int(rows), "checksum": digest}
-    return result
-
-
 class PublicationMismatch(RuntimeError):
     """The file about to be published is not the warehouse the run recorded."""
 
 
 def table_rows(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Row count of every checksummed table (from DuckDB's metadata: no scan)."""
-    tables = con.execute(
-        "select schema_name, table_name from duckdb_tables() "
-        "where schema_name in (select unnest($layers)) order by 1, 2",
-        {"layers": list(CHECKSUMMED_LAYERS)},
-    ).fetchall()
     return {
         f"{schema}.{table}": int(
             con.execute(f"select count(*) from {table_ref(schema, table)}").fetchall()[0][0]  # noqa: S608
         )
-        for schema, table in tables
+        for schema, table in checksummed_tables(con)
     }
 
 

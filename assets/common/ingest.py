@@ -17,7 +17,7 @@ import polars as pl
 from stdnum.ru import inn as ru_inn
 from stdnum.ru import ogrn as ru_ogrn
 
-from assets.common import deliveries, sql
+from assets.common import deliveries, sql, table_sums
 from assets.common.contract_sql import checked_rows_query, received_text, repeated_keys_queries
 from assets.common.contracts import Contract, load_contract
 from assets.common.dataset_rules import materialise_reasons, tables_read
@@ -281,6 +281,7 @@ def _replace(
     target = sql.table_ref(layer, table)
     con.execute("begin transaction")
     try:
+        table_sums.forget(con, layer, table, months)
         if months is None:
             con.execute(f"create or replace table {target} as {select}", params)
         else:

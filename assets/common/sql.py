@@ -23,6 +23,11 @@ def load(layer: str, table: str) -> str:
     return text.strip().rstrip(";")
 
 
+def has_file(layer: str, table: str) -> bool:
+    """Whether `sql/<layer>/<table>.sql` exists."""
+    return layer in LAYERS and (SQL_DIR / layer / f"{table}.sql").is_file()
+
+
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 

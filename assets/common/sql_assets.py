@@ -9,7 +9,7 @@ from typing import Any
 
 import dagster as dg
 
-from assets.common import sql
+from assets.common import sql, table_sums
 from assets.common.contracts import Contract, contract_for_table
 from assets.common.partitions import MONTHS, SINGLE_RUN, months_of, run_month_range
 from assets.common.warehouse import Warehouse, log_step
@@ -114,6 +114,8 @@ def sql_table_asset(
                 )
             scope: tuple[str, list[str]] | None = None
             years: list[int] | None = None
+            # publication hashes again what is written here (see assets/common/table_sums.py)
+            table_sums.forget(con, layer, table, months_of(context) if month_column else None)
             if _is_macro(statement):
                 con.execute(statement)
                 rows = 0
@@ -121,6 +123,8 @@ def sql_table_asset(
                 months = months_of(context)
                 where, bounds = sql.month_filter(month_column, months)
                 rows, whole = sql.replace_rows_from_file(con, layer, table, where, bounds)
+                if whole:  # new, or its columns changed: no kept sum of it holds
+                    table_sums.forget(con, layer, table, None)
                 # keys are checked where they can have changed: the run's months, unless every
                 # row was written (a new table, changed columns, a run over every month)
                 scope = None if whole else (month_column, months)
