@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,23 +60,14 @@ class DemoBuild:
         return duckdb.connect(str(self.settings.warehouse_path), read_only=True)
 
 
-@pytest.fixture(scope="session")
-def demo_build(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[DemoBuild]:
-    """Seed a temporary landing area with the demo bundle and build everything once.
-
-    Once for the whole session: under pytest-xdist the first worker to need it builds it in the
-    folder the workers share and the others wait for it (a build per worker cost each of them
-    about 35 s of the same two cores). Tests read it; one that changes deliveries works on a
-    copy (`copy_of_demo`).
-    """
+def build_shared_demo(root: Path) -> str:
+    """Build the demo in `root` unless it was built there already; "True", "False" (the run
+    failed) or "raised ..." (the build raised). Under a file lock: one process builds, and the
+    others wait for it and read its outcome."""
     from filelock import FileLock
 
     from orchestration import cli
 
-    if worker_id == "master":  # not under xdist
-        root = tmp_path_factory.mktemp("demo")
-    else:
-        root = tmp_path_factory.getbasetemp().parent / "demo"
     settings = settings_for(root)
     outcome = root.with_name(f"{root.name}.succeeded")
     previous_home = os.environ.get("DAGSTER_HOME")
@@ -90,15 +83,79 @@ def demo_build(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iter
                     outcome.write_text(f"raised {error!r}", encoding="utf-8")
                     raise
                 outcome.write_text(str(built), encoding="utf-8")
-        result = outcome.read_text(encoding="utf-8")
-        if result.startswith("raised"):
-            raise RuntimeError(f"the shared demo build {result} (in another xdist worker)")
-        yield DemoBuild(settings, result == "True")
+        return outcome.read_text(encoding="utf-8")
     finally:
         if previous_home is None:
             os.environ.pop("DAGSTER_HOME", None)
         else:
             os.environ["DAGSTER_HOME"] = previous_home
+
+
+def _shared_demo_root(basetemp: Path) -> Path:
+    """Where the xdist workers of one session share the demo build (beside their basetemps)."""
+    return basetemp / "demo"
+
+
+_BUILD_IN_BACKGROUND = (
+    "import sys; from pathlib import Path; import conftest; "
+    "conftest.build_shared_demo(Path(sys.argv[1]))"
+)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Under xdist, the controller starts the shared demo build in a process of its own at once.
+
+    The workers run the tests that need no build meanwhile, and wait for it (its file lock)
+    only when a test needs it: no worker sits idle while another builds.
+    """
+    if hasattr(config, "workerinput") or not getattr(config.option, "numprocesses", None):
+        return
+    if config.option.collectonly:
+        return
+    root = _shared_demo_root(config._tmp_path_factory.getbasetemp())  # type: ignore[attr-defined]
+    log = root.with_name(f"{root.name}.log").open("w", encoding="utf-8")
+    config._demo_builder = subprocess.Popen(  # type: ignore[attr-defined]
+        [sys.executable, "-c", _BUILD_IN_BACKGROUND, str(root)],
+        cwd=Path(__file__).parent,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    log.close()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The tests that read the shared demo build run last (the order is otherwise kept): under
+    xdist the build runs meanwhile, so that no worker waits for it."""
+    items.sort(key=lambda item: "demo_build" in getattr(item, "fixturenames", ()))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Stop a background demo build that no test waited for (an interrupted session)."""
+    builder = getattr(config, "_demo_builder", None)
+    if builder is not None and builder.poll() is None:
+        builder.terminate()
+        builder.wait(timeout=60)
+
+
+@pytest.fixture(scope="session")
+def demo_build(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[DemoBuild]:
+    """Seed a temporary landing area with the demo bundle and build everything once.
+
+    Once for the whole session: under pytest-xdist the controller starts the build in the
+    folder the workers share (`pytest_configure`) and the workers wait for it (a build per
+    worker cost each of them about 35 s of the same two cores). Tests read it; one that changes
+    deliveries works on a copy (`copy_of_demo`).
+    """
+    if worker_id == "master":  # not under xdist
+        root = tmp_path_factory.mktemp("demo")
+    else:
+        root = _shared_demo_root(tmp_path_factory.getbasetemp().parent)
+    result = build_shared_demo(root)
+    if result.startswith("raised"):
+        log = root.with_name(f"{root.name}.log")
+        raise RuntimeError(f"the shared demo build {result} (in another process; see {log})")
+    yield DemoBuild(settings_for(root), result == "True")
 
 
 def copy_of_demo(demo_build: DemoBuild, root: Path) -> Settings:

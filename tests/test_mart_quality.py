@@ -66,6 +66,7 @@ def test_the_demo_marts_meet_every_reference_set(demo_build: DemoBuild) -> None:
     assert all(success for _, success in checked)
 
 
+@pytest.mark.e2e  # runs of its own
 def test_a_run_validates_in_its_worker_process_with_the_same_results(
     demo_build: DemoBuild, tmp_path: Path
 ) -> None:
@@ -109,6 +110,7 @@ def test_a_run_validates_in_its_worker_process_with_the_same_results(
     assert seen["meanwhile"] is True  # the run's own work while the worker validates
 
 
+@pytest.mark.e2e  # runs of its own
 def test_a_dead_worker_leaves_the_suites_to_the_run_process(
     demo_build: DemoBuild, tmp_path: Path
 ) -> None:
@@ -140,6 +142,7 @@ def test_a_dead_worker_leaves_the_suites_to_the_run_process(
     assert isinstance(results, list) and results and all(r["success"] for r in results)
 
 
+@pytest.mark.e2e  # runs of its own
 def test_a_worker_that_dies_writing_the_data_docs_leaves_them_to_the_run_process(
     demo_build: DemoBuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

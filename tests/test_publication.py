@@ -282,6 +282,7 @@ def _publish_only(settings: Any) -> Any:
         )
 
 
+@pytest.mark.e2e  # runs of its own
 def test_a_publication_that_fails_once_is_retried_and_recorded_once(
     demo_build: DemoBuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -311,6 +312,7 @@ def test_a_publication_that_fails_once_is_retried_and_recorded_once(
     assert steps == [(1,)]
 
 
+@pytest.mark.e2e  # runs of its own
 def test_a_publication_whose_reports_fail_after_the_rename_finishes_on_retry(
     demo_build: DemoBuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -177,6 +177,7 @@ def test_builds_started_together_wait_or_decline_and_never_both_fail(
     assert json.loads(publications[0][1]) == json.loads(publications[1][1])
 
 
+@pytest.mark.e2e  # two builds of its own
 def test_a_declined_build_says_which_run_holds_the_warehouse_in_one_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

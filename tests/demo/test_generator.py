@@ -81,21 +81,29 @@ def usd(row: dict[str, str]) -> Decimal:
 # ----------------------------------------------------------------------------- determinism
 
 
-def test_same_seed_gives_identical_files(tmp_path: Path) -> None:
-    first = generate(tmp_path / "a", seed=11)
+@pytest.fixture(scope="module")
+def seed_11(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    """A generation with a seed other than the default: its folder and the files it wrote."""
+    out = tmp_path_factory.mktemp("seed_11")
+    return out, sorted(generate(out, seed=11))
+
+
+def test_same_seed_gives_identical_files(tmp_path: Path, seed_11: tuple[Path, list[str]]) -> None:
+    first_dir, first = seed_11
     second = generate(tmp_path / "b", seed=11)
-    assert sorted(first) == sorted(second)
-    assert digests(tmp_path / "a") == digests(tmp_path / "b")
+    assert first == sorted(second)
+    assert digests(first_dir) == digests(tmp_path / "b")
     assert len([p for p in first if p.startswith("customs/")]) == 36
     assert len([p for p in first if p.startswith("trade_statistics/")]) == 36
 
 
-def test_different_seed_changes_customs_files(tmp_path: Path) -> None:
-    generate(tmp_path / "a", seed=11)
+def test_different_seed_changes_customs_files(
+    tmp_path: Path, seed_11: tuple[Path, list[str]]
+) -> None:
     generate(tmp_path / "b", seed=12)
-    a, b = digests(tmp_path / "a"), digests(tmp_path / "b")
+    a, b = digests(seed_11[0]), digests(tmp_path / "b")
     customs = [name for name in a if name.startswith("customs/")]
-    assert all(a[name] != b[name] for name in customs)
+    assert customs and all(a[name] != b[name] for name in customs)
 
 
 def test_committed_bundle_is_a_fresh_default_generation(bundle: Path) -> None:

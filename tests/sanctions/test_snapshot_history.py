@@ -110,6 +110,7 @@ def test_deltas_between_the_bundled_february_2024_snapshots(pipeline: Pipeline) 
     ) == [(False, True)]
 
 
+@pytest.mark.e2e  # sanctions pipeline runs of its own
 def test_landing_the_same_bytes_again_changes_nothing(pipeline: Pipeline) -> None:
     pipeline.land(BUNDLED / "sdn_2024-02-20.csv")
     pipeline.build()
@@ -119,6 +120,7 @@ def test_landing_the_same_bytes_again_changes_nothing(pipeline: Pipeline) -> Non
     assert pipeline.query("select count(*) from audit.sanctions_rejections") == [(0,)]
 
 
+@pytest.mark.e2e  # sanctions pipeline runs of its own
 @pytest.mark.parametrize(
     ("name", "damage", "reason"),
     [
@@ -183,6 +185,7 @@ SHARED_SNAPSHOTS = {
 LONG_GAPS = {"sdn_2022-02-17.csv.gz": 454, "sdn_2023-05-16.csv.gz": 172, "sdn_2024-02-20.csv": 247}
 
 
+@pytest.mark.e2e  # sanctions pipeline runs of its own
 @pytest.mark.shared
 def test_all_nine_real_snapshots_and_the_2021_triple(pipeline: Pipeline) -> None:
     for name in [*SHARED_SNAPSHOTS, "alt_2021-04-25.csv", "add_2021-04-25.csv"]:
@@ -220,6 +223,7 @@ def test_all_nine_real_snapshots_and_the_2021_triple(pipeline: Pipeline) -> None
     assert delisted == [(8,)]
 
 
+@pytest.mark.e2e  # sanctions pipeline runs of its own
 def test_a_new_parser_version_is_labelled_as_such_not_as_a_publisher_change(
     pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -244,6 +248,7 @@ def test_a_new_parser_version_is_labelled_as_such_not_as_a_publisher_change(
     assert _delta_counts(pipeline, "2024-02-23") == {"ADDED": 553, "CHANGED": 8}
 
 
+@pytest.mark.e2e  # sanctions pipeline runs of its own
 @pytest.mark.shared
 def test_real_un_lists_through_the_pipeline(tmp_path: Path) -> None:
     un = SHARED / "un"
@@ -282,6 +287,7 @@ def test_real_un_lists_through_the_pipeline(tmp_path: Path) -> None:
     assert starts[0] == starts[1]
 
 
+@pytest.mark.e2e  # sanctions pipeline runs of its own
 @pytest.mark.shared
 def test_real_eu_833_transcription_through_the_pipeline(tmp_path: Path) -> None:
     eu = SHARED / "eu" / "32014R0833_2026-07-17.csv"
