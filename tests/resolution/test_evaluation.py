@@ -47,6 +47,7 @@ def test_split_is_deterministic_by_entity() -> None:
 
 
 @pytest.mark.shared
+@pytest.mark.e2e  # the whole real evaluation set, built and scored: 9-12 s
 def test_matcher_beats_baseline_on_the_real_evaluation_set() -> None:
     if not (SHARED / evaluation.OFAC_SDN).exists():
         pytest.skip("../shared/reference-data not present: evaluation set unavailable")
