@@ -68,7 +68,11 @@ select
     ) as value_reexported_after_control_effective,
     any_value(sanctions_list_versions.versions) as sanctions_list_versions
 from shipments
-inner join controls on shipments.declaration_id = controls.declaration_id
+inner join controls
+    on
+        shipments.declaration_id = controls.declaration_id
+        -- the same date (controls carry their shipment's): a month's run reads that month's
+        and shipments.declaration_date = controls.declaration_date
 cross join core.sanctions_list_versions
 group by
     shipments.exporter_country,

@@ -62,7 +62,11 @@ select
     bool_or(shipments.importer_listed_now) as importer_listed_now,
     any_value(sanctions_list_versions.versions) as sanctions_list_versions
 from shipments
-inner join controls on shipments.declaration_id = controls.declaration_id
+inner join controls
+    on
+        shipments.declaration_id = controls.declaration_id
+        -- the same date (controls carry their shipment's): a month's run reads that month's
+        and shipments.declaration_date = controls.declaration_date
 inner join core.importer_names
     on
         shipments.importer_inn = importer_names.importer_inn
