@@ -59,6 +59,7 @@ bundle: .venv/.synced ## Regenerate the synthetic demo bundle (deterministic)
 
 benchmark: .venv/.synced ## Speed benchmarks (not run by `make test` or CI); prints figures
 	$(RUN) python benchmarks/fixed_cost.py
+	$(RUN) python benchmarks/dagster_floor.py
 	$(RUN) python benchmarks/sanctions_snapshot.py
 	$(RUN) python benchmarks/screening.py
 	$(RUN) python benchmarks/marts_10m.py
