@@ -233,11 +233,17 @@ def read_inputs(
             "select hscode from staging.hs_nomenclature where level = 6"
         ).fetchall()
     ]
+    # each query once: two reconciliations add up the same staged customs value (0.5-0.7 s at 10M)
+    totals_of: dict[str, float] = {}
+    for _, mart_sql, staging_sql in reconciliations:
+        for values_sql in (mart_sql, staging_sql):
+            if values_sql not in totals_of:
+                totals_of[values_sql] = _total_to_the_cent(con, values_sql)
     totals = [
         {
             "reconciliation": name,
-            "mart_total": _total_to_the_cent(con, mart_sql),
-            "staging_total": _total_to_the_cent(con, staging_sql),
+            "mart_total": totals_of[mart_sql],
+            "staging_total": totals_of[staging_sql],
         }
         for name, mart_sql, staging_sql in reconciliations
     ]
