@@ -241,3 +241,25 @@ def test_the_rows_a_killed_run_handed_to_the_suites_are_removed_by_the_next(
     (left / "flagged_shipments.parquet").write_bytes(b"rows")
     assert cli.build(settings, job_name="load_tax")
     assert not list(settings.build_path.parent.glob(f"{quality.SUITE_ROWS_PREFIX}*"))
+
+
+def test_reconciliations_that_share_a_query_each_get_their_own_totals(
+    demo_build: DemoBuild, tmp_path: Path
+) -> None:
+    """Totals are computed once per query (two reconciliations add up the same staged value);
+    each reconciliation still gets its own pair."""
+    shared = "select statistical_value_usd from staging.customs_declarations"
+    reconciliations = (
+        ("first", "select 1.25 union all select 2.5", shared),
+        ("second", "select 7.0", shared),
+        ("third", "select 7.0", "select 3.75"),
+    )
+    with demo_build.connect() as con:
+        inputs = quality.read_inputs(con, tmp_path, (), reconciliations)
+        staged = quality._total_to_the_cent(con, shared)
+    assert staged > 0
+    assert inputs.totals == [
+        {"reconciliation": "first", "mart_total": 3.75, "staging_total": staged},
+        {"reconciliation": "second", "mart_total": 7.0, "staging_total": staged},
+        {"reconciliation": "third", "mart_total": 7.0, "staging_total": 3.75},
+    ]
