@@ -263,3 +263,41 @@ def test_reconciliations_that_share_a_query_each_get_their_own_totals(
         {"reconciliation": "second", "mart_total": 7.0, "staging_total": staged},
         {"reconciliation": "third", "mart_total": 7.0, "staging_total": 3.75},
     ]
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process runs (a zombie nobody reaped yet has ended)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state not in ("Z", "X")
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+def test_the_worker_ends_when_its_run_is_killed() -> None:
+    """A run killed outright cannot shut its Great Expectations worker down; the worker must
+    not outlive it (each one held about 430 MB)."""
+    import subprocess
+    import sys
+    import time
+
+    code = (
+        "import os, time\n"
+        "from assets.marts.quality_worker import start_pool\n"
+        "pool = start_pool()\n"
+        "print(pool.submit(os.getpid).result(), flush=True)\n"
+        "time.sleep(120)\n"
+    )
+    run = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert run.stdout is not None
+        worker = int(run.stdout.readline())
+        assert _alive(worker)
+    finally:
+        run.kill()
+        run.wait()
+    deadline = time.monotonic() + 15
+    while _alive(worker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(worker)

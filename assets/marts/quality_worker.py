@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -30,6 +31,35 @@ if TYPE_CHECKING:
     from assets.marts.quality import SuiteInputs
 
 QUALITY_STEP = "audit__mart_quality"
+
+
+def _exit_with(parent: int) -> None:
+    """In the worker: exit once the run's process that started it is gone. A run killed
+    outright (SIGKILL, the out-of-memory killer) cannot shut its pool down, and the worker,
+    waiting on a queue whose other end it holds too, would otherwise wait forever."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(0)
+
+
+def _start_worker(niceness: int, parent: int) -> None:
+    """In the worker, first: a lower priority, and a thread that ends it with its run."""
+    os.nice(niceness)
+    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+
+
+def start_pool() -> ProcessPoolExecutor:
+    """A pool of one spawned worker, at a lower priority, that ends with this process.
+
+    At a lower priority: its import must not slow the steps it overlaps (on 2 cores a 10M-row
+    scan uses both); the run waits on it only at the quality step, idle then.
+    """
+    return ProcessPoolExecutor(
+        max_workers=1,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_start_worker,
+        initargs=(10, os.getpid()),
+    )
 
 
 def _import_great_expectations() -> None:
@@ -71,14 +101,7 @@ class QualityWorker(dg.ConfigurableResource):  # type: ignore[misc]
         if not self.enabled or run is None or not _executes(run, context.instance, QUALITY_STEP):
             yield self
             return
-        # At a lower priority: its import must not slow the steps it overlaps (on 2 cores a
-        # 10M-row scan uses both); the run waits on it only at the quality step, idle then.
-        pool = ProcessPoolExecutor(
-            max_workers=1,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=os.nice,
-            initargs=(10,),
-        )
+        pool = start_pool()
         self._pool, self._warm = pool, pool.submit(_import_great_expectations)
         try:
             yield self
