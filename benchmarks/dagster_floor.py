@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -113,7 +114,7 @@ def noop_run_seconds(settings: Any, job_name: str) -> tuple[float, int]:
     months = cli.landed_months(settings)
     with dg.DagsterInstance.get() as instance:
         register_months(instance, months_delivered(settings.landing_dir))
-        run_id = f"floor-{job_name}-{time.time_ns()}"
+        run_id = str(uuid.uuid4())  # Dagster requires a UUID
         started = time.perf_counter()
         with event_log_kept_open(instance, run_id):
             result = job.execute_in_process(
