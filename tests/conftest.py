@@ -135,7 +135,11 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     builder = getattr(config, "_demo_builder", None)
     if builder is not None and builder.poll() is None:
         builder.terminate()
-        builder.wait(timeout=60)
+        try:
+            builder.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            builder.kill()
+            builder.wait()
 
 
 @pytest.fixture(scope="session")

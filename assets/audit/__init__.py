@@ -94,10 +94,18 @@ def _record(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dict[str
     now = datetime.now(UTC)
     # Checksums of the file as it is on disk: publication then only checks that the file still
     # has the record written below and every table's row count. A month-partitioned table is
-    # hashed only in the months that have no kept sum (those the run rewrote).
-    tables, parts = warehouse.read_closed(table_sums.checksums)
+    # hashed only in the months that have no kept sum (those the run rewrote), and one kept
+    # month of each, chosen by the run, is hashed again to check the sums kept.
+    sums = warehouse.read_closed(partial(table_sums.checksums, spot=context.run.run_id))
+    tables = sums.tables
+    if sums.mismatched:
+        context.log.error(
+            "kept month checksums did not match their rows (hashed whole instead): "
+            f"{', '.join(sums.mismatched)}; a writer of these tables rewrote months without "
+            "taking their sums out (assets/common/table_sums.py)"
+        )
     with warehouse.connect() as con:
-        table_sums.keep(con, parts)
+        table_sums.keep(con, sums.parts, context.run.run_id)
         checks = runs.check_results(context)
         expectations = runs.expectation_results(con)
         manifest: dict[str, Any] = {
@@ -113,6 +121,8 @@ def _record(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dict[str
             "quarantine": findings.quarantine_reasons(con),
             "figures": findings.figures(con),
             "tables": tables,
+            # tables whose spot-checked kept month sum did not match its rows (a bug: see log)
+            "checksums_mismatched": sums.mismatched,
         }
         con.execute(sql.load("audit", "publications"))
         forget_attempt(con, context.run.run_id)

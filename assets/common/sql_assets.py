@@ -114,8 +114,12 @@ def sql_table_asset(
                 )
             scope: tuple[str, list[str]] | None = None
             years: list[int] | None = None
-            # publication hashes again what is written here (see assets/common/table_sums.py)
-            table_sums.forget(con, layer, table, months_of(context) if month_column else None)
+            # publication hashes again what is written here (see assets/common/table_sums.py);
+            # a table whose columns change is written whole
+            rewritten = months_of(context) if month_column else None
+            if rewritten is not None and not sql.has_statement_columns(con, layer, table):
+                rewritten = None
+            table_sums.forget(con, layer, table, rewritten)
             if _is_macro(statement):
                 con.execute(statement)
                 rows = 0
@@ -123,8 +127,6 @@ def sql_table_asset(
                 months = months_of(context)
                 where, bounds = sql.month_filter(month_column, months)
                 rows, whole = sql.replace_rows_from_file(con, layer, table, where, bounds)
-                if whole:  # new, or its columns changed: no kept sum of it holds
-                    table_sums.forget(con, layer, table, None)
                 # keys are checked where they can have changed: the run's months, unless every
                 # row was written (a new table, changed columns, a run over every month)
                 scope = None if whole else (month_column, months)

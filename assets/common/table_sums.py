@@ -79,16 +79,14 @@ def _row_hash(columns: list[tuple[str, str]]) -> str:
 
 
 def month_column(schema: str, table: str, columns: list[tuple[str, str]]) -> str | None:
-    """The column a table is partitioned by month on, if it is: an ingested table's
-    `partition_month`, or the column its SQL file's header names."""
-    names = {name for name, _ in columns}
-    if PARTITION_COLUMN in names:
-        return PARTITION_COLUMN
-    if sql.has_file(schema, table):
-        column = sql.month_column(schema, table)
-        if column in names:
-            return column
-    return None
+    """The column a table is partitioned by month on, if it is: the DATE column its SQL
+    file's header names, or an ingested table's `partition_month` ('YYYY-MM' text). Any other
+    table, or a column of another type, is hashed whole."""
+    kinds = dict(columns)
+    header = sql.month_column(schema, table) if sql.has_file(schema, table) else None
+    if header is not None:
+        return header if kinds.get(header) == "DATE" else None
+    return PARTITION_COLUMN if kinds.get(PARTITION_COLUMN) == "VARCHAR" else None
 
 
 def _part_of(column: str, columns: list[tuple[str, str]]) -> str:
@@ -122,11 +120,25 @@ def _signature(columns: list[tuple[str, str]], column: str) -> str:
 
 
 def _kept(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Part]]:
-    if not table_exists(con, "audit", "checksum_parts"):
-        return {}
+    """The kept month sums, when the file's latest publication made them.
+
+    A publication by code that does not keep them (an older version, run after a rollback)
+    may have rewritten months without taking their sums out: then none is trusted.
+    """
+    layout = con.execute(
+        "select count(*) from duckdb_columns() where schema_name = 'audit' "
+        "and table_name = 'checksum_parts' and column_name = 'run_id'"
+    ).fetchall()
+    if not layout[0][0] or not table_exists(con, "audit", "publications"):
+        return {}  # none kept, or kept in an older layout (without the run): none trusted
+    latest = con.execute(
+        "select run_id from audit.publications order by published_at desc limit 1"
+    ).fetchall()
     kept: dict[str, dict[str, Part]] = {}
     for table, part, row_count, checksum, signature in con.execute(
-        "select table_name, part, row_count, checksum, signature from audit.checksum_parts"
+        "select table_name, part, row_count, checksum, signature from audit.checksum_parts "
+        "where run_id = $run",
+        {"run": latest[0][0] if latest else None},
     ).fetchall():
         kept.setdefault(table, {})[part] = Part(table, part, row_count, int(checksum), signature)
     return kept
@@ -134,6 +146,8 @@ def _kept(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Part]]:
 
 def _months_where(column: str, kind: str, parts: list[str]) -> tuple[str, dict[str, Any]]:
     """A filter selecting the rows of some months ('YYYY-MM'), with a range DuckDB pushes down."""
+    if parts == [_NULL_PART]:
+        return f"where {sql.quote_ident(column)} is null", {}
     if kind != "VARCHAR":
         return sql.month_filter(column, parts)
     name = sql.quote_ident(column)
@@ -141,17 +155,29 @@ def _months_where(column: str, kind: str, parts: list[str]) -> tuple[str, dict[s
     return where, {"parts": parts, "first": min(parts), "last": max(parts)}
 
 
-def checksums(
-    con: duckdb.DuckDBPyConnection,
-) -> tuple[dict[str, dict[str, Any]], list[Part]]:
+@dataclass(frozen=True)
+class Checksums:
+    """Publication's checksums: per table, the month sums to keep, and the tables whose
+    spot-checked kept month did not match its rows (hashed whole instead)."""
+
+    tables: dict[str, dict[str, Any]]
+    parts: list[Part]
+    mismatched: list[str]
+
+
+def checksums(con: duckdb.DuckDBPyConnection, spot: str | None = None) -> Checksums:
     """Row count and checksum of every checksummed table, and the month sums to keep.
 
     A table partitioned by month is hashed only in its months that `audit.checksum_parts` does
-    not hold with the same columns and row count; the others' sums are added as kept.
+    not hold with the same columns and row count; the others' sums are added as kept. With
+    `spot` (the run id), one kept month of each table, chosen by it, is hashed again: a sum
+    that does not match its rows (a writer that did not take out what it rewrote) makes the
+    whole table hashed again and the table reported.
     """
     kept, described = _kept(con), _columns(con)
     result: dict[str, dict[str, Any]] = {}
     parts: list[Part] = []
+    mismatched: list[str] = []
     for schema, table in checksummed_tables(con):
         name, target = f"{schema}.{table}", sql.table_ref(schema, table)
         columns = described.get((schema, table), [])
@@ -164,29 +190,62 @@ def checksums(
             result[name] = {"rows": int(row[0]), "checksum": str(row[1])}
             continue
         part_of, signature = _part_of(column, columns), _signature(columns, column)
+        kind = dict(columns)[column]
         counts = _counts(con, target, column, columns)
         found = {
             part: kept_part
             for part, kept_part in kept.get(name, {}).items()
             if kept_part.signature == signature and counts.get(part) == kept_part.row_count
         }
+        if spot is not None and found:
+            chosen = sorted(found)[_pick(spot, name, len(found))]
+            if _hash_months(con, target, column, kind, part_of, hashed, [chosen]) != {
+                chosen: (found[chosen].row_count, found[chosen].checksum)
+            }:
+                mismatched.append(name)
+                found = {}
         stale = sorted(set(counts) - set(found))
         if stale:
-            where, bounds = "", dict[str, Any]()
-            if _NULL_PART not in stale and len(stale) < len(counts):
-                where, bounds = _months_where(column, dict(columns)[column], stale)
-            for part, row_count, checksum in con.execute(
-                f"select {part_of}, count(*), sum({hashed}) from {target} {where} group by all",  # noqa: S608
-                bounds,
-            ).fetchall():
-                found[part] = Part(name, part, int(row_count), int(checksum), signature)
+            months = None if len(stale) == len(counts) else stale
+            for part, (row_count, checksum) in _hash_months(
+                con, target, column, kind, part_of, hashed, months
+            ).items():
+                found[part] = Part(name, part, row_count, checksum, signature)
         table_parts = [found[part] for part in sorted(found)]
         parts += table_parts
         result[name] = {
             "rows": sum(p.row_count for p in table_parts),
             "checksum": str(sum(p.checksum for p in table_parts)),
         }
-    return result, parts
+    return Checksums(result, parts, mismatched)
+
+
+def _pick(spot: str, table: str, count: int) -> int:
+    """Which of `count` kept months a run spot-checks: a different one from run to run."""
+    return int(hashlib.sha256(f"{spot}|{table}".encode()).hexdigest(), 16) % count
+
+
+def _hash_months(
+    con: duckdb.DuckDBPyConnection,
+    target: str,
+    column: str,
+    kind: str,
+    part_of: str,
+    hashed: str,
+    months: list[str] | None,
+) -> dict[str, tuple[int, int]]:
+    """(rows, sum of row hashes) of each month of `months` in the table (None: every month)."""
+    where, bounds = "", dict[str, Any]()
+    if months is not None and (_NULL_PART not in months or months == [_NULL_PART]):
+        where, bounds = _months_where(column, kind, months)
+    found = {
+        str(part): (int(row_count), int(checksum))
+        for part, row_count, checksum in con.execute(
+            f"select {part_of}, count(*), sum({hashed}) from {target} {where} group by all",  # noqa: S608
+            bounds,
+        ).fetchall()
+    }
+    return found if months is None else {m: found[m] for m in months if m in found}
 
 
 def full_checksums(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
@@ -202,26 +261,25 @@ def full_checksums(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
     return result
 
 
-def keep(con: duckdb.DuckDBPyConnection, parts: list[Part]) -> None:
-    """Replace `audit.checksum_parts` with the month sums publication just made or used."""
-    con.execute(sql.load("audit", "checksum_parts"))
-    if not parts:
-        con.execute("delete from audit.checksum_parts")
-        return
+def keep(con: duckdb.DuckDBPyConnection, parts: list[Part], run_id: str) -> None:
+    """Replace `audit.checksum_parts` with the month sums publication `run_id` made or used."""
     con.execute("begin transaction")
     try:
-        con.execute("delete from audit.checksum_parts")
-        con.execute(
-            "insert into audit.checksum_parts select unnest($tables), unnest($parts), "
-            "unnest($rows), unnest($sums)::hugeint, unnest($signatures)",
-            {
-                "tables": [p.table for p in parts],
-                "parts": [p.part for p in parts],
-                "rows": [p.row_count for p in parts],
-                "sums": [str(p.checksum) for p in parts],
-                "signatures": [p.signature for p in parts],
-            },
-        )
+        con.execute("drop table if exists audit.checksum_parts")
+        con.execute(sql.load("audit", "checksum_parts"))
+        if parts:
+            con.execute(
+                "insert into audit.checksum_parts select unnest($tables), unnest($parts), "
+                "unnest($rows), unnest($sums)::hugeint, unnest($signatures), $run",
+                {
+                    "tables": [p.table for p in parts],
+                    "parts": [p.part for p in parts],
+                    "rows": [p.row_count for p in parts],
+                    "sums": [str(p.checksum) for p in parts],
+                    "signatures": [p.signature for p in parts],
+                    "run": run_id,
+                },
+            )
         con.execute("commit")
     except Exception:
         con.execute("rollback")

@@ -4,12 +4,15 @@
 -- only the months a run rewrote (assets/common/table_sums.py). A table's checksum in the
 -- manifest is the sum of its months' sums: the same figure a pass over every row gives. Every
 -- writer of a partitioned table takes the months it writes out of here before writing them;
--- publication also recounts each month's rows, and hashes any month whose count differs.
--- `signature` names the columns, their types and the DuckDB version the sums were made with.
+-- publication also recounts each month's rows, hashes any month whose count differs, and hashes
+-- one kept month of each table again (chosen by the run) to check the sums kept.
+-- `signature` names the columns, their types and the DuckDB version the sums were made with;
+-- `run_id` the publication that made them (they are used only while it is the file's latest).
 create table if not exists audit.checksum_parts (
     table_name varchar,
     part varchar,
     row_count bigint,
     checksum hugeint,
-    signature varchar
+    signature varchar,
+    run_id varchar
 );
