@@ -180,12 +180,14 @@ def test_a_worker_that_dies_writing_the_data_docs_leaves_them_to_the_run_process
 
 def test_each_mart_frame_is_the_frame_duckdb_would_give(demo_build: DemoBuild) -> None:
     """Read through Arrow for speed, the frames the suites check are DuckDB's `.df()` exactly."""
-    from assets.marts.catalog import MARTS
+    from assets.marts.catalog import MART_CONTRACTS
 
     con = duckdb.connect(str(demo_build.settings.warehouse_path), read_only=True)
     try:
-        for mart in MARTS:
-            expected = con.sql(quality.mart_query(con, mart)[1]).df()
+        for mart, contract in MART_CONTRACTS.items():
+            columns = quality.suite_columns(contract)
+            expected = con.sql(quality.mart_query(con, mart, columns=columns)[1]).df()
+            assert set(expected.columns) == columns, mart  # every column its suite is about
             frame = quality._frame(con, mart)
             assert list(map(str, frame.dtypes)) == list(map(str, expected.dtypes)), mart
             assert frame.equals(expected), mart
@@ -301,3 +303,19 @@ def test_the_worker_ends_when_its_run_is_killed() -> None:
     while _alive(worker) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not _alive(worker)
+
+
+def test_the_suites_read_every_column_their_expectations_are_about() -> None:
+    """Only the columns a suite is about are read for it (memory at 50M); none may be missing."""
+    from assets.marts.catalog import MART_CONTRACTS
+
+    for mart, contract in MART_CONTRACTS.items():
+        read = quality.suite_columns(contract)
+        about: set[str] = set()
+        for expectation in quality._expectations(contract):
+            about.update(getattr(expectation, "column_list", None) or [])
+            column = getattr(expectation, "column", None)
+            if column is not None:  # a reference-set check is about the column it is made from
+                about.add(column.split(" not in ")[0])
+        assert about and about <= read, mart
+        assert read <= {c.name for c in contract.columns}, mart

@@ -120,6 +120,21 @@ def _expectations(contract: Contract) -> list[Any]:
     return found
 
 
+def suite_columns(contract: Contract) -> set[str]:
+    """The columns a mart's suite is about (`_expectations`): its key, the required columns,
+    the bounded ones and those checked against a reference set. Only these are read for it:
+    `marts.flagged_shipments` has 20 columns and its suite reads 7, and the rows the worker
+    holds as pandas objects are most of a large build's memory peak."""
+    return {*contract.primary_key} | {
+        c.name
+        for c in contract.columns
+        if c.required
+        or c.minimum is not None
+        or c.maximum is not None
+        or c.reference_set is not None
+    }
+
+
 def _with_outside_columns(
     frame: "pd.DataFrame", contract: Contract, hs6_codes: list[str]
 ) -> "pd.DataFrame":
@@ -150,15 +165,20 @@ _NULLABLE_INTEGERS = {
 
 
 def mart_query(
-    con: duckdb.DuckDBPyConnection, mart: str, where: str = ""
+    con: duckdb.DuckDBPyConnection, mart: str, where: str = "", columns: set[str] | None = None
 ) -> tuple[list[tuple[str, str]], str]:
-    """(column name, DuckDB type) of a mart, and the query that reads it (the rows `where`
-    selects) as the suites see it: nested values (lists, structs) as their text."""
-    types = con.execute(
-        "select column_name, data_type from duckdb_columns() "
-        "where schema_name = 'marts' and table_name = $mart order by column_index",
-        {"mart": mart},
-    ).fetchall()
+    """(column name, DuckDB type) of a mart's `columns` (all by default), and the query that
+    reads them (the rows `where` selects) as the suites see it: nested values (lists, structs)
+    as their text."""
+    types = [
+        (name, kind)
+        for name, kind in con.execute(
+            "select column_name, data_type from duckdb_columns() "
+            "where schema_name = 'marts' and table_name = $mart order by column_index",
+            {"mart": mart},
+        ).fetchall()
+        if columns is None or name in columns
+    ]
     columns = ", ".join(
         f"{quote_ident(name)}::varchar as {quote_ident(name)}"
         if kind.endswith("]") or kind.startswith(("STRUCT", "MAP", "UNION"))
@@ -200,7 +220,9 @@ def _read_rows(
     rows = {}
     for mart in marts:
         where, bounds = validation_scope.month_filter(mart, scopes.get(mart))
-        types, query = mart_query(con, mart, where)
+        contract = contract_for_table("marts", mart)
+        columns = suite_columns(contract) if contract is not None else None
+        types, query = mart_query(con, mart, where, columns)
         path = folder / f"{mart}.parquet"
         con.sql(query, params=bounds).write_parquet(str(path))
         rows[mart] = (str(path), types)
