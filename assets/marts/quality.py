@@ -179,13 +179,13 @@ def mart_query(
         ).fetchall()
         if columns is None or name in columns
     ]
-    columns = ", ".join(
+    selected = ", ".join(
         f"{quote_ident(name)}::varchar as {quote_ident(name)}"
         if kind.endswith("]") or kind.startswith(("STRUCT", "MAP", "UNION"))
         else quote_ident(name)
         for name, kind in types
     )
-    return types, f"select {columns} from {table_ref('marts', mart)} {where}"  # noqa: S608
+    return types, f"select {selected} from {table_ref('marts', mart)} {where}"  # noqa: S608
 
 
 @dataclass(frozen=True)
