@@ -17,6 +17,7 @@ Run with `python benchmarks/dagster_floor.py` (it builds a demo warehouse first,
 `benchmarks/fixed_cost.py` prints the same figures after its own.
 """
 
+import functools
 import os
 import subprocess
 import sys
@@ -82,6 +83,7 @@ def _noop_copy(assets_def: dg.AssetsDefinition) -> Any:
     return noop
 
 
+@functools.cache
 def noop_definitions() -> Any:
     """The project's definitions with every executable asset replaced by its no-op copy."""
     import dagster as dg

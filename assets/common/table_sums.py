@@ -184,10 +184,7 @@ def checksums(con: duckdb.DuckDBPyConnection, spot: str | None = None) -> Checks
         hashed = _row_hash(columns)
         column = month_column(schema, table, columns)
         if column is None:
-            row = con.execute(
-                f"select count(*), coalesce(sum({hashed}), 0) from {target}"  # noqa: S608
-            ).fetchall()[0]
-            result[name] = {"rows": int(row[0]), "checksum": str(row[1])}
+            result[name] = _whole(con, target, hashed)
             continue
         part_of, signature = _part_of(column, columns), _signature(columns, column)
         kind = dict(columns)[column]
@@ -218,6 +215,14 @@ def checksums(con: duckdb.DuckDBPyConnection, spot: str | None = None) -> Checks
             "checksum": str(sum(p.checksum for p in table_parts)),
         }
     return Checksums(result, parts, mismatched)
+
+
+def _whole(con: duckdb.DuckDBPyConnection, target: str, hashed: str) -> dict[str, Any]:
+    """Row count and checksum of a whole table, from a pass over every row."""
+    rows, digest = con.execute(
+        f"select count(*), coalesce(sum({hashed}), 0) from {target}"  # noqa: S608
+    ).fetchall()[0]
+    return {"rows": int(rows), "checksum": str(digest)}
 
 
 def _pick(spot: str, table: str, count: int) -> int:
@@ -254,10 +259,7 @@ def full_checksums(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
     described = _columns(con)
     for schema, table in checksummed_tables(con):
         hashed = _row_hash(described.get((schema, table), []))
-        rows, digest = con.execute(
-            f"select count(*), coalesce(sum({hashed}), 0) from {sql.table_ref(schema, table)}"  # noqa: S608
-        ).fetchall()[0]
-        result[f"{schema}.{table}"] = {"rows": int(rows), "checksum": str(digest)}
+        result[f"{schema}.{table}"] = _whole(con, sql.table_ref(schema, table), hashed)
     return result
 
 
