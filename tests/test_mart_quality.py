@@ -1,5 +1,6 @@
 """Great Expectations suites on the marts: a value outside a reference set is caught and named."""
 
+import os
 import shutil
 from pathlib import Path
 
@@ -303,6 +304,32 @@ def test_the_worker_ends_when_its_run_is_killed() -> None:
     while _alive(worker) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not _alive(worker)
+
+
+def _write_later(path: str) -> int:
+    """In the worker: write a file after a while (as the Data Docs are written); its pid."""
+    import os
+    import time
+
+    time.sleep(0.5)
+    Path(path).write_text("written")
+    return os.getpid()
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+def test_stopping_the_worker_lets_its_last_task_finish_then_ends_it(tmp_path: Path) -> None:
+    """The run stops its worker without the interpreter's teardown (a second with Great
+    Expectations imported), but only after the Data Docs it is still writing."""
+    from assets.marts.quality_worker import start_pool, stop_pool
+
+    pool = start_pool()
+    pid = pool.submit(os.getpid).result()
+    docs = pool.submit(_write_later, str(tmp_path / "docs"))
+    stop_pool(pool)
+    assert docs.result() == pid  # finished, not cancelled or broken
+    assert (tmp_path / "docs").read_text() == "written"
+    assert not _alive(pid)
+    stop_pool(pool)  # a second stop (a pool already shut) is harmless
 
 
 def test_the_suites_read_every_column_their_expectations_are_about() -> None:

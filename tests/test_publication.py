@@ -189,6 +189,38 @@ def test_publication_checks_the_closed_build_file_and_refuses_one_that_differs_f
     assert not build.exists()
 
 
+def test_in_a_run_the_publications_beyond_the_newest_few_go_before_the_run_ends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run frees the oldest kept publication while it ends, not inside publication, and
+    has freed it by the time it lets the run lock go (`finish_pruning`)."""
+    from assets.common.warehouse import history
+
+    monkeypatch.setenv("CHOKEPOINT_KEEP_PUBLISHED", "1")
+    warehouse = Warehouse(
+        build_path=str(tmp_path / "w.build.duckdb"), published_path=str(tmp_path / "w.duckdb")
+    )
+    deleted: list[Path] = []
+    for day, run in enumerate(("run-1", "run-2", "run-3", "run-4"), start=1):
+        with warehouse.connect() as con:
+            con.execute(
+                "create or replace table audit.publications as "
+                "select $run as run_id, make_timestamptz(2026, 1, $day, 0, 0, 0) as published_at",
+                {"run": run, "day": day},
+            )
+        before = set(history(tmp_path / "w.duckdb"))
+        warehouse._kept_open = True  # as in a run (`Warehouse.yield_for_execution`)
+        warehouse.publish(lambda con: None)
+        assert warehouse._pruning is not None  # deleting in the background
+        warehouse.finish_pruning()
+        warehouse._kept_open = warehouse._published = False
+        deleted += sorted(before - set(history(tmp_path / "w.duckdb")))
+    (kept,) = history(tmp_path / "w.duckdb")
+    assert len(deleted) == 2 and not any(path.exists() for path in deleted)
+    with duckdb.connect(str(kept), read_only=True) as con:  # the newest replaced one: run-3's
+        assert con.execute("select run_id from audit.publications").fetchall() == [("run-3",)]
+
+
 def _step_log_runs(database: Path) -> set[str]:
     with duckdb.connect(str(database), read_only=True) as con:
         return {row[0] for row in con.execute("select run_id from audit.step_log").fetchall()}
