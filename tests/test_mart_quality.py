@@ -2,6 +2,7 @@
 
 import os
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -82,12 +83,22 @@ def test_a_run_validates_in_its_worker_process_with_the_same_results(
     reconciliations = quality.RECONCILIATIONS[:1]
     seen: dict[str, object] = {}
 
+    def totals() -> list[dict[str, object]]:
+        # added up while the worker validates the marts (it has begun: the meanwhile is later)
+        assert "meanwhile" not in seen
+        con = duckdb.connect(str(database), read_only=True)
+        try:
+            return quality.reconciliation_totals(con, reconciliations)
+        finally:
+            con.close()
+
     @dg.asset(key=["audit", "mart_quality"])
     def step(quality: QualityWorker) -> None:
         seen["started"] = quality.started
         seen["results"] = quality.run_suites(
-            _inputs(database, marts, reconciliations),
+            _inputs(database, marts, ()),  # the marts' rows only: the totals come after them
             tmp_path / "worker_docs",
+            totals=totals,
             meanwhile=lambda: seen.update(meanwhile=True),
         )
         quality.wait_for_docs()  # the worker writes them after returning the results
@@ -107,8 +118,77 @@ def test_a_run_validates_in_its_worker_process_with_the_same_results(
     assert seen["started"] is True
     assert seen["other_run_started"] is False  # a run without the step starts no worker
     assert seen["results"] == here and len(here) > 10
+    assert [r["dataset"] for r in here][-1] == "reconciliation"
     assert seen["docs_written"] is True
     assert seen["meanwhile"] is True  # the run's own work while the worker validates
+
+
+@pytest.mark.e2e  # runs of its own
+def test_marts_given_early_give_the_results_of_one_validation_and_only_when_they_agree(
+    demo_build: DemoBuild, tmp_path: Path
+) -> None:
+    """Marts given to the worker by their steps are used only if the quality step would read
+    the same: otherwise (another scope, a mart given twice) every mart is validated afresh.
+    Either way the results are those of one validation of every mart, in the marts' order."""
+    from datetime import date
+
+    import dagster as dg
+
+    from assets.marts.quality_worker import QualityWorker
+
+    database = tmp_path / "build.duckdb"
+    shutil.copy(demo_build.settings.warehouse_path, database)
+    marts = ("dual_use_trade_monthly", "importer_profile", "flagged_shipments")
+    reconciliations = quality.RECONCILIATIONS[:2]
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        here = quality.run_suites(con, tmp_path / "docs", marts, reconciliations)
+        totals = quality.reconciliation_totals(con, reconciliations)
+        hs6 = quality._hs6_codes(con)
+    finally:
+        con.close()
+    seen: dict[str, object] = {}
+
+    given = iter(range(100))
+
+    def one(mart: str, scopes: dict[str, object] | None = None) -> quality.SuiteInputs:
+        folder = tmp_path / f"rows-{mart}-{next(given)}"
+        folder.mkdir()
+        with duckdb.connect(str(database), read_only=True) as con:
+            return quality.read_inputs(con, folder, (mart,), (), scopes or {})  # type: ignore[arg-type]
+
+    def rest(now: tuple[str, ...]) -> quality.SuiteInputs:
+        return replace(_inputs(database, now, ()), marts=marts)
+
+    @dg.asset(key=["audit", "mart_quality"])
+    def step(quality: QualityWorker) -> None:
+        # the first two marts given by their steps, the third read by the quality step
+        quality.validate_early(one("dual_use_trade_monthly"))
+        quality.validate_early(one("importer_profile"))
+        early = quality.validated_early({}, marts, hs6)
+        seen["early"] = sorted(early)
+        seen["agreed"] = quality.run_suites(
+            rest(("flagged_shipments",)), tmp_path / "d1", totals=lambda: totals, early=early
+        )
+        # given in one scope, planned in another: not used, and the validation begins anew
+        march = (date(2024, 3, 1), date(2024, 4, 1))
+        quality.validate_early(one("dual_use_trade_monthly", {"dual_use_trade_monthly": march}))
+        seen["other_scope"] = quality.validated_early({}, marts, hs6)
+        seen["afresh"] = quality.run_suites(rest(marts), tmp_path / "d2", totals=lambda: totals)
+        # given twice (a retried step): not used either
+        quality.validate_early(one("importer_profile"))
+        quality.validate_early(one("importer_profile"))
+        seen["twice"] = quality.validated_early({}, marts, hs6)
+        seen["again"] = quality.run_suites(rest(marts), tmp_path / "d3", totals=lambda: totals)
+        quality.wait_for_docs()
+        seen["docs"] = (tmp_path / "d3" / "index.html").is_file()
+
+    assert dg.materialize([step], resources={"quality": QualityWorker()}).success
+    assert seen["early"] == ["dual_use_trade_monthly", "importer_profile"]
+    assert seen["other_scope"] == {} and seen["twice"] == {}
+    assert len(here) > 10 and [r["dataset"] for r in here][-1] == "reconciliation"
+    assert seen["agreed"] == seen["afresh"] == seen["again"] == here
+    assert seen["docs"] is True
 
 
 @pytest.mark.e2e  # runs of its own

@@ -145,6 +145,12 @@ def sql_table_asset(
                 forget(con, table, scope[1] if scope else None)
             log_step(con, context, rows_received=None, rows_written=rows)
             checked = [contract_check(con, layer, table, contract, scope)] if contract else []
+            if layer == "marts" and all(check.passed for check in checked):
+                # imported here, as above
+                from assets.marts.quality import validate_early
+
+                # the run's Great Expectations worker validates it while the run goes on
+                validate_early(context, con, warehouse.build_path, table, scope is None)
         metadata: dict[str, Any] = {
             "rows": rows,
             "sql": dg.MetadataValue.path(f"sql/{layer}/{table}.sql"),

@@ -26,7 +26,7 @@ from assets.common.warehouse import Warehouse, log_step
 from assets.marts import validation_scope
 from assets.marts.catalog import MARTS
 from assets.marts.data_docs import make_offline
-from assets.marts.quality_worker import QualityWorker
+from assets.marts.quality_worker import QualityWorker, current
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -249,19 +249,52 @@ def read_inputs(
     reconciliations = RECONCILIATIONS if reconciliations is None else reconciliations
     scopes = scopes or {}
     rows = _read_rows(con, folder, marts, scopes)
-    hs6_codes = [
-        row[0]
-        for row in con.execute(
-            "select hscode from staging.hs_nomenclature where level = 6"
-        ).fetchall()
-    ]
+    totals = reconciliation_totals(con, reconciliations)
+    scoped = {mart: scope for mart, scope in scopes.items() if mart in marts}
+    return SuiteInputs(marts, rows, scoped, _hs6_codes(con), totals)
+
+
+def _hs6_codes(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The HS 2022 subheadings (the reference set `hs2022_hs6`)."""
+    query = "select hscode from staging.hs_nomenclature where level = 6 order by hscode"
+    return [row[0] for row in con.execute(query).fetchall()]
+
+
+def rows_folder(build_path: str, run_id: str) -> Path:
+    """The folder (beside the build file: same disk) of the rows a run hands to the suites."""
+    return Path(build_path).parent / f"{SUITE_ROWS_PREFIX}{run_id}"
+
+
+def validate_early(
+    context: dg.AssetExecutionContext,
+    con: duckdb.DuckDBPyConnection,
+    build_path: str,
+    mart: str,
+    rewrote_all: bool,
+) -> None:
+    """Give the run's worker (if it runs in this process) a mart its step just wrote, in the
+    scope the quality step will validate it in; the worker validates it while the run goes
+    on. The quality step uses the results only if its own plan agrees (`validated_early`)."""
+    worker = current(context.run.run_id)
+    if worker is None:
+        return
+    scope = validation_scope.scope_after_step(context, con, mart, rewrote_all)
+    folder = rows_folder(build_path, context.run.run_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    worker.validate_early(read_inputs(con, folder, (mart,), (), {mart: scope} if scope else {}))
+
+
+def reconciliation_totals(
+    con: duckdb.DuckDBPyConnection, reconciliations: tuple[tuple[str, str, str], ...]
+) -> list[dict[str, Any]]:
+    """Each reconciliation's mart-side and staging-side totals (see `RECONCILIATIONS`)."""
     # each query once: two reconciliations add up the same staged customs value (0.5-0.7 s at 10M)
     totals_of: dict[str, float] = {}
     for _, mart_sql, staging_sql in reconciliations:
         for values_sql in (mart_sql, staging_sql):
             if values_sql not in totals_of:
                 totals_of[values_sql] = _total_to_the_cent(con, values_sql)
-    totals = [
+    return [
         {
             "reconciliation": name,
             "mart_total": totals_of[mart_sql],
@@ -269,7 +302,6 @@ def read_inputs(
         }
         for name, mart_sql, staging_sql in reconciliations
     ]
-    return SuiteInputs(marts, rows, dict(scopes), hs6_codes, totals)
 
 
 def _frame(
@@ -339,48 +371,60 @@ def validate(inputs: SuiteInputs, docs: Path, build_docs: bool = True) -> list[d
     Docs are left for `build_pending_docs`, which the worker process runs after returning the
     results, while the run goes on to publish.
     """
-    scopes = inputs.scopes
-    import great_expectations as gx
-    import pandas as pd
-    from great_expectations.data_context.types.base import ProgressBarsConfig
+    session = Session()
+    results = session.marts(inputs)
+    results += session.reconciliations(inputs.totals)
+    session.end(docs, build_docs)
+    return results
 
-    context = gx.get_context(mode="ephemeral")
-    # No "Calculating Metrics" bars among the run's log lines (both keys: GX reads each one).
-    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-    shutil.rmtree(docs, ignore_errors=True)
-    context.add_data_docs_site(
-        site_name="chokepoint",
-        site_config={
-            "class_name": "SiteBuilder",
-            "store_backend": {
-                "class_name": "TupleFilesystemStoreBackend",
-                "base_directory": str(docs),
-            },
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-        },
-    )
-    source = context.data_sources.add_pandas("warehouse")
-    frames: dict[str, pd.DataFrame] = {}
-    definitions = []
-    for mart, (path, types) in inputs.rows.items():
-        contract = contract_for_table("marts", mart)
-        if contract is None:
-            raise ValueError(f"marts.{mart} has no data contract")
-        scope = scopes.get(mart)
-        frames[mart] = _with_outside_columns(_pandas(path, types), contract, inputs.hs6_codes)
-        # The whole suite at once: a suite already in the context is saved again on every
-        # add_expectation (4.7 s against 0.4 s for the ten marts).
-        suite = context.suites.add(
-            gx.ExpectationSuite(name=f"marts.{mart}", expectations=_expectations(contract))
+
+class Session:
+    """One validation: a Great Expectations context given marts (in a run, each as soon as
+    its step has written it) and then the reconciliations' totals (the run adds them up while
+    the worker validates the last marts); `end` leaves its Data Docs to be written."""
+
+    def __init__(self) -> None:
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        self.context = gx.get_context(mode="ephemeral")
+        # No "Calculating Metrics" bars among the run's log lines (both keys: GX reads each one).
+        self.context.variables.progress_bars = ProgressBarsConfig(
+            globally=False, metric_calculations=False
         )
-        asset = mart if scope is None else f"{mart} ({validation_scope.describe(scope)})"
-        batch = source.add_dataframe_asset(name=asset).add_batch_definition_whole_dataframe("all")
-        definitions.append(
-            (mart, gx.ValidationDefinition(name=f"validate {mart}", data=batch, suite=suite))
-        )
-    if inputs.totals:
-        frames["reconciliation"] = pd.DataFrame(inputs.totals)
-        suite = context.suites.add(
+        self.source = self.context.data_sources.add_pandas("warehouse")
+
+    def marts(self, inputs: SuiteInputs) -> list[dict[str, Any]]:
+        """The results of the suites of the marts in `inputs` (their rows, in their scopes)."""
+        import great_expectations as gx
+
+        results: list[dict[str, Any]] = []
+        for mart, (path, types) in inputs.rows.items():
+            contract = contract_for_table("marts", mart)
+            if contract is None:
+                raise ValueError(f"marts.{mart} has no data contract")
+            scope = inputs.scopes.get(mart)
+            frame = _with_outside_columns(_pandas(path, types), contract, inputs.hs6_codes)
+            # The whole suite at once: a suite already in the context is saved again on every
+            # add_expectation (4.7 s against 0.4 s for the ten marts).
+            suite = self.context.suites.add(
+                gx.ExpectationSuite(name=f"marts.{mart}", expectations=_expectations(contract))
+            )
+            asset = mart if scope is None else f"{mart} ({validation_scope.describe(scope)})"
+            dataframe_asset = self.source.add_dataframe_asset(name=asset)
+            batch = dataframe_asset.add_batch_definition_whole_dataframe("all")
+            definition = gx.ValidationDefinition(name=f"validate {mart}", data=batch, suite=suite)
+            results += self._run(mart, definition, frame, validation_scope.describe(scope))
+        return results
+
+    def reconciliations(self, totals: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The result of the reconciliations over their totals (none when there are none)."""
+        import great_expectations as gx
+        import pandas as pd
+
+        if not totals:
+            return []
+        suite = self.context.suites.add(
             gx.ExpectationSuite(
                 name="reconciliation",
                 expectations=[
@@ -390,20 +434,25 @@ def validate(inputs: SuiteInputs, docs: Path, build_docs: bool = True) -> list[d
                 ],
             )
         )
-        batch = source.add_dataframe_asset(
+        batch = self.source.add_dataframe_asset(
             name="reconciliation"
         ).add_batch_definition_whole_dataframe("all")
-        definitions.append(
-            ("reconciliation", gx.ValidationDefinition(name="reconcile", data=batch, suite=suite))
+        definition = gx.ValidationDefinition(name="reconcile", data=batch, suite=suite)
+        return self._run(
+            "reconciliation", definition, pd.DataFrame(totals), validation_scope.describe(None)
         )
 
-    results: list[dict[str, Any]] = []
-    for name, definition in definitions:
-        stored = context.validation_definitions.add(definition)
-        checkpoint = context.checkpoints.add(
+    def _run(
+        self, name: str, definition: Any, frame: "pd.DataFrame", months: str
+    ) -> list[dict[str, Any]]:
+        import great_expectations as gx
+
+        stored = self.context.validation_definitions.add(definition)
+        checkpoint = self.context.checkpoints.add(
             gx.Checkpoint(name=f"checkpoint {name}", validation_definitions=[stored])
         )
-        outcome = checkpoint.run(batch_parameters={"dataframe": frames[name]})
+        outcome = checkpoint.run(batch_parameters={"dataframe": frame})
+        results = []
         for run in outcome.run_results.values():
             for item in run.results:
                 config = item.expectation_config
@@ -420,13 +469,29 @@ def validate(inputs: SuiteInputs, docs: Path, build_docs: bool = True) -> list[d
                         ),
                         "success": bool(item.success),
                         "unexpected": int((item.result or {}).get("unexpected_count") or 0),
-                        "validated_months": validation_scope.describe(scopes.get(name)),
+                        "validated_months": months,
                     }
                 )
-    _pending_docs.append((context, docs))
-    if build_docs:
-        build_pending_docs()
-    return results
+        return results
+
+    def end(self, docs: Path, build_docs: bool = True) -> None:
+        """Write the Data Docs (in `docs`, replacing what is there) now, or leave them to
+        `build_pending_docs`."""
+        shutil.rmtree(docs, ignore_errors=True)
+        self.context.add_data_docs_site(
+            site_name="chokepoint",
+            site_config={
+                "class_name": "SiteBuilder",
+                "store_backend": {
+                    "class_name": "TupleFilesystemStoreBackend",
+                    "base_directory": str(docs),
+                },
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            },
+        )
+        _pending_docs.append((self.context, docs))
+        if build_docs:
+            build_pending_docs()
 
 
 def build_pending_docs() -> None:
@@ -467,17 +532,33 @@ def mart_quality(
     started = time.perf_counter()
     # the rows handed to the suites, beside the build file (same disk), removed once validated;
     # a killed run's are removed by the next (the run lock makes this run the only writer)
-    beside = Path(warehouse.build_path).parent
-    for stale in beside.glob(f"{SUITE_ROWS_PREFIX}*"):
-        shutil.rmtree(stale, ignore_errors=True)
-    folder = Path(tempfile.mkdtemp(prefix=SUITE_ROWS_PREFIX, dir=beside))
+    folder = rows_folder(warehouse.build_path, context.run.run_id)
+    for stale in folder.parent.glob(f"{SUITE_ROWS_PREFIX}*"):
+        if stale != folder:
+            shutil.rmtree(stale, ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True)
     try:
         with warehouse.connect() as con:
             plan = validation_scope.plan(context, con, MARTS)
             scopes = plan.scopes
             marts = tuple(mart for mart in MARTS if mart not in plan.unchanged)
-            inputs = read_inputs(con, folder, marts, RECONCILIATIONS, scopes)
+            # the marts their steps gave the worker (`validate_early`), if they are what would
+            # be read now; then the others' rows: the worker validates them while the run adds
+            # up the totals
+            early = (
+                quality.validated_early(scopes, marts, _hs6_codes(con)) if quality.started else {}
+            )
+            now = tuple(mart for mart in marts if mart not in early)
+            inputs = replace(read_inputs(con, folder, now, (), scopes), marts=marts)
         seconds["read_s"] = time.perf_counter() - started
+
+        def totals() -> list[dict[str, Any]]:
+            started = time.perf_counter()
+            with warehouse.connect() as con:
+                found = reconciliation_totals(con, RECONCILIATIONS)
+            seconds["totals_s"] = time.perf_counter() - started
+            return found
+
         if quality.started:  # the run's worker has imported the library meanwhile
 
             def checkpoint() -> None:
@@ -488,9 +569,11 @@ def mart_quality(
                 seconds["checkpoint_s"] = time.perf_counter() - started
 
             # its Data Docs are written while the run goes on; publication waits for them
-            results = quality.run_suites(inputs, docs, meanwhile=checkpoint)
+            results = quality.run_suites(
+                inputs, docs, totals=totals, meanwhile=checkpoint, early=early
+            )
         else:
-            results = validate(inputs, docs)
+            results = validate(replace(inputs, totals=totals()), docs)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     with warehouse.connect() as con:
@@ -505,10 +588,12 @@ def mart_quality(
         metadata={
             "expectations": len(results),
             "failed": len(failed),
-            # where the step's time went: reading the rows and totals, the checkpoint the run
-            # makes meanwhile, then waiting for the worker's results
+            # where the step's time went: reading the rows, the totals and the checkpoint the
+            # run makes meanwhile, then waiting for the worker's results
             **{name: round(value, 2) for name, value in seconds.items()},
             "worker_wait_s": round(quality.waited, 2) if quality.started else 0.0,
+            # the marts whose steps gave them to the worker as soon as they were written
+            "validated_early": ", ".join(early) or "none",
             # the marts validated over the run's months only (every other mart: every month)
             "validated_months": ", ".join(
                 f"{mart} {validation_scope.describe(scope)}" for mart, scope in scopes.items()

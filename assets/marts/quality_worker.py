@@ -18,10 +18,11 @@ import multiprocessing
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +30,8 @@ import dagster as dg
 from pydantic import PrivateAttr
 
 if TYPE_CHECKING:
-    from assets.marts.quality import SuiteInputs
+    from assets.marts.quality import Session, SuiteInputs
+    from assets.marts.validation_scope import Scope
 
 QUALITY_STEP = "audit__mart_quality"
 
@@ -64,15 +66,64 @@ def start_pool() -> ProcessPoolExecutor:
 
 
 def _import_great_expectations() -> None:
+    """In the worker, first: everything the suites import. The project's suite module too:
+    it imports Dagster, polars and DuckDB (0.95 s), which the run would otherwise wait for when
+    it hands the worker the suites' inputs (unpickling them imports it)."""
     import great_expectations  # noqa: F401
     import pandas  # noqa: F401
 
+    import assets.marts.quality  # noqa: F401
+
 
 def _validate(inputs: SuiteInputs, docs: str, build_docs: bool = True) -> list[dict[str, Any]]:
-    """In the worker: the suites over the inputs the run read from its warehouse."""
+    """The suites over the inputs the run read from its warehouse (in the run's process when
+    the worker died)."""
     from assets.marts.quality import validate
 
     return validate(inputs, Path(docs), build_docs=build_docs)
+
+
+# In the worker: the run's validation, begun by its first marts and ended by `_validate_totals`.
+_session: Session | None = None
+
+
+def _begun(fresh: bool = False) -> Session:
+    """In the worker: the run's validation (a new one if `fresh` or none was begun)."""
+    global _session
+    from assets.marts.quality import Session
+
+    if fresh or _session is None:
+        _session = Session()
+    return _session
+
+
+def _validate_marts(inputs: SuiteInputs, fresh: bool = False) -> list[dict[str, Any]]:
+    """In the worker: the results of the suites of the marts in `inputs`, added to the run's
+    validation (to a new one if `fresh`: one that marts validated early must not be part of)."""
+    return _begun(fresh).marts(inputs)
+
+
+def _validate_totals(totals: list[dict[str, Any]], docs: str) -> list[dict[str, Any]]:
+    """In the worker: the reconciliations' results, which end the run's validation; its Data
+    Docs (in `docs`) are left to `_build_docs`."""
+    global _session
+    session = _begun()
+    _session = None
+    results = session.reconciliations(totals)
+    session.end(Path(docs), build_docs=False)
+    return results
+
+
+def current(run_id: str) -> QualityWorker | None:
+    """The worker of the run `run_id` if it runs in this process and has one (a mart step
+    gives it the mart as soon as it is written); None otherwise (a step in a process of its
+    own, under Dagster's multiprocess executor, leaves its mart to the quality step)."""
+    found = _running.get(run_id)
+    return found if found is not None and found.started else None
+
+
+# The workers of the runs executing in this process, by run id.
+_running: dict[str, QualityWorker] = {}
 
 
 def _exit_now() -> None:
@@ -110,6 +161,13 @@ class QualityWorker(dg.ConfigurableResource):  # type: ignore[misc]
     _warm: Future[None] | None = PrivateAttr(default=None)
     _docs: Future[None] | None = PrivateAttr(default=None)
     _docs_arguments: tuple[Any, ...] | None = PrivateAttr(default=None)
+    # marts given to the worker by their steps: their inputs and pending results
+    _early: dict[str, tuple[SuiteInputs, Future[list[dict[str, Any]]]]] = PrivateAttr(
+        default_factory=dict
+    )
+    # a mart given twice (its step retried), or a worker that died taking one: the quality
+    # step validates every mart in a new validation
+    _early_void: bool = PrivateAttr(default=False)
     # seconds the quality step waited for the worker after its own work
     _waited: float = PrivateAttr(default=0.0)
 
@@ -124,10 +182,14 @@ class QualityWorker(dg.ConfigurableResource):  # type: ignore[misc]
             return
         pool = start_pool()
         self._pool, self._warm = pool, pool.submit(_import_great_expectations)
+        self._early, self._early_void = {}, False
+        _running[run.run_id] = self
         try:
             yield self
         finally:
+            _running.pop(run.run_id, None)
             self._pool = self._warm = self._docs = None
+            self._early = {}
             stop_pool(pool)  # after the Data Docs still being written, if any
 
     @property
@@ -140,14 +202,48 @@ class QualityWorker(dg.ConfigurableResource):  # type: ignore[misc]
         """Whether this run has a worker."""
         return self._pool is not None
 
+    def validate_early(self, inputs: SuiteInputs) -> None:
+        """Give the worker one mart's rows (`inputs`), written by its step: the worker
+        validates it while the run's next steps go on."""
+        if self._pool is None:
+            return
+        (mart,) = inputs.rows
+        if mart in self._early:
+            self._early_void = True
+        try:
+            self._early[mart] = (inputs, self._pool.submit(_validate_marts, inputs))
+        except BrokenProcessPool:
+            self._early_void = True
+
+    def validated_early(
+        self, scopes: dict[str, Scope], marts: tuple[str, ...], hs6_codes: list[str]
+    ) -> dict[str, SuiteInputs]:
+        """The marts given early whose rows are those the quality step would read now: every
+        one in `marts`, in the scope the step's plan gives it, with the same reference codes.
+        Empty (all are validated again, afresh) unless every mart given early is such."""
+        early = {mart: inputs for mart, (inputs, _) in self._early.items()}
+        if self._early_void or any(
+            mart not in marts
+            or inputs.scopes.get(mart) != scopes.get(mart)
+            or inputs.hs6_codes != hs6_codes
+            for mart, inputs in early.items()
+        ):
+            return {}
+        return early
+
     def run_suites(
         self,
         inputs: SuiteInputs,
         docs: Path,
+        totals: Callable[[], list[dict[str, Any]]] | None = None,
         meanwhile: Callable[[], None] | None = None,
+        early: dict[str, SuiteInputs] | None = None,
     ) -> list[dict[str, Any]]:
-        """The suites' results over `inputs`, computed in the worker while the caller runs
-        `meanwhile` (the mart step checkpoints the warehouse).
+        """The suites' results over `inputs` and the marts validated `early`
+        (`validated_early`), computed in the worker while the caller adds up the
+        reconciliations' `totals` (given to the worker after the marts) and runs `meanwhile`
+        (the mart step checkpoints the warehouse). `inputs.marts` names every mart validated,
+        in the order of the results.
 
         The worker writes the Data Docs after returning them (see `wait_for_docs`). A worker
         that died (killed, out of memory, a failed import) is not fatal: the suites then run
@@ -155,25 +251,34 @@ class QualityWorker(dg.ConfigurableResource):  # type: ignore[misc]
         """
         if self._pool is None:
             raise RuntimeError("no Great Expectations worker was started for this run")
-        arguments = (inputs, str(docs))
+        early = early or {}
+        # what the worker validated early and is not used makes for a new validation
+        fresh = bool(self._early) and not early
+        pending = {mart: self._early[mart][1] for mart in early}
+        whole = _combined(inputs, early.values())
         try:
-            pending = self._pool.submit(_validate, *arguments, False)
+            pending[""] = self._pool.submit(_validate_marts, inputs, fresh)
         except BrokenProcessPool:
-            pending = None
+            pending = {}
+        if totals is not None:
+            whole = replace(whole, totals=totals())
         if meanwhile is not None:
             meanwhile()
         started = time.perf_counter()
         try:
-            if pending is None:
+            if "" not in pending:
                 raise BrokenProcessPool("the worker died before the suites")
-            results = pending.result()
+            reconciled = self._pool.submit(_validate_totals, whole.totals, str(docs))
+            found = {key: future.result() for key, future in pending.items()}
+            results = _in_order(found, whole.marts) + reconciled.result()
             self._docs = self._pool.submit(_build_docs)
             # not the rows (their files are removed once validated): a worker that dies writing
             # the Data Docs leaves them to be read again from the published file
-            self._docs_arguments = (inputs.without_rows(), str(docs))
+            self._docs_arguments = (whole.without_rows(), str(docs))
         except BrokenProcessPool:
-            results = _validate(*arguments)
+            results = _validate(whole, str(docs))
         self._waited = time.perf_counter() - started
+        self._early = {}
         return results
 
     def wait_for_docs(self, database: str | None = None, memory_limit: str = "3GB") -> None:
@@ -202,3 +307,25 @@ class QualityWorker(dg.ConfigurableResource):  # type: ignore[misc]
                     _validate(inputs.with_rows_from(con, Path(rows)), docs_folder)
             finally:
                 con.close()
+
+
+def _combined(inputs: SuiteInputs, early: Iterable[SuiteInputs]) -> SuiteInputs:
+    """`inputs` with the rows and scopes of the marts validated early (in `inputs.marts`'s
+    order)."""
+    rows, scopes = dict(inputs.rows), dict(inputs.scopes)
+    for part in early:
+        rows.update(part.rows)
+        scopes.update(part.scopes)
+    ordered = {mart: rows[mart] for mart in inputs.marts if mart in rows}
+    return replace(inputs, rows=ordered, scopes=scopes)
+
+
+def _in_order(
+    found: dict[str, list[dict[str, Any]]], marts: tuple[str, ...]
+) -> list[dict[str, Any]]:
+    """The marts' results (some by mart, the rest under "") in the order of `marts`."""
+    by_mart: dict[str, list[dict[str, Any]]] = {}
+    for results in found.values():
+        for result in results:
+            by_mart.setdefault(result["dataset"], []).append(result)
+    return [result for mart in marts for result in by_mart.get(mart, [])]

@@ -147,22 +147,52 @@ def plan(
         for mart in marts
         if dg.AssetKey(["marts", mart]) not in selected and _validated_elsewhere(con, mart)
     )
-    window = run_month_range(context.run.tags)
+    window = _window(context)
     if window is None:
         return Plan(unchanged=unchanged)
-    scope = (
+    found: dict[str, Scope] = {}
+    for mart in marts:
+        if mart in unchanged:
+            continue
+        rewrote_all = rebuilt_whole(context, dg.AssetKey(["marts", mart]))
+        if (scope := _scope(con, mart, window, rewrote_all)) is not None:
+            found[mart] = scope
+    return Plan(found, unchanged)
+
+
+def scope_after_step(
+    context: dg.AssetExecutionContext,
+    con: duckdb.DuckDBPyConnection,
+    mart: str,
+    rewrote_all: bool,
+) -> Scope | None:
+    """The months of `mart` that `plan` will give it, asked by the mart's own step once it has
+    written them (`rewrote_all`: every row); None for the whole mart. The quality step checks
+    the answer against its plan (an input of the ledger may still change in the run)."""
+    if context.run.parent_run_id is not None:
+        return None
+    window = _window(context)
+    return None if window is None else _scope(con, mart, window, rewrote_all)
+
+
+def _window(context: dg.AssetExecutionContext) -> Scope | None:
+    """The run's months as a scope, or None for a run over no month range."""
+    window = run_month_range(context.run.tags)
+    if window is None:
+        return None
+    return (
         date.fromisoformat(f"{window[0]}-01"),
         month_after(date.fromisoformat(f"{window[1]}-01")),
     )
-    found: dict[str, Scope] = {}
-    for mart in marts:
-        if mart in unchanged or month_column("marts", mart) is None:
-            continue
-        if rebuilt_whole(context, dg.AssetKey(["marts", mart])):
-            continue
-        if _validated_elsewhere(con, mart, scope):
-            found[mart] = scope
-    return Plan(found, unchanged)
+
+
+def _scope(
+    con: duckdb.DuckDBPyConnection, mart: str, window: Scope, rewrote_all: bool
+) -> Scope | None:
+    """`window` if the mart is validated over the run's months only, else None (all)."""
+    if month_column("marts", mart) is None or rewrote_all:
+        return None
+    return window if _validated_elsewhere(con, mart, window) else None
 
 
 def forget(con: duckdb.DuckDBPyConnection, mart: str, months: list[str] | None) -> None:
