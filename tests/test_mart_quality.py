@@ -4,6 +4,7 @@ import os
 import shutil
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -426,3 +427,36 @@ def test_the_suites_read_every_column_their_expectations_are_about() -> None:
                 about.add(column.split(" not in ")[0])
         assert about and about <= read, mart
         assert read <= {c.name for c in contract.columns}, mart
+
+
+def test_only_marts_within_the_row_bound_are_given_to_the_worker_early(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large mart waits for the quality step: given early, the worker's copy of its rows
+    would add to the memory of the steps still running."""
+    from types import SimpleNamespace
+
+    from assets.marts import quality_worker
+
+    given: list[tuple[str, ...]] = []
+    worker = SimpleNamespace(
+        started=True, validate_early=lambda inputs: given.append(tuple(inputs.rows))
+    )
+    monkeypatch.setitem(quality_worker._running, "run-1", worker)
+    monkeypatch.setattr(quality, "EARLY_MAX_ROWS", 5)
+    context: Any = SimpleNamespace(run=SimpleNamespace(run_id="run-1", parent_run_id=None, tags={}))
+    build = str(tmp_path / "build.duckdb")
+    con = duckdb.connect(str(tmp_path / "build.duckdb"))
+    con.execute("create schema marts; create schema staging")
+    con.execute("create table staging.hs_nomenclature as select '847130' as hscode, 6 as level")
+    for rows in (5, 6):
+        con.execute(
+            "create or replace table marts.importer_profile as "
+            "select range::varchar as importer_inn, 2024 as year from range($rows)",
+            {"rows": rows},
+        )
+        quality.validate_early(context, con, build, "importer_profile", True)
+    assert given == [("importer_profile",)]  # the 5 rows, not the 6
+    other: Any = SimpleNamespace(run=SimpleNamespace(run_id="run-2", parent_run_id=None, tags={}))
+    quality.validate_early(other, con, build, "importer_profile", True)
+    assert len(given) == 1  # another run's step: no worker of its own in this process
