@@ -87,37 +87,28 @@ def entity_matches(context: dg.AssetExecutionContext, warehouse: Warehouse) -> d
                 ).pl()
                 for name, query in _LIST_PARTS.items()
             }
-            matcher, path, loaded = matcher_cache.load_or_build(kept, list_id, parts, config)
-            used.add(path)
-            # every screened party is a company: a person's entry is at most `possible`
-            found = matcher.screen(
-                parties.select("name", "inn", "country").with_columns(
-                    entity_type=pl.lit("organisation")
-                )
+            # only the parties this matcher has not screened before (see `screened`)
+            found, files, screened_now = matcher_cache.screened(
+                kept, list_id, parts, config, parties
             )
-            rows = parties.with_row_index("query_row").with_columns(
-                pl.col("query_row").cast(pl.Int64)
-            )
+            used.update(files)
             frames.append(
-                found.filter(pl.col("decision") != "no_match")
-                .join(
-                    rows.select(
-                        "query_row",
-                        "party_type",
-                        "party_key",
-                        "inn",
-                        pl.col("name").alias("party_name"),
-                        pl.col("country").alias("party_country"),
-                    ),
-                    on="query_row",
-                )
+                found.join(parties, on=list(matcher_cache.QUERY), nulls_equal=True)
+                .rename({"name": "party_name", "country": "party_country"})
                 .with_columns(pl.lit(f"{list_id}@{day}").alias("list_version"))
                 .select(list(_SCHEMA))
             )
-            how = "kept matcher" if loaded else "matcher built and kept"
-            context.log.info(f"screened {parties.height} parties against {list_id}@{day} ({how})")
+            context.log.info(
+                f"screened {screened_now} of {parties.height} parties against {list_id}@{day} "
+                "(the others were screened by this matcher before)"
+            )
         matches = pl.concat(frames).sort(
-            "party_key", "list_id", "score", "entry_id", descending=[False, False, True, False]
+            "party_key",
+            "list_id",
+            "score",
+            "entry_id",
+            "matched_name",
+            descending=[False, False, True, False, False],
         )
         rows_written = replace_table(con, "core", "entity_matches", matches)
         log_step(con, context, rows_received=parties.height, rows_written=rows_written)

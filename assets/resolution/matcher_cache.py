@@ -54,11 +54,18 @@ def cache_key(list_id: str, parts: dict[str, pl.DataFrame], config: MatchConfig)
     return digest.hexdigest()
 
 
+def matcher_path(
+    folder: Path, list_id: str, parts: dict[str, pl.DataFrame], config: MatchConfig
+) -> Path:
+    """The file a matcher for these parts is kept in."""
+    return folder / f"{list_id}-{cache_key(list_id, parts, config)[:32]}.pickle"
+
+
 def load_or_build(
     folder: Path, list_id: str, parts: dict[str, pl.DataFrame], config: MatchConfig
 ) -> tuple[Matcher, Path, bool]:
     """The matcher for these parts (loaded when kept, else built and kept); its file; loaded?"""
-    path = folder / f"{list_id}-{cache_key(list_id, parts, config)[:32]}.pickle"
+    path = matcher_path(folder, list_id, parts, config)
     if path.is_file():
         with path.open("rb") as handle:
             return pickle.load(handle), path, True
@@ -71,6 +78,59 @@ def load_or_build(
         pickle.dump(matcher, handle, protocol=pickle.HIGHEST_PROTOCOL)
     os.replace(partial, path)
     return matcher, path, False
+
+
+# What a screened query is: a result depends on these and on the matcher only.
+QUERY = ("name", "inn", "country")
+
+
+def screened(
+    folder: Path,
+    list_id: str,
+    parts: dict[str, pl.DataFrame],
+    config: MatchConfig,
+    queries: pl.DataFrame,
+) -> tuple[pl.DataFrame, list[Path], int]:
+    """What screening `queries` (organisations: `QUERY` columns) against the list finds, other
+    than `no_match`: a row per query and candidate, the query's columns and the matcher's.
+
+    Queries screened before by the same matcher (same list version, configuration and code:
+    the same key as the kept matcher's) are not screened again: their results are kept beside
+    the matcher (`.screened.parquet`), so a monthly run screens only the parties it has not
+    seen, and loads no matcher when there are none. A query's results do not depend on the
+    other queries screened with it (a test holds the matcher to that). Returns the results,
+    the files used (to keep when pruning) and how many queries were screened now.
+    """
+    path = matcher_path(folder, list_id, parts, config)
+    kept_path = path.with_suffix(".screened.parquet")
+    asked = queries.select(QUERY).unique(maintain_order=True)
+    kept = pl.read_parquet(kept_path) if kept_path.is_file() else None
+    new = asked if kept is None else asked.join(kept, on=QUERY, how="anti", nulls_equal=True)
+    if new.height or kept is None:
+        matcher, path, _ = load_or_build(folder, list_id, parts, config)
+        found = matcher.screen(new.with_columns(entity_type=pl.lit("organisation")))
+        rows = new.with_row_index("query_row").with_columns(pl.col("query_row").cast(pl.Int64))
+        results = (
+            found.filter(pl.col("decision") != "no_match")
+            .drop("query_name")
+            .group_by("query_row")
+            .agg(pl.struct(pl.exclude("query_row")).alias("found"))
+        )
+        screened_now = rows.join(results, on="query_row", how="left").drop("query_row")
+        if kept is not None:
+            screened_now = pl.concat([kept, screened_now], how="vertical_relaxed")
+        folder.mkdir(parents=True, exist_ok=True)
+        partial = kept_path.with_name(kept_path.name + ".partial")
+        screened_now.write_parquet(partial)
+        os.replace(partial, kept_path)
+        kept = screened_now
+    found = (
+        kept.join(asked, on=QUERY, how="semi", nulls_equal=True)
+        .filter(pl.col("found").list.len() > 0)
+        .explode("found")
+        .unnest("found")
+    )
+    return found, [path, kept_path], new.height
 
 
 def prune(folder: Path, keep: set[Path]) -> list[Path]:

@@ -71,3 +71,67 @@ def test_another_list_version_or_configuration_builds_a_matcher_of_its_own(
     assert not loaded and third not in (first, other)
     assert set(matcher_cache.prune(tmp_path, {third})) == {first, other}
     assert [p.name for p in tmp_path.iterdir()] == [third.name]
+
+
+def _sorted(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.select(sorted(frame.columns)).sort(pl.all(), nulls_last=True)
+
+
+def test_a_query_screens_alike_whatever_else_is_screened_with_it(tmp_path: Path) -> None:
+    """What makes keeping each query's results sound: a query's results do not depend on the
+    batch it is screened in (names of the list itself, altered, and the queries above)."""
+    parts = _some_entries(_parts(), 400)
+    matcher, _, _ = matcher_cache.load_or_build(tmp_path, "ofac_sdn", parts, MatchConfig())
+    names = parts["entries"]["name"].head(120).to_list()
+    queries = pl.concat(
+        [
+            QUERIES,
+            pl.DataFrame(
+                {
+                    "name": [n.upper() + (" LLC" if i % 2 else "") for i, n in enumerate(names)],
+                    "inn": [None] * len(names),
+                    "country": ["RU" if i % 3 else None for i in range(len(names))],
+                    "entity_type": ["organisation"] * len(names),
+                }
+            ),
+        ]
+    )
+    whole = matcher.screen(queries)
+    assert whole.filter(pl.col("decision") != "no_match").height > 20
+    for cut in (1, 37, 90):
+        first = matcher.screen(queries.head(cut))
+        rest = matcher.screen(queries.slice(cut)).with_columns(pl.col("query_row") + cut)
+        assert _sorted(pl.concat([first, rest])).equals(_sorted(whole)), cut
+
+
+def test_kept_results_are_what_screening_again_would_find(tmp_path: Path) -> None:
+    parts, config = _some_entries(_parts(), 400), MatchConfig()
+    names = parts["entries"]["name"].head(40).to_list()
+    queries = pl.concat(
+        [
+            QUERIES.drop("entity_type"),
+            pl.DataFrame({"name": names, "inn": [None] * 40, "country": ["RU"] * 40}),
+        ]
+    )
+    some, everyone = queries.head(30), queries
+    first, files, screened = matcher_cache.screened(tmp_path, "ofac_sdn", parts, config, some)
+    assert screened == 30 and all(path.is_file() for path in files)
+    again, _, screened = matcher_cache.screened(tmp_path, "ofac_sdn", parts, config, some)
+    assert screened == 0 and _sorted(again).equals(_sorted(first))  # no matcher loaded
+    more, _, screened = matcher_cache.screened(tmp_path, "ofac_sdn", parts, config, everyone)
+    assert screened == everyone.height - 30
+    # the same as a new folder's matcher screening everyone at once
+    fresh, _, _ = matcher_cache.screened(tmp_path / "new", "ofac_sdn", parts, config, everyone)
+    assert _sorted(more).equals(_sorted(fresh)) and more.height > first.height
+    # asked about fewer queries: only theirs (the kept ones stay kept)
+    fewer, _, screened = matcher_cache.screened(tmp_path, "ofac_sdn", parts, config, some.head(5))
+    assert screened == 0
+    assert _sorted(fewer).equals(
+        _sorted(
+            more.join(some.head(5), on=["name", "inn", "country"], how="semi", nulls_equal=True)
+        )
+    )
+    # another list version keeps results of its own
+    other = {**parts, "entries": parts["entries"].slice(1)}
+    _, other_files, screened = matcher_cache.screened(tmp_path, "ofac_sdn", other, config, some)
+    assert screened == 30 and set(other_files).isdisjoint(files)
