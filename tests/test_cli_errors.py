@@ -281,3 +281,40 @@ def test_the_demo_after_a_full_disk_at_publication_succeeds_once_space_is_freed(
     disk_full[0] = False
     assert cli.main(["demo"]) == 0, capfd.readouterr().err
     assert settings.warehouse_path.exists()
+
+
+def test_the_command_ends_without_teardown_but_after_its_threads_exit_handlers_and_output(
+    tmp_path: Path,
+) -> None:
+    """`exit_now` skips the interpreter's teardown (0.4-0.7 s a command), not what an exit
+    owes: a thread still working, an exit handler, buffered output, the exit code."""
+    code = (
+        "import atexit, pathlib, sys, threading, time\n"
+        "from orchestration import cli\n"
+        f"folder = pathlib.Path({str(tmp_path)!r})\n"
+        "def late():\n"
+        "    time.sleep(0.3)\n"
+        "    (folder / 'thread').write_text('done')\n"
+        "threading.Thread(target=late).start()\n"
+        "atexit.register(lambda: (folder / 'atexit').write_text('done'))\n"
+        "sys.stdout.write('no newline, still buffered')\n"
+        "cli.exit_now(3)\n"
+        "(folder / 'after').write_text('never')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 3, done.stderr
+    assert done.stdout == "no newline, still buffered"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["atexit", "thread"]
+    # the command itself goes through it, its exit code kept
+    usage = subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", "dagster-home"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "CHOKEPOINT_DATA_DIR": str(tmp_path / "data")},
+    )
+    assert usage.returncode == 0, usage.stderr
+    assert usage.stdout.strip().endswith("dagster_home")

@@ -3,12 +3,14 @@
 Importing Great Expectations takes 3-6 s here, a tenth of a demo build. A run whose plan has
 `audit.mart_quality` starts one spawned worker process when its resources are set up; the
 worker imports the library while the run's first steps load and stage the data (DuckDB leaves
-the second core idle most of that time). When the step comes, the run reads the marts' rows
-(Arrow) and the reconciliations' totals and hands them to the worker; while the worker runs the
-suites, the run checkpoints its build database (the month's writes reach the file then, not at
-publication). Then the worker writes the Data Docs (a few seconds of rendering) while the run
-goes on to publish, and publication waits for them (`wait_for_docs`). Outside a run (a unit
-test, a sensor) the suites run in the caller's process.
+the second core idle most of that time). Each mart's step then hands the worker its mart's rows
+(`validate_early`) as soon as it has written them, and the worker validates them while the run
+goes on to its next steps: the suites' own overhead per expectation (about 2-3 s a run) leaves
+the run's critical path. The quality step hands over the marts not handed over early (and all
+of them if its plan disagrees with what was), adds up the reconciliations' totals and
+checkpoints the build database meanwhile, then gathers the results. The worker then writes the
+Data Docs while the run goes on to publish, and publication waits for them (`wait_for_docs`).
+Outside a run (a unit test, a sensor) the suites run in the caller's process.
 """
 
 from __future__ import annotations
