@@ -518,13 +518,14 @@ def exit_now(code: int) -> NoReturn:
     daemons are waited for (a run's pruning of kept publications), the exit handlers run
     (temporary folders, `weakref.finalize`), logging and the standard streams are flushed.
     """
-    for thread in threading.enumerate():
-        if thread is not threading.main_thread() and not thread.daemon:
-            thread.join()
+    # as the interpreter does: the threading module's exit hooks (idle thread pools are woken
+    # to end), then every thread that is not a daemon is waited for
+    threading._shutdown()  # type: ignore[attr-defined]
     atexit._run_exitfuncs()
     logging.shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe (`| head`)
+            stream.flush()
     os._exit(code)
 
 

@@ -181,15 +181,21 @@ def test_marts_given_early_give_the_results_of_one_validation_and_only_when_they
         quality.validate_early(one("importer_profile"))
         seen["twice"] = quality.validated_early({}, marts, hs6)
         seen["again"] = quality.run_suites(rest(marts), tmp_path / "d3", totals=lambda: totals)
-        quality.wait_for_docs()
-        seen["docs"] = (tmp_path / "d3" / "index.html").is_file()
+        quality.wait_for_docs()  # the last; the worker wrote the others before it
 
     assert dg.materialize([step], resources={"quality": QualityWorker()}).success
     assert seen["early"] == ["dual_use_trade_monthly", "importer_profile"]
     assert seen["other_scope"] == {} and seen["twice"] == {}
     assert len(here) > 10 and [r["dataset"] for r in here][-1] == "reconciliation"
     assert seen["agreed"] == seen["afresh"] == seen["again"] == here
-    assert seen["docs"] is True
+    # each validation's Data Docs hold every mart once (those given early included: one
+    # validation, not the early ones in another) and the reconciliation
+    for docs in ("d1", "d2", "d3"):
+        validations = tmp_path / docs / "validations"
+        assert sorted(p.name for p in (validations / "marts").iterdir()) == sorted(marts), docs
+        assert (validations / "reconciliation").is_dir(), docs
+        runs = list((validations / "marts").rglob("*.html"))
+        assert len(runs) == len(marts), docs  # validated once each
 
 
 @pytest.mark.e2e  # runs of its own
@@ -387,6 +393,13 @@ def test_the_worker_ends_when_its_run_is_killed() -> None:
     assert not _alive(worker)
 
 
+def _on_exit_write(path: str) -> None:
+    """In the worker: a file written by its interpreter's teardown, if it has one."""
+    import atexit
+
+    atexit.register(Path(path).write_text, "torn down")
+
+
 def _write_later(path: str) -> int:
     """In the worker: write a file after a while (as the Data Docs are written); its pid."""
     import os
@@ -405,11 +418,13 @@ def test_stopping_the_worker_lets_its_last_task_finish_then_ends_it(tmp_path: Pa
 
     pool = start_pool()
     pid = pool.submit(os.getpid).result()
+    pool.submit(_on_exit_write, str(tmp_path / "teardown")).result()
     docs = pool.submit(_write_later, str(tmp_path / "docs"))
     stop_pool(pool)
     assert docs.result() == pid  # finished, not cancelled or broken
     assert (tmp_path / "docs").read_text() == "written"
     assert not _alive(pid)
+    assert not (tmp_path / "teardown").exists()  # ended at once, not by the interpreter
     stop_pool(pool)  # a second stop (a pool already shut) is harmless
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import duckdb
 import pytest
-from conftest import DemoBuild, copy_of_demo, demo_months, settings_for
+from conftest import DemoBuild, copy_of_demo, demo_months, land_moved_month, settings_for
 
 from assets.audit import manifest
 from assets.common import table_sums
@@ -219,6 +219,29 @@ def test_in_a_run_the_publications_beyond_the_newest_few_go_before_the_run_ends(
     assert len(deleted) == 2 and not any(path.exists() for path in deleted)
     with duckdb.connect(str(kept), read_only=True) as con:  # the newest replaced one: run-3's
         assert con.execute("select run_id from audit.publications").fetchall() == [("run-3",)]
+
+
+@pytest.mark.e2e  # runs of its own
+def test_a_run_has_deleted_the_publications_beyond_the_newest_few_when_it_ends(
+    demo_build: DemoBuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The deletion runs while the run ends, and the run waits for it (a slow one here)."""
+    from assets.common import warehouse as warehouse_module
+    from assets.common.warehouse import history
+
+    settings = copy_of_demo(demo_build, tmp_path)
+    monkeypatch.setenv("CHOKEPOINT_KEEP_PUBLISHED", "1")
+    prune = warehouse_module.prune_history
+
+    def slow_prune(published: Path, keep: int) -> list[Path]:
+        time.sleep(1.0)
+        return prune(published, keep)
+
+    monkeypatch.setattr(warehouse_module, "prune_history", slow_prune)
+    for month, source in (("2025-01", "2024-12"), ("2025-02", "2024-11")):
+        land_moved_month(settings.landing_dir, month, source=source)
+        assert cli.build(settings, (month, month), job_name="load_customs")
+        assert len(history(settings.warehouse_path)) == 1, month
 
 
 def _step_log_runs(database: Path) -> set[str]:

@@ -74,7 +74,7 @@ class Warehouse(dg.ConfigurableResource):  # type: ignore[misc]
     _kept_open: bool = PrivateAttr(default=False)
     _published: bool = PrivateAttr(default=False)
     # In a run, the oldest kept publication is deleted while the run ends (see `publish`).
-    _pruning: threading.Thread | None = PrivateAttr(default=None)
+    _pruning: _Pruning | None = PrivateAttr(default=None)
 
     @property
     def lock_path(self) -> Path:
@@ -146,7 +146,12 @@ class Warehouse(dg.ConfigurableResource):  # type: ignore[misc]
             finally:
                 self._kept_open, self._published = False, False
                 self.close_database()
-                self.finish_pruning()
+                error = self.finish_pruning()
+                if error is not None and context.log is not None:
+                    context.log.warning(
+                        f"the kept publications beyond the newest {kept_publications()} were "
+                        f"not all deleted ({error}); the next publication tries again"
+                    )
 
     def require_one_file_system(self) -> None:
         """Refuse a build file and a published file that a rename cannot join (see `publish`)."""
@@ -302,19 +307,20 @@ class Warehouse(dg.ConfigurableResource):  # type: ignore[misc]
             # In a run: the last link of a publication is its whole file's blocks to free
             # (0.5 s for a 10M-declaration warehouse). Done while the run's other steps and
             # resources end; the run waits for it before it lets the run lock go.
-            self._pruning = threading.Thread(
-                target=prune_history, args=(published, keep), name="prune-history"
-            )
+            self._pruning = _Pruning(published, keep)
             self._pruning.start()
         else:
             prune_history(published, keep)
         return published
 
-    def finish_pruning(self) -> None:
-        """Wait until the kept publications beyond the newest few are deleted (see `publish`)."""
+    def finish_pruning(self) -> BaseException | None:
+        """Wait until the kept publications beyond the newest few are deleted (see `publish`);
+        what stopped that, if anything (the publication itself stands)."""
         pruning, self._pruning = self._pruning, None
-        if pruning is not None:
-            pruning.join()
+        if pruning is None:
+            return None
+        pruning.join()
+        return pruning.error
 
     def published_by(self, run_id: str) -> bool:
         """Whether this run's publication already happened (its build file became the published)."""
@@ -398,6 +404,21 @@ def keep_in_history(published: Path, keep: int) -> Path | None:
         os.replace(partial, target)
     fsync_directory(folder)
     return target
+
+
+class _Pruning(threading.Thread):
+    """`prune_history` in a thread of its own, keeping what stopped it."""
+
+    def __init__(self, published: Path, keep: int) -> None:
+        super().__init__(name="prune-history")
+        self.published, self.keep = published, keep
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            prune_history(self.published, self.keep)
+        except BaseException as error:
+            self.error = error
 
 
 def prune_history(published: Path, keep: int) -> list[Path]:

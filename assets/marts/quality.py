@@ -290,8 +290,11 @@ def validate_early(
     rows = con.execute(f"select count(*) from {table_ref('marts', mart)} {where}", bounds)  # noqa: S608
     if rows.fetchall()[0][0] > EARLY_MAX_ROWS:
         return  # left to the quality step, when the run's own steps are done
-    folder = rows_folder(build_path, context.run.run_id)
-    folder.mkdir(parents=True, exist_ok=True)
+    # a folder per hand-over: a mart given again (its step retried) does not overwrite the
+    # rows a queued validation of the first is still to read
+    run_folder = rows_folder(build_path, context.run.run_id)
+    run_folder.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=f"{mart}-", dir=run_folder))
     worker.validate_early(read_inputs(con, folder, (mart,), (), {mart: scope} if scope else {}))
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -190,9 +191,18 @@ class QualityWorker(dg.ConfigurableResource):  # type: ignore[misc]
             yield self
         finally:
             _running.pop(run.run_id, None)
+            folders = {
+                Path(path).parent
+                for inputs, _ in self._early.values()
+                for path, _ in inputs.rows.values()
+            }
             self._pool = self._warm = self._docs = None
-            self._early = {}
+            self._early, self._early_void = {}, False
             stop_pool(pool)  # after the Data Docs still being written, if any
+            # the rows handed over early and never gathered (a run that failed before the
+            # quality step); those gathered went with the quality step's folder
+            for folder in folders:
+                shutil.rmtree(folder, ignore_errors=True)
 
     @property
     def waited(self) -> float:
@@ -216,6 +226,10 @@ class QualityWorker(dg.ConfigurableResource):  # type: ignore[misc]
             self._early[mart] = (inputs, self._pool.submit(_validate_marts, inputs))
         except BrokenProcessPool:
             self._early_void = True
+
+    def void_early(self) -> None:
+        """Have the quality step validate every mart itself (a hand-over went wrong)."""
+        self._early_void = True
 
     def validated_early(
         self, scopes: dict[str, Scope], marts: tuple[str, ...], hs6_codes: list[str]
@@ -254,8 +268,12 @@ class QualityWorker(dg.ConfigurableResource):  # type: ignore[misc]
         if self._pool is None:
             raise RuntimeError("no Great Expectations worker was started for this run")
         early = early or {}
-        # what the worker validated early and is not used makes for a new validation
+        # what the worker validated early and is not used makes for a new validation, and
+        # what of it the worker has not begun yet is not validated at all
         fresh = bool(self._early) and not early
+        if fresh:
+            for _, unused in self._early.values():
+                unused.cancel()
         pending = {mart: self._early[mart][1] for mart in early}
         whole = _combined(inputs, early.values())
         try:
@@ -280,7 +298,7 @@ class QualityWorker(dg.ConfigurableResource):  # type: ignore[misc]
         except BrokenProcessPool:
             results = _validate(whole, str(docs))
         self._waited = time.perf_counter() - started
-        self._early = {}
+        self._early, self._early_void = {}, False
         return results
 
     def wait_for_docs(self, database: str | None = None, memory_limit: str = "3GB") -> None:
