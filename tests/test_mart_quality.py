@@ -11,6 +11,7 @@ import pytest
 from conftest import DemoBuild
 
 from assets.marts import quality
+from assets.marts import quality as quality_module
 
 
 def _copy_of_warehouse(demo_build: DemoBuild, tmp_path: Path) -> duckdb.DuckDBPyConnection:
@@ -196,6 +197,36 @@ def test_marts_given_early_give_the_results_of_one_validation_and_only_when_they
         assert (validations / "reconciliation").is_dir(), docs
         runs = list((validations / "marts").rglob("*.html"))
         assert len(runs) == len(marts), docs  # validated once each
+
+
+@pytest.mark.e2e  # runs of its own
+def test_rows_handed_over_early_go_with_a_run_that_fails_before_the_quality_step(
+    demo_build: DemoBuild, tmp_path: Path
+) -> None:
+    import dagster as dg
+
+    from assets.marts.quality_worker import QualityWorker
+
+    database = tmp_path / "build.duckdb"
+    shutil.copy(demo_build.settings.warehouse_path, database)
+    run_folder = tmp_path / ".suites-run"
+    seen: dict[str, object] = {}
+
+    @dg.asset(key=["audit", "mart_quality"])
+    def step(quality: QualityWorker) -> None:
+        folder = run_folder / "importer_profile-1"
+        folder.mkdir(parents=True)
+        with duckdb.connect(str(database), read_only=True) as con:
+            quality.validate_early(
+                quality_module.read_inputs(con, folder, ("importer_profile",), ())
+            )
+        seen["rows"] = sorted(p.name for p in folder.iterdir())
+        raise RuntimeError("a later step fails")
+
+    result = dg.materialize([step], resources={"quality": QualityWorker()}, raise_on_error=False)
+    assert not result.success
+    assert seen["rows"] == ["importer_profile.parquet"]
+    assert not run_folder.exists()
 
 
 @pytest.mark.e2e  # runs of its own

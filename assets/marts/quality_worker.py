@@ -203,6 +203,8 @@ class QualityWorker(dg.ConfigurableResource):  # type: ignore[misc]
             # quality step); those gathered went with the quality step's folder
             for folder in folders:
                 shutil.rmtree(folder, ignore_errors=True)
+                with contextlib.suppress(OSError):  # the run's folder, once empty
+                    folder.parent.rmdir()
 
     @property
     def waited(self) -> float:
