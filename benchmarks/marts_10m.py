@@ -143,6 +143,18 @@ def print_peak(dagster_home: Path, sampler: RssSampler) -> None:
         f"  largest sampled RSS: {rss / 1e9:.2f} GB in `{name}` "
         f"during {', '.join(during) or 'no step (start-up or between steps)'}"
     )
+    # the true peaks (ru_maxrss) of the two processes, as the quality step recorded them
+    record = instance.fetch_materializations(
+        dg.AssetKey(["audit", "mart_quality"]), limit=1
+    ).records
+    materialization = record[0].asset_materialization if record else None
+    if materialization is not None:
+        metadata = {k: getattr(v, "value", v) for k, v in materialization.metadata.items()}
+        print(
+            f"  peak RSS at the quality step: the suites' worker "
+            f"{metadata.get('worker_peak_rss_gb', '?')} GB, the run's own process "
+            f"{metadata.get('run_peak_rss_gb', '?')} GB (then publication)"
+        )
 
 
 def print_steps(dagster_home: Path, build: float) -> None:

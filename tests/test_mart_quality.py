@@ -172,6 +172,7 @@ def test_marts_given_early_give_the_results_of_one_validation_and_only_when_they
         seen["agreed"] = quality.run_suites(
             rest(("flagged_shipments",)), tmp_path / "d1", totals=lambda: totals, early=early
         )
+        seen["worker_peak"] = quality.worker_peak
         # given in one scope, planned in another: not used, and the validation begins anew
         march = (date(2024, 3, 1), date(2024, 4, 1))
         quality.validate_early(one("dual_use_trade_monthly", {"dual_use_trade_monthly": march}))
@@ -189,6 +190,9 @@ def test_marts_given_early_give_the_results_of_one_validation_and_only_when_they
     assert seen["other_scope"] == {} and seen["twice"] == {}
     assert len(here) > 10 and [r["dataset"] for r in here][-1] == "reconciliation"
     assert seen["agreed"] == seen["afresh"] == seen["again"] == here
+    # the worker's own peak memory, reported for the run: Great Expectations and pandas alone
+    # take a process past 200 MB
+    assert isinstance(seen["worker_peak"], int) and seen["worker_peak"] > 200e6
     # each validation's Data Docs hold every mart once (those given early included: one
     # validation, not the early ones in another) and the reconciliation
     for docs in ("d1", "d2", "d3"):

@@ -26,7 +26,7 @@ from assets.common.warehouse import Warehouse, log_step
 from assets.marts import validation_scope
 from assets.marts.catalog import MARTS
 from assets.marts.data_docs import make_offline
-from assets.marts.quality_worker import QualityWorker, current
+from assets.marts.quality_worker import QualityWorker, current, peak_rss_bytes
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -258,6 +258,11 @@ def _hs6_codes(con: duckdb.DuckDBPyConnection) -> list[str]:
     """The HS 2022 subheadings (the reference set `hs2022_hs6`)."""
     query = "select hscode from staging.hs_nomenclature where level = 6 order by hscode"
     return [row[0] for row in con.execute(query).fetchall()]
+
+
+def _gb(size: int | None) -> float:
+    """Bytes as GB to the hundredth (0.0 when unknown)."""
+    return round((size or 0) / 1e9, 2)
 
 
 def rows_folder(build_path: str, run_id: str) -> Path:
@@ -606,6 +611,10 @@ def mart_quality(
             # run makes meanwhile, then waiting for the worker's results
             **{name: round(value, 2) for name, value in seconds.items()},
             "worker_wait_s": round(quality.waited, 2) if quality.started else 0.0,
+            # the largest memory of the worker (it holds the marts' rows as pandas) and of the
+            # run's own process so far, in GB: which of them a build's peak is
+            "worker_peak_rss_gb": _gb(quality.worker_peak if quality.started else None),
+            "run_peak_rss_gb": _gb(peak_rss_bytes()),
             # the marts whose steps gave them to the worker as soon as they were written
             "validated_early": ", ".join(early) or "none",
             # the marts validated over the run's months only (every other mart: every month)

@@ -19,6 +19,7 @@ import contextlib
 import multiprocessing
 import os
 import shutil
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -149,6 +150,16 @@ def stop_pool(pool: ProcessPoolExecutor) -> None:
     pool.shutdown(wait=True, cancel_futures=False)
 
 
+def peak_rss_bytes() -> int | None:
+    """The largest resident memory this process has had (None where the OS does not say)."""
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(peak) if sys.platform == "darwin" else int(peak) * 1024  # bytes there, kB here
+
+
 def _build_docs() -> None:
     """In the worker: the Data Docs of the validation `_validate` just ran."""
     from assets.marts.quality import build_pending_docs
@@ -173,6 +184,8 @@ class QualityWorker(dg.ConfigurableResource):  # type: ignore[misc]
     _early_void: bool = PrivateAttr(default=False)
     # seconds the quality step waited for the worker after its own work
     _waited: float = PrivateAttr(default=0.0)
+    # the worker's largest resident memory when it returned the results, in bytes
+    _worker_peak: int | None = PrivateAttr(default=None)
 
     @contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[QualityWorker]:
@@ -210,6 +223,11 @@ class QualityWorker(dg.ConfigurableResource):  # type: ignore[misc]
     def waited(self) -> float:
         """Seconds the last `run_suites` waited for the worker after its `meanwhile` work."""
         return self._waited
+
+    @property
+    def worker_peak(self) -> int | None:
+        """The worker's largest resident memory (bytes) when it returned the last results."""
+        return self._worker_peak
 
     @property
     def started(self) -> bool:
@@ -293,6 +311,8 @@ class QualityWorker(dg.ConfigurableResource):  # type: ignore[misc]
             reconciled = self._pool.submit(_validate_totals, whole.totals, str(docs))
             found = {key: future.result() for key, future in pending.items()}
             results = _in_order(found, whole.marts) + reconciled.result()
+            # its largest memory so far: it held the marts' rows (reported with the run's own)
+            self._worker_peak = self._pool.submit(peak_rss_bytes).result()
             self._docs = self._pool.submit(_build_docs)
             # not the rows (their files are removed once validated): a worker that dies writing
             # the Data Docs leaves them to be read again from the published file
