@@ -61,7 +61,8 @@ class Warehouse(dg.ConfigurableResource):  # type: ignore[misc]
     build_path: str
     published_path: str
     # DuckDB spills to disk beyond this; its default (80% of RAM) lets joins take the machine.
-    memory_limit: str = "3GB"
+    # (the settings' DUCKDB_MEMORY_LIMIT; see benchmarks/RESULTS.md)
+    memory_limit: str = "2.5GB"
     # How long a run waits for the run that holds the warehouse before it declines.
     lock_wait_seconds: float = 1800.0
     # During a run the build database stays open from the first step to publication, and each

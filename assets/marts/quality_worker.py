@@ -323,7 +323,7 @@ class QualityWorker(dg.ConfigurableResource):  # type: ignore[misc]
         self._early, self._early_void = {}, False
         return results
 
-    def wait_for_docs(self, database: str | None = None, memory_limit: str = "3GB") -> None:
+    def wait_for_docs(self, database: str | None = None, memory_limit: str = "2.5GB") -> None:
         """Wait until the worker has written the Data Docs of the run's validation (if any).
 
         If the worker died meanwhile, the suites run again in this process to write them, over
