@@ -11,7 +11,6 @@ import pytest
 from conftest import DemoBuild
 
 from assets.marts import quality
-from assets.marts import quality as quality_module
 
 
 def _copy_of_warehouse(demo_build: DemoBuild, tmp_path: Path) -> duckdb.DuckDBPyConnection:
@@ -19,6 +18,13 @@ def _copy_of_warehouse(demo_build: DemoBuild, tmp_path: Path) -> duckdb.DuckDBPy
     copy = tmp_path / "warehouse.duckdb"
     shutil.copy(demo_build.settings.warehouse_path, copy)
     return duckdb.connect(str(copy))
+
+
+def _build_file(demo_build: DemoBuild, tmp_path: Path) -> Path:
+    """A copy of the demo's published warehouse, as a run's build file."""
+    database = tmp_path / "build.duckdb"
+    shutil.copy(demo_build.settings.warehouse_path, database)
+    return database
 
 
 def _inputs(
@@ -79,8 +85,7 @@ def test_a_run_validates_in_its_worker_process_with_the_same_results(
 
     from assets.marts.quality_worker import QualityWorker
 
-    database = tmp_path / "build.duckdb"
-    shutil.copy(demo_build.settings.warehouse_path, database)
+    database = _build_file(demo_build, tmp_path)
     marts = ("dual_use_trade_monthly", "importer_profile")
     reconciliations = quality.RECONCILIATIONS[:1]
     seen: dict[str, object] = {}
@@ -138,8 +143,7 @@ def test_marts_given_early_give_the_results_of_one_validation_and_only_when_they
 
     from assets.marts.quality_worker import QualityWorker
 
-    database = tmp_path / "build.duckdb"
-    shutil.copy(demo_build.settings.warehouse_path, database)
+    database = _build_file(demo_build, tmp_path)
     marts = ("dual_use_trade_monthly", "importer_profile", "flagged_shipments")
     reconciliations = quality.RECONCILIATIONS[:2]
     con = duckdb.connect(str(database), read_only=True)
@@ -211,9 +215,9 @@ def test_rows_handed_over_early_go_with_a_run_that_fails_before_the_quality_step
 
     from assets.marts.quality_worker import QualityWorker
 
-    database = tmp_path / "build.duckdb"
-    shutil.copy(demo_build.settings.warehouse_path, database)
+    database = _build_file(demo_build, tmp_path)
     run_folder = tmp_path / ".suites-run"
+    read_inputs = quality.read_inputs  # the step's `quality` is the worker
     seen: dict[str, object] = {}
 
     @dg.asset(key=["audit", "mart_quality"])
@@ -221,9 +225,7 @@ def test_rows_handed_over_early_go_with_a_run_that_fails_before_the_quality_step
         folder = run_folder / "importer_profile-1"
         folder.mkdir(parents=True)
         with duckdb.connect(str(database), read_only=True) as con:
-            quality.validate_early(
-                quality_module.read_inputs(con, folder, ("importer_profile",), ())
-            )
+            quality.validate_early(read_inputs(con, folder, ("importer_profile",), ()))
         seen["rows"] = sorted(p.name for p in folder.iterdir())
         raise RuntimeError("a later step fails")
 
@@ -244,8 +246,7 @@ def test_a_dead_worker_leaves_the_suites_to_the_run_process(
 
     from assets.marts.quality_worker import QualityWorker
 
-    database = tmp_path / "build.duckdb"
-    shutil.copy(demo_build.settings.warehouse_path, database)
+    database = _build_file(demo_build, tmp_path)
     seen: dict[str, object] = {}
 
     @dg.asset(key=["audit", "mart_quality"])
@@ -277,8 +278,7 @@ def test_a_worker_that_dies_writing_the_data_docs_leaves_them_to_the_run_process
     from assets.marts import quality_worker
     from assets.marts.quality_worker import QualityWorker
 
-    database = tmp_path / "build.duckdb"
-    shutil.copy(demo_build.settings.warehouse_path, database)
+    database = _build_file(demo_build, tmp_path)
     docs = tmp_path / "docs"
     seen: dict[str, object] = {}
     validate = quality_worker._validate

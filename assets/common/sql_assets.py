@@ -149,20 +149,8 @@ def sql_table_asset(
                 # imported here, as above
                 from assets.marts.quality import validate_early
 
-                # the run's Great Expectations worker validates it while the run goes on; the
-                # table is written and checked, so a hand-over that fails (a full disk) only
-                # leaves every mart to the quality step
-                try:
-                    validate_early(context, con, warehouse.build_path, table, scope is None)
-                except Exception as error:
-                    from assets.marts.quality_worker import current
-
-                    worker = current(context.run.run_id)
-                    if worker is not None:
-                        worker.void_early()
-                    context.log.warning(
-                        f"marts.{table} not handed to the suites' worker early: {error}"
-                    )
+                # the run's Great Expectations worker validates it while the run goes on
+                validate_early(context, con, warehouse.build_path, table, scope is None)
         metadata: dict[str, Any] = {
             "rows": rows,
             "sql": dg.MetadataValue.path(f"sql/{layer}/{table}.sql"),

@@ -286,10 +286,27 @@ def validate_early(
 ) -> None:
     """Give the run's worker (if it runs in this process) a mart its step just wrote, in the
     scope the quality step will validate it in; the worker validates it while the run goes
-    on. The quality step uses the results only if its own plan agrees (`validated_early`)."""
+    on. The quality step uses the results only if its own plan agrees (`validated_early`).
+    The mart is written and checked, so a hand-over that fails (a full disk) only warns and
+    leaves every mart to the quality step."""
     worker = current(context.run.run_id)
     if worker is None:
         return
+    try:
+        _hand_over(context, con, build_path, mart, rewrote_all, worker)
+    except Exception as error:
+        worker.void_early()
+        context.log.warning(f"marts.{mart} not handed to the suites' worker early: {error}")
+
+
+def _hand_over(
+    context: dg.AssetExecutionContext,
+    con: duckdb.DuckDBPyConnection,
+    build_path: str,
+    mart: str,
+    rewrote_all: bool,
+    worker: QualityWorker,
+) -> None:
     scope = validation_scope.scope_after_step(context, con, mart, rewrote_all)
     where, bounds = validation_scope.month_filter(mart, scope)
     rows = con.execute(f"select count(*) from {table_ref('marts', mart)} {where}", bounds)  # noqa: S608

@@ -33,6 +33,8 @@ from typing import TYPE_CHECKING, Any
 import dagster as dg
 from pydantic import PrivateAttr
 
+from assets.common.warehouse import MEMORY_LIMIT, _executes
+
 if TYPE_CHECKING:
     from assets.marts.quality import Session, SuiteInputs
     from assets.marts.validation_scope import Scope
@@ -133,8 +135,6 @@ _running: dict[str, QualityWorker] = {}
 def _exit_now() -> None:
     """In the worker, its last task: exit without the interpreter's teardown, which takes a
     second once Great Expectations and pandas are imported (the run waited for it)."""
-    import sys
-
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)
@@ -190,7 +190,6 @@ class QualityWorker(dg.ConfigurableResource):  # type: ignore[misc]
     @contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[QualityWorker]:
         """Start the worker (importing the library) if the run executes the quality step."""
-        from assets.common.warehouse import _executes
 
         run = context.run
         if not self.enabled or run is None or not _executes(run, context.instance, QUALITY_STEP):
@@ -323,7 +322,7 @@ class QualityWorker(dg.ConfigurableResource):  # type: ignore[misc]
         self._early, self._early_void = {}, False
         return results
 
-    def wait_for_docs(self, database: str | None = None, memory_limit: str = "2.5GB") -> None:
+    def wait_for_docs(self, database: str | None = None, memory_limit: str = MEMORY_LIMIT) -> None:
         """Wait until the worker has written the Data Docs of the run's validation (if any).
 
         If the worker died meanwhile, the suites run again in this process to write them, over

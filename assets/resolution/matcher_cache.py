@@ -65,14 +65,20 @@ def load_or_build(
     folder: Path, list_id: str, parts: dict[str, pl.DataFrame], config: MatchConfig
 ) -> tuple[Matcher, Path, bool]:
     """The matcher for these parts (loaded when kept, else built and kept); its file; loaded?"""
-    path = matcher_path(folder, list_id, parts, config)
+    return _load_or_build_at(matcher_path(folder, list_id, parts, config), list_id, parts, config)
+
+
+def _load_or_build_at(
+    path: Path, list_id: str, parts: dict[str, pl.DataFrame], config: MatchConfig
+) -> tuple[Matcher, Path, bool]:
+    """`load_or_build` with the file already named (its key hashes every row of the list)."""
     if path.is_file():
         with path.open("rb") as handle:
             return pickle.load(handle), path, True
     matcher = Matcher(
         parts["entries"], parts["aliases"], parts["identifiers"], config, list_id=list_id
     )
-    folder.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
     with partial.open("wb") as handle:
         pickle.dump(matcher, handle, protocol=pickle.HIGHEST_PROTOCOL)
@@ -107,7 +113,7 @@ def screened(
     kept = pl.read_parquet(kept_path) if kept_path.is_file() else None
     new = asked if kept is None else asked.join(kept, on=QUERY, how="anti", nulls_equal=True)
     if new.height or kept is None:
-        matcher, path, _ = load_or_build(folder, list_id, parts, config)
+        matcher, path, _ = _load_or_build_at(path, list_id, parts, config)
         found = matcher.screen(new.with_columns(entity_type=pl.lit("organisation")))
         rows = new.with_row_index("query_row").with_columns(pl.col("query_row").cast(pl.Int64))
         results = (
