@@ -258,3 +258,23 @@ def test_a_snapshot_of_a_new_date_with_the_same_bytes_is_a_new_version(
         # a daemon started afresh (no cursor) sees it too: the warehouse holds 02-23, not 02-26
         (fresh,) = _tick(instance, demo_copy, "sanctions_snapshot_sensor").run_requests or []
         assert fresh.tags[LIST_VERSION_TAG] == "ofac_sdn@2024-02-26"
+
+
+def test_a_changed_exchange_rate_file_rebuilds_every_month_downstream(
+    demo_copy: Settings,
+) -> None:
+    """The exchange rates are one file for every month (not partitioned): a new version of it
+    runs its job over every delivered month, through the shipments to publication."""
+    with dg.instance_for_test() as instance:
+        cursor = _tick(instance, demo_copy, "fx_rates_deliveries").cursor
+        rates = demo_copy.landing_dir / "reference" / "fx_monthly.csv"
+        rates.write_bytes(rates.read_bytes() + b"\n")  # the same rates, other bytes
+        result = _tick(instance, demo_copy, "fx_rates_deliveries", cursor)
+        (request,) = result.run_requests or []
+        months = _months(instance)
+        assert (request.tags[RANGE_START], request.tags[RANGE_END]) == (min(months), max(months))
+        assert request.tags[FAMILY_TAG] == "fx_rates"
+        job = build_definitions(demo_copy).resolve_job_def("load_fx_rates")
+        keys = {key.to_user_string() for key in job.asset_layer.executable_asset_keys}
+        assert {"staging/fx_rates", "core/shipments", "audit/publications"} <= keys
+        assert "raw/customs_declarations" not in keys
