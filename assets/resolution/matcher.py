@@ -27,7 +27,7 @@ from typing import Any
 
 import polars as pl
 
-from assets.resolution.blocking import block, blocking_keys
+from assets.resolution.blocking import block
 from assets.resolution.config import MatchConfig
 from assets.resolution.explanation import explain_all, matched_tokens
 from assets.resolution.identifiers import (
@@ -38,7 +38,8 @@ from assets.resolution.identifiers import (
     parse_identifiers,
     to_candidate,
 )
-from assets.resolution.names import ACRONYM_MIN_LENGTH, NameForms, name_parts, normalize, skeleton
+from assets.resolution.listed_names import NameRecord, NameRecords
+from assets.resolution.names import ACRONYM_MIN_LENGTH, name_parts
 from assets.resolution.queries import SEP, Helper, QueryNames, lay_out
 from assets.resolution.rules import decide
 from assets.resolution.scoring import ListVariants, TokenTable, score_names
@@ -93,7 +94,10 @@ class Matcher:
         identifiers: pl.DataFrame | None = None,
         config: MatchConfig | None = None,
         list_id: str = "sanctions",
+        records: NameRecords | None = None,
     ) -> None:
+        """The matcher of one list; `records` gives the names' records kept from an earlier
+        build (`listed_names`), and keeps those of this one."""
         self.config = config or MatchConfig()
         self.list_id = list_id
         ids = entries["entry_id"].cast(pl.String).to_list()
@@ -140,39 +144,43 @@ class Matcher:
             add(entry_id, whole, kind)
             for part in inner:  # short forms and a.k.a. parts inside a name are aliases
                 add(entry_id, part, "weak_alias" if kind == "weak_alias" else "alias")
-        self._build_name_index(names)
+        self._build_name_index(names, records)
         self._identifiers = IdentifierIndex(identifiers)
         self._query_ids: dict[int, list[QueryIdentifier]] = {}
         self._qacronyms = pl.DataFrame(schema={"qid": pl.UInt32, "akey": pl.String})
 
     # ----------------------------------------------------------------------------- index
-    def _build_name_index(self, names: dict[tuple[str, str], str]) -> None:
-        self._forms: list[NameForms] = []
+    def _build_name_index(
+        self, names: dict[tuple[str, str], str], records: NameRecords | None
+    ) -> None:
+        records = records if records is not None else NameRecords()
+        # each indexed name's record: needed to build the index, not to screen (not kept, so a
+        # kept matcher loads in half the time)
+        listed: list[NameRecord] = []
         name_rows: list[tuple[Any, ...]] = []
         variant_rows: list[tuple[Any, ...]] = []
         token_entries: dict[str, set[str]] = {}
         key_entries: dict[str, set[str]] = {}
-        name_keys: list[set[str]] = []
+        name_keys: list[tuple[str, ...]] = []
         for (entry_id, name), kind in names.items():
-            forms = normalize(name)
-            if forms.is_empty:
+            record = records[name]
+            if record is None:
                 continue
-            name_id = len(self._forms)
-            self._forms.append(forms)
+            name_id = len(listed)
+            listed.append(record)
             name_rows.append(
-                (name_id, entry_id, name, kind, forms.weight, forms.legal_form, forms.legal_group)
-            )
-            keys: set[str] = set()
-            for variant, raw in zip(forms.variants, forms.raw_variants, strict=True):
+                (name_id, entry_id, name, kind, record.weight, record.legal_form,
+                 record.legal_group)
+            )  # fmt: skip
+            for variant, compact in zip(record.variants, record.compacts, strict=True):
                 variant_rows.append(
                     (len(variant_rows), name_id, SEP.join(variant), " ".join(sorted(variant)),
-                     skeleton("".join(raw)))
+                     compact)
                 )  # fmt: skip
                 for token in variant:
                     token_entries.setdefault(token, set()).add(entry_id)
-                keys |= blocking_keys(variant, raw, forms.acronyms)
-            name_keys.append(keys)
-            for key in keys:
+            name_keys.append(record.keys)
+            for key in record.keys:
                 key_entries.setdefault(key, set()).add(entry_id)
         self._tokens = TokenTable(
             self.config, {t: len(e) for t, e in token_entries.items()}, len(self._entry_name)
@@ -223,15 +231,11 @@ class Matcher:
         )
         # acronym keys of the list: a name's acronyms ("acro") and one-word names ("single")
         self._acronyms = pl.DataFrame(
-            [
-                (name_id, a, "acro")
-                for name_id, forms in enumerate(self._forms)
-                for a in forms.acronyms
-            ]
+            [(name_id, a, "acro") for name_id, record in enumerate(listed) for a in record.acronyms]
             + [
                 (name_id, variant[0], "single")
-                for name_id, forms in enumerate(self._forms)
-                for variant in forms.variants
+                for name_id, record in enumerate(listed)
+                for variant in record.variants
                 if len(variant) == 1
                 and variant[0].isalpha()
                 and len(variant[0]) >= ACRONYM_MIN_LENGTH

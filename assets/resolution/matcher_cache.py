@@ -7,6 +7,10 @@ are those of a kept file loads it (about 0.5 s) instead. The key is a sha256 ove
 three frames (as JSON lines), the configuration, every file of `assets/resolution/` and the
 library versions, so any change to what the matcher is built from builds it again.
 
+A new list version (a list change) is built with the records of the names the last build
+normalized (`listed_names`: a file per list and code, `{list_id}-names-{code}.pickle`), so only
+its new names are normalized: about 1 s instead of 3 s for the full SDN.
+
 A pickle runs code when loaded: the folder must be as trusted as the code itself (it is the
 pipeline's own, inside the warehouse folder, written atomically).
 """
@@ -14,6 +18,7 @@ pipeline's own, inside the warehouse folder, written atomically).
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import os
 import pickle
 import sys
@@ -24,6 +29,7 @@ import polars as pl
 import rapidfuzz
 
 from assets.resolution.config import MatchConfig
+from assets.resolution.listed_names import NameRecords
 from assets.resolution.matcher import Matcher
 
 _PACKAGE = Path(__file__).resolve().parent
@@ -37,7 +43,14 @@ def _code_digest() -> str:
         if path.is_file() and "__pycache__" not in path.parts:
             digest.update(path.relative_to(_PACKAGE).as_posix().encode())
             digest.update(path.read_bytes())
-    versions = f"{sys.version}|polars {pl.__version__}|rapidfuzz {rapidfuzz.__version__}"
+    # the libraries names are normalized (rigour, iuliia), checked (python-stdnum) and scored by
+    versions = (
+        f"{sys.version}|polars {pl.__version__}|rapidfuzz {rapidfuzz.__version__}|"
+        + "|".join(
+            f"{library} {importlib.metadata.version(library)}"
+            for library in ("rigour", "iuliia", "python-stdnum")
+        )
+    )
     digest.update(versions.encode())
     return digest.hexdigest()
 
@@ -61,6 +74,11 @@ def matcher_path(
     return folder / f"{list_id}-{cache_key(list_id, parts, config)[:32]}.pickle"
 
 
+def names_path(folder: Path, list_id: str) -> Path:
+    """The file the records of a list's names are kept in (for this code)."""
+    return folder / f"{list_id}-names-{_code_digest()[:32]}.pickle"
+
+
 def load_or_build(
     folder: Path, list_id: str, parts: dict[str, pl.DataFrame], config: MatchConfig
 ) -> tuple[Matcher, Path, bool]:
@@ -75,15 +93,32 @@ def _load_or_build_at(
     if path.is_file():
         with path.open("rb") as handle:
             return pickle.load(handle), path, True
+    names = names_path(path.parent, list_id)
+    kept = None
+    if names.is_file():
+        with names.open("rb") as handle:
+            kept = pickle.load(handle)
+    records = NameRecords(kept)
     matcher = Matcher(
-        parts["entries"], parts["aliases"], parts["identifiers"], config, list_id=list_id
+        parts["entries"],
+        parts["aliases"],
+        parts["identifiers"],
+        config,
+        list_id=list_id,
+        records=records,
     )
+    _write(path, matcher)
+    _write(names, records.asked)  # this version's names, for the next one
+    return matcher, path, False
+
+
+def _write(path: Path, value: object) -> None:
+    """Pickle `value` to `path`, atomically (a reader sees the old file or the new one)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
     with partial.open("wb") as handle:
-        pickle.dump(matcher, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
     os.replace(partial, path)
-    return matcher, path, False
 
 
 # What a screened query is: a result depends on these and on the matcher only.
@@ -136,7 +171,7 @@ def screened(
         .explode("found")
         .unnest("found")
     )
-    return found, [path, kept_path], new.height
+    return found, [path, kept_path, names_path(folder, list_id)], new.height
 
 
 def prune(folder: Path, keep: set[Path]) -> list[Path]:

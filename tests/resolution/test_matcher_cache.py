@@ -6,9 +6,11 @@ import dataclasses
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 from assets.common.paths import REFERENCE_DIR
-from assets.resolution import matcher_cache
+from assets.resolution import listed_names, matcher_cache
+from assets.resolution.listed_names import name_record
 from assets.resolution.matcher import MatchConfig
 from assets.sanctions import ofac_sdn
 
@@ -69,8 +71,53 @@ def test_another_list_version_or_configuration_builds_a_matcher_of_its_own(
     changed = dataclasses.replace(config, match_threshold=config.match_threshold + 0.01)
     _, third, loaded = matcher_cache.load_or_build(tmp_path, "ofac_sdn", parts, changed)
     assert not loaded and third not in (first, other)
-    assert set(matcher_cache.prune(tmp_path, {third})) == {first, other}
-    assert [p.name for p in tmp_path.iterdir()] == [third.name]
+    names = matcher_cache.names_path(tmp_path, "ofac_sdn")
+    assert set(matcher_cache.prune(tmp_path, {third, names})) == {first, other}
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([third.name, names.name])
+
+
+def test_a_new_list_version_normalizes_only_its_new_names_and_screens_as_if_built_afresh(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parts, config = _parts(), MatchConfig()
+    normalized: list[str] = []
+
+    def counted(name: str) -> listed_names.NameRecord | None:
+        normalized.append(name)
+        return name_record(name)
+
+    monkeypatch.setattr(listed_names, "name_record", counted)
+    older = _some_entries(parts, 2000)
+    matcher_cache.load_or_build(tmp_path, "ofac_sdn", older, config)
+    assert len(normalized) > 2000  # primary names, aliases and the short forms inside names
+    # the next version: 30 entries delisted, 200 listed
+    newer = _some_entries(parts, 2200)
+    newer = {**newer, "entries": newer["entries"].slice(30)}
+    normalized.clear()
+    built, _, loaded = matcher_cache.load_or_build(tmp_path, "ofac_sdn", newer, config)
+    assert not loaded
+    new_names = set(newer["entries"]["name"]) - set(older["entries"]["name"])
+    assert new_names <= set(normalized) and 200 <= len(normalized) < 400
+    # kept records are only a saving: the same matcher as one built from nothing kept
+    monkeypatch.setattr(matcher_cache, "_code_digest", lambda: "other code")
+    afresh, _, loaded = matcher_cache.load_or_build(tmp_path / "new", "ofac_sdn", newer, config)
+    assert not loaded and len(normalized) > 2200
+    queries = pl.concat(
+        [
+            QUERIES,
+            pl.DataFrame(
+                {
+                    "name": newer["entries"]["name"].slice(1900, 150).to_list(),
+                    "inn": [None] * 150,
+                    "country": ["RU"] * 150,
+                    "entity_type": ["organisation"] * 150,
+                }
+            ),
+        ]
+    )
+    found = built.screen(queries)
+    assert found.filter(pl.col("decision") == "match").height > 30
+    assert _sorted(found).equals(_sorted(afresh.screen(queries)))
 
 
 def _sorted(frame: pl.DataFrame) -> pl.DataFrame:
@@ -134,4 +181,6 @@ def test_kept_results_are_what_screening_again_would_find(tmp_path: Path) -> Non
     # another list version keeps results of its own
     other = {**parts, "entries": parts["entries"].slice(1)}
     _, other_files, screened = matcher_cache.screened(tmp_path, "ofac_sdn", other, config, some)
-    assert screened == 30 and set(other_files).isdisjoint(files)
+    # (the names' records are shared by the list's versions: `listed_names`)
+    own = set(other_files) - {matcher_cache.names_path(tmp_path, "ofac_sdn")}
+    assert screened == 30 and len(own) == 2 and own.isdisjoint(files)
