@@ -10,6 +10,7 @@ import duckdb
 import pytest
 from conftest import DemoBuild
 
+from assets.common.paths import REFERENCE_DIR
 from assets.common.raw import sha256_file
 from demo import spec
 
@@ -247,3 +248,16 @@ def test_invoice_values_are_converted_with_the_monthly_fx_table(
         "select count(*) filter (invoice_value_usd is null or "
         "invoice_value_usd <> statistical_value_usd::decimal(18, 2)) from core.shipments",
     ) == [(0,)]
+
+
+def test_the_sdn_matcher_was_built_ahead_of_screening(demo_build: DemoBuild) -> None:
+    """The sanctions staging step started the matcher's build; `entity_matches` used it."""
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(demo_build.settings.dagster_home)) as instance:
+        key = dg.AssetKey(["core", "entity_matches"])
+        materialization = instance.fetch_materializations(key, limit=1).records[0]
+        assert materialization.asset_materialization is not None
+        matchers = materialization.asset_materialization.metadata["matchers"].value
+    latest = max(p.stem.removeprefix("sdn_") for p in (REFERENCE_DIR / "sanctions").rglob("sdn_*"))
+    assert matchers == {f"ofac_sdn@{latest}": "built ahead"}

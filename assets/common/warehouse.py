@@ -110,7 +110,7 @@ class Warehouse(dg.ConfigurableResource):  # type: ignore[misc]
         with run_lock(
             self.lock_path, run.run_id, wait_seconds=self.lock_wait_seconds, on_wait=waiting
         ):
-            publishes = _executes(run, context.instance, PUBLICATION_KEY.to_python_identifier())
+            publishes = run_executes(run, context.instance, PUBLICATION_KEY.to_python_identifier())
             if publishes:
                 self.require_one_file_system()  # before any work, not at its end
             if publishes and continues_parent(run.parent_run_id, Path(self.build_path)):
@@ -476,7 +476,7 @@ def _steps(run: DagsterRun, instance: dg.DagsterInstance | None) -> set[str] | N
     return set(steps) if steps is not None else None
 
 
-def _executes(run: DagsterRun, instance: dg.DagsterInstance | None, step_key: str) -> bool:
+def run_executes(run: DagsterRun, instance: dg.DagsterInstance | None, step_key: str) -> bool:
     """Whether the run executes the given step (True when the run's plan cannot be read)."""
     steps = _steps(run, instance)
     return steps is None or step_key in steps

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import dagster as dg
 from pydantic import PrivateAttr
 
-from assets.common.warehouse import MEMORY_LIMIT, _executes
+from assets.common.warehouse import MEMORY_LIMIT, run_executes
 
 if TYPE_CHECKING:
     from assets.marts.quality import Session, SuiteInputs
@@ -192,7 +192,7 @@ class QualityWorker(dg.ConfigurableResource):  # type: ignore[misc]
         """Start the worker (importing the library) if the run executes the quality step."""
 
         run = context.run
-        if not self.enabled or run is None or not _executes(run, context.instance, QUALITY_STEP):
+        if not self.enabled or run is None or not run_executes(run, context.instance, QUALITY_STEP):
             yield self
             return
         pool = start_pool()

@@ -7,15 +7,8 @@ import polars as pl
 
 from assets.common.ingest import csv_source_assets
 from assets.common.warehouse import Warehouse, log_step, replace_table
+from assets.resolution import prebuild
 from assets.resolution.config import MATCHING_FILE
-
-_LIST_PARTS = {
-    "entries": "select entry_id, entity_type, name, programs, countries, listing_date, remarks, "
-    "source_row_number from staging.sanctions_entries",
-    "aliases": "select entry_id, alias, alias_type, quality from staging.sanctions_aliases",
-    "identifiers": "select entry_id, scheme, value, country, is_valid "
-    "from staging.sanctions_identifiers",
-}
 
 _SCHEMA = {
     "party_type": pl.String,
@@ -71,8 +64,10 @@ def entity_matches(context: dg.AssetExecutionContext, warehouse: Warehouse) -> d
 
     config = MatchConfig()  # defaults from matching.yaml
     frames = [pl.DataFrame(schema=_SCHEMA)]
-    kept = Path(warehouse.build_path).parent / "matcher_cache"
+    kept = prebuild.folder_of(warehouse.build_path)
     used: set[Path] = set()
+    # how each list version's matcher came: kept, built ahead (`prebuild`), built here
+    matchers: dict[str, str] = {}
     with warehouse.connect() as con:
         parties = con.sql(_PARTIES).pl()
         latest = con.execute(
@@ -80,27 +75,21 @@ def entity_matches(context: dg.AssetExecutionContext, warehouse: Warehouse) -> d
             "group by list_id order by list_id"
         ).fetchall()
         for list_id, day in latest:
-            parts = {
-                name: con.sql(
-                    query + " where list_id = $list and snapshot_date = $day order by all",
-                    params={"list": list_id, "day": day},
-                ).pl()
-                for name, query in _LIST_PARTS.items()
-            }
+            parts = prebuild.list_parts(con, list_id, day)
             # only the parties this matcher has not screened before (see `screened`)
-            found, files, screened_now = matcher_cache.screened(
-                kept, list_id, parts, config, parties
-            )
-            used.update(files)
+            result = matcher_cache.screened(kept, list_id, parts, config, parties)
+            used.update(result.files)
+            matchers[f"{list_id}@{day}"] = result.matcher or "not needed"
             frames.append(
-                found.join(parties, on=list(matcher_cache.QUERY), nulls_equal=True)
+                result.found.join(parties, on=list(matcher_cache.QUERY), nulls_equal=True)
                 .rename({"name": "party_name", "country": "party_country"})
                 .with_columns(pl.lit(f"{list_id}@{day}").alias("list_version"))
                 .select(list(_SCHEMA))
             )
             context.log.info(
-                f"screened {screened_now} of {parties.height} parties against {list_id}@{day} "
-                "(the others were screened by this matcher before)"
+                f"screened {result.screened_now} of {parties.height} parties against "
+                f"{list_id}@{day} (the others were screened by this matcher before); "
+                f"matcher: {result.matcher or 'not needed'}"
             )
         matches = pl.concat(frames).sort(
             "party_key",
@@ -118,6 +107,7 @@ def entity_matches(context: dg.AssetExecutionContext, warehouse: Warehouse) -> d
             "candidates": rows_written,
             "matches": matches.filter(pl.col("decision") == "match").height,
             "config": dg.MetadataValue.path(str(MATCHING_FILE)),
+            "matchers": dg.MetadataValue.json(matchers),
         }
     )
 

@@ -22,12 +22,15 @@ import importlib.metadata
 import os
 import pickle
 import sys
+import tempfile
 from functools import cache
 from pathlib import Path
+from typing import NamedTuple
 
 import polars as pl
 import rapidfuzz
 
+from assets.resolution import prebuild
 from assets.resolution.config import MatchConfig
 from assets.resolution.listed_names import NameRecords
 from assets.resolution.matcher import Matcher
@@ -83,16 +86,33 @@ def load_or_build(
     folder: Path, list_id: str, parts: dict[str, pl.DataFrame], config: MatchConfig
 ) -> tuple[Matcher, Path, bool]:
     """The matcher for these parts (loaded when kept, else built and kept); its file; loaded?"""
-    return _load_or_build_at(matcher_path(folder, list_id, parts, config), list_id, parts, config)
+    path = matcher_path(folder, list_id, parts, config)
+    matcher, how = _load_or_build_at(path, list_id, parts, config)
+    return matcher, path, how != BUILT
+
+
+# How a matcher came: kept by an earlier run, built ahead by this run's process (`prebuild`),
+# or built where it was needed.
+KEPT, BUILT_AHEAD, BUILT = "kept", "built ahead", "built"
 
 
 def _load_or_build_at(
     path: Path, list_id: str, parts: dict[str, pl.DataFrame], config: MatchConfig
-) -> tuple[Matcher, Path, bool]:
+) -> tuple[Matcher, str]:
     """`load_or_build` with the file already named (its key hashes every row of the list)."""
+    # a process the sanctions staging step started may be building it (`prebuild`), or be done
+    how = BUILT_AHEAD if prebuild.wait(path) else KEPT
     if path.is_file():
         with path.open("rb") as handle:
-            return pickle.load(handle), path, True
+            return pickle.load(handle), how
+    return build_at(path, list_id, parts, config), BUILT
+
+
+def build_at(
+    path: Path, list_id: str, parts: dict[str, pl.DataFrame], config: MatchConfig
+) -> Matcher:
+    """Build the matcher of these parts and keep it at `path` (its `matcher_path`), with the
+    records of its names for the list's next version."""
     names = names_path(path.parent, list_id)
     kept = None
     if names.is_file():
@@ -109,20 +129,34 @@ def _load_or_build_at(
     )
     _write(path, matcher)
     _write(names, records.asked)  # this version's names, for the next one
-    return matcher, path, False
+    return matcher
 
 
 def _write(path: Path, value: object) -> None:
-    """Pickle `value` to `path`, atomically (a reader sees the old file or the new one)."""
+    """Pickle `value` to `path`, atomically (a reader sees the old file or the new one; two
+    writers of the same file, each its own partial file, leave one whole)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    with partial.open("wb") as handle:
-        pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    handle, partial = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".partial")
+    with os.fdopen(handle, "wb") as file:
+        pickle.dump(value, file, protocol=pickle.HIGHEST_PROTOCOL)
     os.replace(partial, path)
 
 
 # What a screened query is: a result depends on these and on the matcher only.
 QUERY = ("name", "inn", "country")
+
+
+class Screened(NamedTuple):
+    """What `screened` found, and how."""
+
+    # a row per query and candidate other than `no_match`: the query's columns, the matcher's
+    found: pl.DataFrame
+    # the kept files used (to keep when pruning)
+    files: list[Path]
+    # how many queries were screened now (the others' results were kept)
+    screened_now: int
+    # how the matcher came (`KEPT`, `BUILT_AHEAD`, `BUILT`); None when none was needed
+    matcher: str | None
 
 
 def screened(
@@ -131,7 +165,7 @@ def screened(
     parts: dict[str, pl.DataFrame],
     config: MatchConfig,
     queries: pl.DataFrame,
-) -> tuple[pl.DataFrame, list[Path], int]:
+) -> Screened:
     """What screening `queries` (organisations: `QUERY` columns) against the list finds, other
     than `no_match`: a row per query and candidate, the query's columns and the matcher's.
 
@@ -139,16 +173,16 @@ def screened(
     the same key as the kept matcher's) are not screened again: their results are kept beside
     the matcher (`.screened.parquet`), so a monthly run screens only the parties it has not
     seen, and loads no matcher when there are none. A query's results do not depend on the
-    other queries screened with it (a test holds the matcher to that). Returns the results,
-    the files used (to keep when pruning) and how many queries were screened now.
+    other queries screened with it (a test holds the matcher to that).
     """
     path = matcher_path(folder, list_id, parts, config)
     kept_path = path.with_suffix(".screened.parquet")
     asked = queries.select(QUERY).unique(maintain_order=True)
     kept = pl.read_parquet(kept_path) if kept_path.is_file() else None
     new = asked if kept is None else asked.join(kept, on=QUERY, how="anti", nulls_equal=True)
+    how = None
     if new.height or kept is None:
-        matcher, path, _ = _load_or_build_at(path, list_id, parts, config)
+        matcher, how = _load_or_build_at(path, list_id, parts, config)
         found = matcher.screen(new.with_columns(entity_type=pl.lit("organisation")))
         rows = new.with_row_index("query_row").with_columns(pl.col("query_row").cast(pl.Int64))
         results = (
@@ -171,7 +205,7 @@ def screened(
         .explode("found")
         .unnest("found")
     )
-    return found, [path, kept_path, names_path(folder, list_id)], new.height
+    return Screened(found, [path, kept_path, names_path(folder, list_id)], new.height, how)
 
 
 def prune(folder: Path, keep: set[Path]) -> list[Path]:

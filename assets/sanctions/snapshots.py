@@ -19,7 +19,13 @@ import polars as pl
 
 from assets.common import sql
 from assets.common.landing import LandingArea
-from assets.common.warehouse import Warehouse, log_step, replace_table, table_exists
+from assets.common.warehouse import (
+    Warehouse,
+    log_step,
+    replace_table,
+    run_executes,
+    table_exists,
+)
 from assets.sanctions import approvals, guard
 from assets.sanctions.model import ParsedList
 from assets.sanctions.registry import (
@@ -31,6 +37,9 @@ from assets.sanctions.registry import (
     parser_version,
 )
 from assets.sanctions.sensors import LIST_VERSION_TAG
+
+# the step that screens against the lists (`assets.resolution.assets.entity_matches`)
+ENTITY_MATCHES_STEP = "core__entity_matches"
 
 # sql/<layer>/<table>.sql
 _TABLES = (("raw", "sanctions_files"), ("audit", "sanctions_rejections"))
@@ -303,6 +312,27 @@ def _parser_changes(con: duckdb.DuckDBPyConnection, new: pl.DataFrame) -> pl.Dat
     )
 
 
+def _start_matcher_builds(
+    context: dg.AssetExecutionContext, con: duckdb.DuckDBPyConnection, build_path: str
+) -> None:
+    """If the run screens (`core.entity_matches`), start building the matchers of the lists'
+    new versions meanwhile (`resolution.prebuild`); a failure to start only warns."""
+    run = context.run
+    if not run_executes(run, context.instance, ENTITY_MATCHES_STEP):
+        return
+    # imported here: the matcher's modules are not needed to load the definitions
+    from assets.resolution import prebuild
+    from assets.resolution.config import MatchConfig
+
+    try:
+        started = prebuild.start(con, build_path, MatchConfig())
+    except Exception as error:  # a saving only: entity_matches builds what it does not find
+        context.log.warning(f"matchers not built ahead of core.entity_matches: {error}")
+        return
+    if started:
+        context.log.info(f"building {len(started)} matcher(s) ahead of core.entity_matches")
+
+
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
@@ -341,6 +371,7 @@ def staging_sanctions(
                 rows_written=counts[name],
                 asset_key=dg.AssetKey(["staging", name]),
             )
+        _start_matcher_builds(context, con, warehouse.build_path)
     for name, rows in counts.items():
         yield dg.MaterializeResult(
             asset_key=["staging", name],

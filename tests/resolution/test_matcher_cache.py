@@ -161,18 +161,21 @@ def test_kept_results_are_what_screening_again_would_find(tmp_path: Path) -> Non
         ]
     )
     some, everyone = queries.head(30), queries
-    first, files, screened = matcher_cache.screened(tmp_path, "ofac_sdn", parts, config, some)
-    assert screened == 30 and all(path.is_file() for path in files)
-    again, _, screened = matcher_cache.screened(tmp_path, "ofac_sdn", parts, config, some)
-    assert screened == 0 and _sorted(again).equals(_sorted(first))  # no matcher loaded
-    more, _, screened = matcher_cache.screened(tmp_path, "ofac_sdn", parts, config, everyone)
+    first, files, screened, how = matcher_cache.screened(tmp_path, "ofac_sdn", parts, config, some)
+    assert screened == 30 and all(path.is_file() for path in files) and how == matcher_cache.BUILT
+    again, _, screened, how = matcher_cache.screened(tmp_path, "ofac_sdn", parts, config, some)
+    assert screened == 0 and _sorted(again).equals(_sorted(first)) and how is None  # no matcher
+    more, _, screened, how = matcher_cache.screened(tmp_path, "ofac_sdn", parts, config, everyone)
+    assert how == matcher_cache.KEPT
     assert screened == everyone.height - 30
     # the same as a new folder's matcher screening everyone at once
-    fresh, _, _ = matcher_cache.screened(tmp_path / "new", "ofac_sdn", parts, config, everyone)
+    fresh, _, _, _ = matcher_cache.screened(tmp_path / "new", "ofac_sdn", parts, config, everyone)
     assert _sorted(more).equals(_sorted(fresh)) and more.height > first.height
     # asked about fewer queries: only theirs (the kept ones stay kept)
-    fewer, _, screened = matcher_cache.screened(tmp_path, "ofac_sdn", parts, config, some.head(5))
-    assert screened == 0
+    fewer, _, screened, how = matcher_cache.screened(
+        tmp_path, "ofac_sdn", parts, config, some.head(5)
+    )
+    assert screened == 0 and how is None
     assert _sorted(fewer).equals(
         _sorted(
             more.join(some.head(5), on=["name", "inn", "country"], how="semi", nulls_equal=True)
@@ -180,7 +183,7 @@ def test_kept_results_are_what_screening_again_would_find(tmp_path: Path) -> Non
     )
     # another list version keeps results of its own
     other = {**parts, "entries": parts["entries"].slice(1)}
-    _, other_files, screened = matcher_cache.screened(tmp_path, "ofac_sdn", other, config, some)
+    _, other_files, screened, _ = matcher_cache.screened(tmp_path, "ofac_sdn", other, config, some)
     # (the names' records are shared by the list's versions: `listed_names`)
     own = set(other_files) - {matcher_cache.names_path(tmp_path, "ofac_sdn")}
     assert screened == 30 and len(own) == 2 and own.isdisjoint(files)

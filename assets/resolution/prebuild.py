@@ -1,0 +1,138 @@
+"""Matchers of new list versions, built in a process of their own while the run goes on.
+
+`core.entity_matches` screens against a matcher of each list's latest version. One not kept
+yet (a new data folder, a new list version) is built there: 3-4 s for the full SDN, the run's
+longest step at the demo's size, on one core while the other is mostly idle. The sanctions
+staging step knows those versions several steps before `entity_matches` runs, so it starts a
+process that builds the missing matchers into the kept matchers' folder (`start`), exactly as
+`matcher_cache` would, and `entity_matches` waits for that process (`wait`) and loads them.
+
+Only a saving: a build that failed, or a process that was not started here (a step in a process
+of its own, under Dagster's multiprocess executor), leaves the matcher to `entity_matches`, which
+builds what it does not find kept. The files are named by their content (`matcher_cache`), so
+whichever process writes one writes the same matcher.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from assets.resolution.config import MatchConfig
+
+# What a list version's matcher is built from (`entity_matches` and the prebuild read alike).
+LIST_PARTS = {
+    "entries": "select entry_id, entity_type, name, programs, countries, listing_date, remarks, "
+    "source_row_number from staging.sanctions_entries",
+    "aliases": "select entry_id, alias, alias_type, quality from staging.sanctions_aliases",
+    "identifiers": "select entry_id, scheme, value, country, is_valid "
+    "from staging.sanctions_identifiers",
+}
+
+# A process building matchers waits this long at most (the full SDN takes 3-4 s).
+WAIT_SECONDS = 600.0
+
+
+class _Build:
+    """A process building matchers, started by a thread of its own: starting a spawned process
+    writes its arguments (the lists' frames) to a pipe the new interpreter reads only once it
+    is up, which would hold the run's step for a third of a second."""
+
+    def __init__(self, process: BaseProcess) -> None:
+        self.process = process
+        self.error: BaseException | None = None
+        self._starter = threading.Thread(target=self._start, name=f"{process.name}-start")
+        self._starter.start()
+
+    def _start(self) -> None:
+        try:
+            self.process.start()
+        except BaseException as error:  # reported by `join`: the matchers are built where needed
+            self.error = error
+
+    def join(self, timeout: float) -> None:
+        """Wait for the process (stopped after `timeout` seconds)."""
+        self._starter.join()
+        if self.error is not None:
+            return
+        self.process.join(timeout)
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join()
+
+
+# The builds started in this process, by the kept matcher each one builds.
+_building: dict[Path, _Build] = {}
+
+
+def list_parts(
+    con: duckdb.DuckDBPyConnection, list_id: str, snapshot_date: object
+) -> dict[str, pl.DataFrame]:
+    """The staged frames (entries, aliases, identifiers) of one list version, in one order."""
+    return {
+        name: con.sql(
+            query + " where list_id = $list and snapshot_date = $day order by all",
+            params={"list": list_id, "day": snapshot_date},
+        ).pl()
+        for name, query in LIST_PARTS.items()
+    }
+
+
+def folder_of(build_path: str) -> Path:
+    """The kept matchers' folder of a warehouse (beside its build database)."""
+    return Path(build_path).parent / "matcher_cache"
+
+
+def _build(jobs: list[tuple[Path, str, dict[str, pl.DataFrame], MatchConfig]]) -> None:
+    """In the process: build and keep each matcher. At the run's own priority: the run waits
+    for it at `entity_matches` (at a lower one, the Great Expectations worker's import and
+    other tenants of a 2-core machine left it 2.3-2.7 s behind, against 0.7-1.0 s)."""
+    from assets.resolution import matcher_cache
+
+    for path, list_id, parts, config in jobs:
+        matcher_cache.build_at(path, list_id, parts, config)
+
+
+def start(con: duckdb.DuckDBPyConnection, build_path: str, config: MatchConfig) -> list[Path]:
+    """Start building the matchers of the staged lists' latest versions that are not kept
+    (the versions `entity_matches` screens against); the kept matchers it will build."""
+    from assets.resolution import matcher_cache
+
+    folder = folder_of(build_path)
+    jobs = []
+    latest = con.execute(
+        "select list_id, max(snapshot_date) from staging.sanctions_entries "
+        "group by list_id order by list_id"
+    ).fetchall()
+    for list_id, day in latest:
+        parts = list_parts(con, list_id, day)
+        path = matcher_cache.matcher_path(folder, list_id, parts, config)
+        if not path.is_file() and path not in _building:
+            jobs.append((path, list_id, parts, config))
+    if not jobs:
+        return []
+    build = _Build(
+        multiprocessing.get_context("spawn").Process(
+            target=_build, args=(jobs,), name="chokepoint-matcher-build", daemon=True
+        )
+    )
+    for path, *_ in jobs:
+        _building[path] = build
+    return [path for path, *_ in jobs]
+
+
+def wait(path: Path) -> bool | None:
+    """Wait for the process building the matcher kept at `path`, if this process started one:
+    None if none was started, else whether it kept the matcher."""
+    build = _building.pop(path, None)
+    if build is None:
+        return None
+    build.join(WAIT_SECONDS)
+    for other in [p for p, found in _building.items() if found is build and not p.is_file()]:
+        del _building[other]  # its other lists, not built: built where they are needed
+    return path.is_file()
