@@ -1,11 +1,12 @@
-"""Matchers of new list versions, built in a process of their own while the run goes on.
+"""Matchers built from nothing, in a process of their own while the run goes on.
 
-`core.entity_matches` screens against a matcher of each list's latest version. One not kept
-yet (a new data folder, a new list version) is built there: 3-4 s for the full SDN, the run's
-longest step at the demo's size, on one core while the other is mostly idle. The sanctions
-staging step knows those versions several steps before `entity_matches` runs, so it starts a
-process that builds the missing matchers into the kept matchers' folder (`start`), exactly as
-`matcher_cache` would, and `entity_matches` waits for that process (`wait`) and loads them.
+`core.entity_matches` screens against a matcher of each list's latest version. One built from
+nothing (a new data folder) takes 3-4 s for the full SDN, the run's longest step at the demo's
+size, on one core while the other is mostly idle. The sanctions staging step knows those
+versions several steps before `entity_matches` runs, so it starts a process that builds the
+missing matchers into the kept matchers' folder (`start`), exactly as `matcher_cache` would,
+and `entity_matches` waits for that process (`wait`) and loads them. A new version of a list
+whose names' records are kept is built by the step itself, in about a second.
 
 Only a saving: a build that failed, or a process that was not started here (a step in a process
 of its own, under Dagster's multiprocess executor), leaves the matcher to `entity_matches`, which
@@ -99,8 +100,10 @@ def _build(jobs: list[tuple[Path, str, dict[str, pl.DataFrame], MatchConfig]]) -
 
 
 def start(con: duckdb.DuckDBPyConnection, build_path: str, config: MatchConfig) -> list[Path]:
-    """Start building the matchers of the staged lists' latest versions that are not kept
-    (the versions `entity_matches` screens against); the kept matchers it will build."""
+    """Start building the matchers of the staged lists' latest versions (the versions
+    `entity_matches` screens against) that are not kept and would be built from nothing (no
+    records of the list's names kept: `matcher_cache.names_path`); the kept matchers it will
+    build."""
     from assets.resolution import matcher_cache
 
     folder = folder_of(build_path)
@@ -112,6 +115,11 @@ def start(con: duckdb.DuckDBPyConnection, build_path: str, config: MatchConfig) 
     for list_id, day in latest:
         parts = list_parts(con, list_id, day)
         path = matcher_cache.matcher_path(folder, list_id, parts, config)
+        if matcher_cache.names_path(folder, list_id).is_file():
+            # its names' records are kept: the step builds it in about a second, and the second
+            # core is the suites' worker's (a list change ran 7.7-8.5 s so, 8.1-9.9 s with the
+            # build ahead competing with the worker's import)
+            continue
         if not path.is_file() and path not in _building:
             jobs.append((path, list_id, parts, config))
     if not jobs:
