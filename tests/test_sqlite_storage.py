@@ -38,10 +38,17 @@ def test_events_written_through_kept_connections_are_read_by_another_instance(
         storage = instance.event_log_storage
         assert isinstance(storage, SqliteEventLogStorage)
         dagsters_connect, dagsters_has_table = storage._connect, storage.has_table
+        dagsters_has_column = storage._has_asset_key_col_on_connection
         with event_log_kept_open(instance, run_id):
             assert storage._connect != dagsters_connect
             assert storage.has_table("asset_check_executions")  # asked once, then remembered
             assert storage.has_table != dagsters_has_table
+            with storage.index_connection() as conn:  # asked once, then remembered
+                assert storage._has_asset_key_col_on_connection(
+                    conn, "last_materialization_timestamp"
+                )
+                assert not storage._has_asset_key_col_on_connection(conn, "no_such_column")
+            assert storage._has_asset_key_col_on_connection != dagsters_has_column
             result = job.execute_in_process(
                 instance=instance,
                 run_id=run_id,
@@ -54,6 +61,7 @@ def test_events_written_through_kept_connections_are_read_by_another_instance(
         # Dagster's own methods are back once the run is over
         assert storage._connect == dagsters_connect
         assert storage.has_table == dagsters_has_table
+        assert storage._has_asset_key_col_on_connection == dagsters_has_column
     # what another process reading the same folder sees
     with dg.DagsterInstance.local_temp(str(tmp_path)) as reader:
         logged = {e.dagster_event_type for e in reader.all_logs(run_id) if e.is_dagster_event}
