@@ -113,13 +113,13 @@ def start(con: duckdb.DuckDBPyConnection, build_path: str, config: MatchConfig) 
         "group by list_id order by list_id"
     ).fetchall()
     for list_id, day in latest:
-        parts = list_parts(con, list_id, day)
-        path = matcher_cache.matcher_path(folder, list_id, parts, config)
         if matcher_cache.names_path(folder, list_id).is_file():
             # its names' records are kept: the step builds it in about a second, and the second
             # core is the suites' worker's (a list change ran 7.7-8.5 s so, 8.1-9.9 s with the
             # build ahead competing with the worker's import)
             continue
+        parts = list_parts(con, list_id, day)
+        path = matcher_cache.matcher_path(folder, list_id, parts, config)
         if not path.is_file() and path not in _building:
             jobs.append((path, list_id, parts, config))
     if not jobs:
