@@ -159,9 +159,6 @@ class Matcher:
         listed: list[NameRecord] = []
         name_rows: list[tuple[Any, ...]] = []
         variant_rows: list[tuple[Any, ...]] = []
-        token_entries: dict[str, set[str]] = {}
-        key_entries: dict[str, set[str]] = {}
-        name_keys: list[tuple[str, ...]] = []
         for (entry_id, name), kind in names.items():
             record = records[name]
             if record is None:
@@ -177,14 +174,6 @@ class Matcher:
                     (len(variant_rows), name_id, SEP.join(variant), " ".join(sorted(variant)),
                      compact)
                 )  # fmt: skip
-                for token in variant:
-                    token_entries.setdefault(token, set()).add(entry_id)
-            name_keys.append(record.keys)
-            for key in record.keys:
-                key_entries.setdefault(key, set()).add(entry_id)
-        self._tokens = TokenTable(
-            self.config, {t: len(e) for t, e in token_entries.items()}, len(self._entry_name)
-        )
         self._names = pl.DataFrame(
             name_rows,
             schema={
@@ -209,25 +198,48 @@ class Matcher:
             },
             orient="row",
         ).with_columns(pl.col("ctokens").str.split(SEP))
+        entry_of = self._names.select("name_id", "entry_id")
+        # in how many entries each token and each blocking key is found
+        token_entries = (
+            variants.select("name_id", pl.col("ctokens").alias("token"))
+            .explode("token")
+            .join(entry_of, on="name_id")
+            .group_by("token")
+            .agg(pl.col("entry_id").n_unique().alias("entries"))
+        )
+        self._tokens = TokenTable(
+            self.config,
+            dict(zip(token_entries["token"], token_entries["entries"], strict=True)),
+            len(self._entry_name),
+        )
         self._vtokens = self._explode_tokens(variants, "vid", "ctokens", "cpos", "ctok")
         self._listed = ListVariants(self._tokens, variants)
-        limit = self.config.max_key_frequency
-        key_weight = {
-            key: self._tokens.idf(len(ids))
-            for key, ids in key_entries.items()
-            if len(ids) <= limit or key.startswith("f:")
-        }
-        self._keys = pl.DataFrame(
-            [
-                (key, name_id)
-                for name_id, keys in enumerate(name_keys)
-                for key in keys
-                if key in key_weight
-            ],
-            schema={"key": pl.String, "name_id": pl.UInt32},
-            orient="row",
-        ).with_columns(
-            pl.col("key").replace_strict(key_weight, return_dtype=pl.Float64).alias("kw")
+        name_keys = pl.DataFrame(
+            {"name_id": range(len(listed)), "key": [list(r.keys) for r in listed]},
+            schema={"name_id": pl.UInt32, "key": pl.List(pl.String)},
+        ).explode("key")
+        key_entries = (
+            name_keys.join(entry_of, on="name_id")
+            .group_by("key")
+            .agg(pl.col("entry_id").n_unique().alias("entries"))
+        )
+        # idf of each count, as `TokenTable.idf` gives it (a few hundred distinct counts)
+        idf = {n: self._tokens.idf(n) for n in key_entries["entries"].unique().to_list()}
+        weighted = key_entries.filter(
+            (pl.col("entries") <= self.config.max_key_frequency)
+            | pl.col("key").str.starts_with("f:")
+        )
+        key_weight = dict(
+            zip(
+                weighted["key"],
+                weighted["entries"].replace_strict(idf, return_dtype=pl.Float64),
+                strict=True,
+            )
+        )
+        self._keys = name_keys.filter(pl.col("key").is_in(weighted["key"].implode())).select(
+            "key",
+            "name_id",
+            pl.col("key").replace_strict(key_weight, return_dtype=pl.Float64).alias("kw"),
         )
         # acronym keys of the list: a name's acronyms ("acro") and one-word names ("single")
         self._acronyms = pl.DataFrame(
@@ -243,10 +255,10 @@ class Matcher:
             schema={"name_id": pl.UInt32, "akey": pl.String, "side": pl.String},
             orient="row",
         ).unique()
+        acronym_keys = key_entries.filter(pl.col("key").str.starts_with("a:"))
         self._acronym_weight = {
-            key[2:]: self._tokens.idf(len(ids)) / self._tokens.unseen
-            for key, ids in key_entries.items()
-            if key.startswith("a:")
+            key[2:]: idf[entries] / self._tokens.unseen
+            for key, entries in zip(acronym_keys["key"], acronym_keys["entries"], strict=True)
         }
         self._entry_names = self._names.group_by("entry_id").agg("name_id")
 
