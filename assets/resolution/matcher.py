@@ -209,15 +209,24 @@ class Matcher:
         )
         self._tokens = TokenTable(
             self.config,
-            dict(zip(token_entries["token"], token_entries["entries"], strict=True)),
+            dict(
+                zip(
+                    token_entries["token"].to_list(),
+                    token_entries["entries"].to_list(),
+                    strict=True,
+                )
+            ),
             len(self._entry_name),
         )
         self._vtokens = self._explode_tokens(variants, "vid", "ctokens", "cpos", "ctok")
         self._listed = ListVariants(self._tokens, variants)
-        name_keys = pl.DataFrame(
-            {"name_id": range(len(listed)), "key": [list(r.keys) for r in listed]},
-            schema={"name_id": pl.UInt32, "key": pl.List(pl.String)},
-        ).explode("key")
+        name_keys = pl.DataFrame(  # flat: a list column from Python lists is built list by list
+            {
+                "key": [key for record in listed for key in record.keys],
+                "name_id": [i for i, record in enumerate(listed) for _ in record.keys],
+            },
+            schema={"key": pl.String, "name_id": pl.UInt32},
+        )
         key_entries = (
             name_keys.join(entry_of, on="name_id")
             .group_by("key")
@@ -231,8 +240,8 @@ class Matcher:
         )
         key_weight = dict(
             zip(
-                weighted["key"],
-                weighted["entries"].replace_strict(idf, return_dtype=pl.Float64),
+                weighted["key"].to_list(),
+                weighted["entries"].replace_strict(idf, return_dtype=pl.Float64).to_list(),
                 strict=True,
             )
         )
@@ -258,7 +267,9 @@ class Matcher:
         acronym_keys = key_entries.filter(pl.col("key").str.starts_with("a:"))
         self._acronym_weight = {
             key[2:]: idf[entries] / self._tokens.unseen
-            for key, entries in zip(acronym_keys["key"], acronym_keys["entries"], strict=True)
+            for key, entries in zip(
+                acronym_keys["key"].to_list(), acronym_keys["entries"].to_list(), strict=True
+            )
         }
         self._entry_names = self._names.group_by("entry_id").agg("name_id")
 
