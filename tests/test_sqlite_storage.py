@@ -48,7 +48,11 @@ def test_events_written_through_kept_connections_are_read_by_another_instance(
                     conn, "last_materialization_timestamp"
                 )
                 assert not storage._has_asset_key_col_on_connection(conn, "no_such_column")
-            assert storage._has_asset_key_col_on_connection != dagsters_has_column
+            # remembered: not asked of the database again (there is no connection to ask it on)
+            remembered = storage._has_asset_key_col_on_connection
+            assert remembered(None, "last_materialization_timestamp")  # type: ignore[arg-type]
+            assert not remembered(None, "no_such_column")  # type: ignore[arg-type]
+            assert remembered != dagsters_has_column
             result = job.execute_in_process(
                 instance=instance,
                 run_id=run_id,

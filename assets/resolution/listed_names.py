@@ -2,9 +2,9 @@
 
 Normalizing a list's names and making their blocking keys is most of building a matcher (2 s
 of 3 s for the full SDN), and a new version of a list repeats almost every name of the one
-before. A `NameRecord` depends on the name and on this package's code only, so the records of
-the last build (kept beside the kept matchers, in a file keyed by the code: `matcher_cache`)
-are used again as they are, and only the new names are normalized.
+before. A `NameRecord` depends on the name and on the code and libraries the matcher is built
+with only, so the records of the last build (kept beside the kept matchers, in a file keyed by
+that code: `matcher_cache`) are used again as they are, and only the new names are normalized.
 """
 
 from __future__ import annotations

@@ -1,15 +1,17 @@
 """Built matchers kept between runs, one file per list version, matcher code and configuration.
 
-Building a `Matcher` for the full SDN (normalizing and indexing 30,000 names) takes about 4 s,
+Building a `Matcher` for the full SDN (normalizing and indexing 30,000 names) takes 2-3 s,
 and a monthly customs run screens against lists that did not change. The built matcher is
 pickled beside the build database; a run whose list version, configuration and matcher code
-are those of a kept file loads it (about 0.5 s) instead. The key is a sha256 over the list's
-three frames (as JSON lines), the configuration, every file of `assets/resolution/` and the
-library versions, so any change to what the matcher is built from builds it again.
+are those of a kept file loads it (about 0.1 s) instead. The key is a sha256 over the list's
+three frames (as JSON lines), the configuration, every file of `assets/resolution/` and
+`assets/sanctions/countries.py`, and the versions of Python and of the libraries the matcher
+runs on, so any change to what the matcher is built from builds it again.
 
 A new list version (a list change) is built with the records of the names the last build
 normalized (`listed_names`: a file per list and code, `{list_id}-names-{code}.pickle`), so only
-its new names are normalized: about 1 s instead of 3 s for the full SDN.
+its new names are normalized: about 1 s for the full SDN. A kept file that cannot be read is
+built again.
 
 A pickle runs code when loaded: the folder must be as trusted as the code itself (it is the
 pipeline's own, inside the warehouse folder, written atomically).
@@ -17,18 +19,18 @@ pipeline's own, inside the warehouse folder, written atomically).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.metadata
 import os
 import pickle
 import sys
-import tempfile
+import uuid
 from functools import cache
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import polars as pl
-import rapidfuzz
 
 from assets.resolution import prebuild
 from assets.resolution.config import MatchConfig
@@ -36,26 +38,41 @@ from assets.resolution.listed_names import NameRecords
 from assets.resolution.matcher import Matcher
 
 _PACKAGE = Path(__file__).resolve().parent
+# what a built matcher depends on beside this package: the country names it reads
+_OTHER_FILES = (_PACKAGE.parent / "sanctions" / "countries.py",)
+# the libraries names are normalized (rigour, iuliia, fingerprints, normality), checked
+# (python-stdnum), scored (rapidfuzz, numpy) and read (polars, PyYAML, pycountry) by
+_LIBRARIES = (
+    "polars",
+    "rapidfuzz",
+    "numpy",
+    "rigour",
+    "iuliia",
+    "python-stdnum",
+    "fingerprints",
+    "normality",
+    "PyYAML",
+    "pycountry",
+)
 
 
 @cache
 def _code_digest() -> str:
     """sha256 of the matcher's code and data files, and of the libraries it runs on."""
     digest = hashlib.sha256()
-    for path in sorted(_PACKAGE.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
-            digest.update(path.relative_to(_PACKAGE).as_posix().encode())
+    files = [p for p in sorted(_PACKAGE.rglob("*")) if "__pycache__" not in p.parts]
+    for path in [*files, *_OTHER_FILES]:
+        if path.is_file():
+            digest.update(path.relative_to(_PACKAGE.parent).as_posix().encode())
             digest.update(path.read_bytes())
-    # the libraries names are normalized (rigour, iuliia), checked (python-stdnum) and scored by
-    versions = (
-        f"{sys.version}|polars {pl.__version__}|rapidfuzz {rapidfuzz.__version__}|"
-        + "|".join(
-            f"{library} {importlib.metadata.version(library)}"
-            for library in ("rigour", "iuliia", "python-stdnum")
-        )
-    )
-    digest.update(versions.encode())
+    versions = [sys.version, *(f"{lib} {importlib.metadata.version(lib)}" for lib in _LIBRARIES)]
+    digest.update("|".join(versions).encode())
     return digest.hexdigest()
+
+
+def code_digest() -> str:
+    """The digest of the code and libraries a matcher is built with, in this process."""
+    return _code_digest()
 
 
 def cache_key(list_id: str, parts: dict[str, pl.DataFrame], config: MatchConfig) -> str:
@@ -101,24 +118,23 @@ def _load_or_build_at(
 ) -> tuple[Matcher, str]:
     """`load_or_build` with the file already named (its key hashes every row of the list)."""
     # a process the sanctions staging step started may be building it (`prebuild`), or be done
-    how = BUILT_AHEAD if prebuild.wait(path) else KEPT
-    if path.is_file():
-        with path.open("rb") as handle:
-            return pickle.load(handle), how
-    return build_at(path, list_id, parts, config), BUILT
+    ahead = prebuild.wait(path)
+    kept = _read(path) if path.is_file() else None
+    if isinstance(kept, Matcher):
+        return kept, BUILT_AHEAD if ahead == prebuild.BUILT else KEPT
+    why = f" ({ahead})" if ahead not in (None, prebuild.BUILT) else ""
+    return build_at(path, list_id, parts, config), BUILT + why
 
 
 def build_at(
     path: Path, list_id: str, parts: dict[str, pl.DataFrame], config: MatchConfig
 ) -> Matcher:
     """Build the matcher of these parts and keep it at `path` (its `matcher_path`), with the
-    records of its names for the list's next version."""
+    records of its names for the list's next version (only a saving: a kept file that cannot
+    be read, or written, leaves the names to be normalized)."""
     names = names_path(path.parent, list_id)
-    kept = None
-    if names.is_file():
-        with names.open("rb") as handle:
-            kept = pickle.load(handle)
-    records = NameRecords(kept)
+    kept = _read(names) if names.is_file() else None
+    records = NameRecords(kept if isinstance(kept, dict) else None)
     matcher = Matcher(
         parts["entries"],
         parts["aliases"],
@@ -128,18 +144,31 @@ def build_at(
         records=records,
     )
     _write(path, matcher)
-    _write(names, records.asked)  # this version's names, for the next one
+    with contextlib.suppress(OSError):
+        _write(names, records.asked)  # this version's names, for the next one
     return matcher
+
+
+def _read(path: Path) -> Any:
+    """A kept pickle's value; None when it cannot be read (cut short, another format)."""
+    try:
+        with path.open("rb") as handle:
+            return pickle.load(handle)
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError):
+        return None
 
 
 def _write(path: Path, value: object) -> None:
     """Pickle `value` to `path`, atomically (a reader sees the old file or the new one; two
     writers of the same file, each its own partial file, leave one whole)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, partial = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".partial")
-    with os.fdopen(handle, "wb") as file:
-        pickle.dump(value, file, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(partial, path)
+    partial = path.with_name(f"{path.name}.{uuid.uuid4().hex}.partial")
+    try:
+        with partial.open("xb") as file:  # created with the umask's permissions
+            pickle.dump(value, file, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 # What a screened query is: a result depends on these and on the matcher only.

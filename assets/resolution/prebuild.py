@@ -1,23 +1,27 @@
 """Matchers built from nothing, in a process of their own while the run goes on.
 
 `core.entity_matches` screens against a matcher of each list's latest version. One built from
-nothing (a new data folder) takes 3-4 s for the full SDN, the run's longest step at the demo's
+nothing (a new data folder, or a change of the matcher's code or libraries) takes 2-4 s for the
+full SDN, the run's longest step at the demo's
 size, on one core while the other is mostly idle. The sanctions staging step knows those
 versions several steps before `entity_matches` runs, so it starts a process that builds the
 missing matchers into the kept matchers' folder (`start`), exactly as `matcher_cache` would,
 and `entity_matches` waits for that process (`wait`) and loads them. A new version of a list
 whose names' records are kept is built by the step itself, in about a second.
 
-Only a saving: a build that failed, or a process that was not started here (a step in a process
-of its own, under Dagster's multiprocess executor), leaves the matcher to `entity_matches`, which
-builds what it does not find kept. The files are named by their content (`matcher_cache`), so
-whichever process writes one writes the same matcher.
+Only a saving: a build that failed, timed out or ran other code than the run's leaves the
+matcher to `entity_matches`, which builds what it does not find kept (its metadata says why).
+Under Dagster's multiprocess executor each step runs in a process of its own: the build is
+started by the staging step's process and ends with it, and `entity_matches` builds the matcher
+itself. The files are named by their content (`matcher_cache`), so whichever process writes one
+writes the same matcher.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import threading
+import time
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
@@ -35,8 +39,10 @@ LIST_PARTS = {
     "from staging.sanctions_identifiers",
 }
 
-# A process building matchers waits this long at most (the full SDN takes 3-4 s).
-WAIT_SECONDS = 600.0
+# `entity_matches` waits this long at most for a build ahead (the full SDN takes 2-4 s).
+WAIT_SECONDS = 120.0
+# `wait`'s answer when the process kept the matcher
+BUILT = "built"
 
 
 class _Build:
@@ -56,15 +62,28 @@ class _Build:
         except BaseException as error:  # reported by `join`: the matchers are built where needed
             self.error = error
 
-    def join(self, timeout: float) -> None:
-        """Wait for the process (stopped after `timeout` seconds)."""
-        self._starter.join()
+    def join(self, timeout: float) -> str:
+        """Wait for the process (stopped after `timeout` seconds); `BUILT` or why not."""
+        deadline = time.monotonic() + timeout
+        self._starter.join(timeout)
         if self.error is not None:
-            return
-        self.process.join(timeout)
+            return f"the build ahead did not start: {self.error}"
+        if self._starter.is_alive():
+            return "the build ahead did not start in time"
+        self.process.join(max(0.0, deadline - time.monotonic()))
         if self.process.is_alive():
             self.process.terminate()
             self.process.join()
+            return f"the build ahead took over {timeout:.0f} s and was stopped"
+        if self.process.exitcode != 0:
+            return f"the build ahead ended with exit code {self.process.exitcode}"
+        return BUILT
+
+    def ended(self) -> bool:
+        """Whether the process has ended (or never started)."""
+        return not self._starter.is_alive() and (
+            self.error is not None or not self.process.is_alive()
+        )
 
 
 # The builds started in this process, by the kept matcher each one builds.
@@ -89,12 +108,15 @@ def folder_of(build_path: str) -> Path:
     return Path(build_path).parent / "matcher_cache"
 
 
-def _build(jobs: list[tuple[Path, str, dict[str, pl.DataFrame], MatchConfig]]) -> None:
+def _build(digest: str, jobs: list[tuple[Path, str, dict[str, pl.DataFrame], MatchConfig]]) -> None:
     """In the process: build and keep each matcher. At the run's own priority: the run waits
     for it at `entity_matches` (at a lower one, the Great Expectations worker's import and
     other tenants of a 2-core machine left it 2.3-2.7 s behind, against 0.7-1.0 s)."""
     from assets.resolution import matcher_cache
 
+    if matcher_cache.code_digest() != digest:
+        # the code on disk changed since the run imported it: the files are named by the run's
+        raise SystemExit(3)
     for path, list_id, parts, config in jobs:
         matcher_cache.build_at(path, list_id, parts, config)
 
@@ -107,6 +129,9 @@ def start(con: duckdb.DuckDBPyConnection, build_path: str, config: MatchConfig) 
     from assets.resolution import matcher_cache
 
     folder = folder_of(build_path)
+    for path, ended in [(p, b) for p, b in _building.items() if b.ended()]:
+        del _building[path]  # an earlier run's build that no step waited for
+        ended.join(0)
     jobs = []
     latest = con.execute(
         "select list_id, max(snapshot_date) from staging.sanctions_entries "
@@ -126,7 +151,10 @@ def start(con: duckdb.DuckDBPyConnection, build_path: str, config: MatchConfig) 
         return []
     build = _Build(
         multiprocessing.get_context("spawn").Process(
-            target=_build, args=(jobs,), name="chokepoint-matcher-build", daemon=True
+            target=_build,
+            args=(matcher_cache.code_digest(), jobs),
+            name="chokepoint-matcher-build",
+            daemon=True,
         )
     )
     for path, *_ in jobs:
@@ -134,13 +162,13 @@ def start(con: duckdb.DuckDBPyConnection, build_path: str, config: MatchConfig) 
     return [path for path, *_ in jobs]
 
 
-def wait(path: Path) -> bool | None:
+def wait(path: Path) -> str | None:
     """Wait for the process building the matcher kept at `path`, if this process started one:
-    None if none was started, else whether it kept the matcher."""
+    None if none was started, `BUILT` if it kept the matcher, else why it did not."""
     build = _building.pop(path, None)
     if build is None:
         return None
-    build.join(WAIT_SECONDS)
+    outcome = build.join(WAIT_SECONDS)
     for other in [p for p, found in _building.items() if found is build and not p.is_file()]:
         del _building[other]  # its other lists, not built: built where they are needed
-    return path.is_file()
+    return outcome if outcome != BUILT or path.is_file() else "the build ahead kept no matcher"

@@ -315,8 +315,8 @@ def _parser_changes(con: duckdb.DuckDBPyConnection, new: pl.DataFrame) -> pl.Dat
 def _start_matcher_builds(
     context: dg.AssetExecutionContext, con: duckdb.DuckDBPyConnection, build_path: str
 ) -> None:
-    """If the run screens (`core.entity_matches`), start building the matchers of the lists'
-    new versions meanwhile (`resolution.prebuild`); a failure to start only warns."""
+    """If the run screens (`core.entity_matches`), start building meanwhile the matchers it
+    will build from nothing (`resolution.prebuild`); a failure to start only warns."""
     run = context.run
     if not run_executes(run, context.instance, ENTITY_MATCHES_STEP):
         return

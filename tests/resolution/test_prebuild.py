@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing.context
 from pathlib import Path
 
 import duckdb
@@ -73,10 +74,12 @@ def test_the_latest_versions_matcher_is_built_ahead_and_used_as_built_here(
         patch.setattr(matcher_cache, "build_at", _never_built_here)
         ahead = matcher_cache.screened(folder, "ofac_sdn", parts, config, _queries(parts))
     assert ahead.matcher == matcher_cache.BUILT_AHEAD and started.is_file()
+    names, aside = matcher_cache.names_path(folder, "ofac_sdn"), tmp_path / "names.pickle"
+    names.rename(aside)  # (so that what stops a start below is the kept matcher)
     assert prebuild.start(con, build_path, config) == []  # kept now
     # a version whose names' records are kept is left to the step (about a second)
+    aside.rename(names)
     started.unlink()
-    assert matcher_cache.names_path(folder, "ofac_sdn").is_file()
     assert prebuild.start(con, build_path, config) == []
     # what a matcher built in this process finds
     here = matcher_cache.screened(tmp_path / "here", "ofac_sdn", parts, config, _queries(parts))
@@ -85,16 +88,62 @@ def test_the_latest_versions_matcher_is_built_ahead_and_used_as_built_here(
     assert _sorted(ahead.found).equals(_sorted(here.found))
 
 
-def test_a_build_process_that_dies_leaves_the_matcher_to_the_step(tmp_path: Path) -> None:
+def _started_and_parts(
+    tmp_path: Path, config: MatchConfig
+) -> tuple[duckdb.DuckDBPyConnection, Path, dict[str, pl.DataFrame]]:
     con = _staged(tmp_path, entries=300)
-    build_path = str(tmp_path / "chokepoint.build.duckdb")
-    config, folder = MatchConfig(), prebuild.folder_of(build_path)
-    (started,) = prebuild.start(con, build_path, config)
+    (started,) = prebuild.start(con, str(tmp_path / "chokepoint.build.duckdb"), config)
+    return con, started, prebuild.list_parts(con, "ofac_sdn", DAY)
+
+
+def _left_to_the_step(result: matcher_cache.Screened, started: Path, why: str) -> None:
+    """The step built the matcher itself, and says why."""
+    assert result.matcher == f"{matcher_cache.BUILT} ({why})", result.matcher
+    assert started.is_file()
+    assert result.found.filter(pl.col("decision") == "match").height > 0
+
+
+def test_a_build_process_that_dies_leaves_the_matcher_to_the_step(tmp_path: Path) -> None:
+    config = MatchConfig()
+    _, started, parts = _started_and_parts(tmp_path, config)
     build = prebuild._building[started]
     build._starter.join()
     build.process.kill()  # killed before it wrote the matcher (it takes seconds to import)
-    parts = prebuild.list_parts(con, "ofac_sdn", DAY)
-    result = matcher_cache.screened(folder, "ofac_sdn", parts, config, _queries(parts))
-    assert result.matcher == matcher_cache.BUILT and started.is_file()
-    assert result.found.filter(pl.col("decision") == "match").height > 0
-    assert not [p for p in folder.iterdir() if p.name.endswith(".partial")]
+    result = matcher_cache.screened(started.parent, "ofac_sdn", parts, config, _queries(parts))
+    _left_to_the_step(result, started, "the build ahead ended with exit code -9")
+
+
+def test_a_build_that_takes_too_long_is_stopped_and_left_to_the_step(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = MatchConfig()
+    _, started, parts = _started_and_parts(tmp_path, config)
+    monkeypatch.setattr(prebuild, "WAIT_SECONDS", 0.2)  # the process takes seconds to import
+    result = matcher_cache.screened(started.parent, "ofac_sdn", parts, config, _queries(parts))
+    _left_to_the_step(result, started, "the build ahead took over 0 s and was stopped")
+
+
+def test_a_build_process_that_cannot_start_leaves_the_matcher_to_the_step(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refused(_: object) -> None:
+        raise OSError("no more processes")
+
+    monkeypatch.setattr(multiprocessing.context.SpawnProcess, "start", refused)
+    config = MatchConfig()
+    _, started, parts = _started_and_parts(tmp_path, config)
+    result = matcher_cache.screened(started.parent, "ofac_sdn", parts, config, _queries(parts))
+    _left_to_the_step(result, started, "the build ahead did not start: no more processes")
+
+
+def test_a_build_process_running_other_code_keeps_nothing(tmp_path: Path) -> None:
+    """The files are named by the run's code: a process whose code on disk changed since
+    the run imported it builds nothing."""
+    con = _staged(tmp_path, entries=50)
+    parts, config = prebuild.list_parts(con, "ofac_sdn", DAY), MatchConfig()
+    path = matcher_cache.matcher_path(tmp_path, "ofac_sdn", parts, config)
+    with pytest.raises(SystemExit) as ended:
+        prebuild._build("another digest", [(path, "ofac_sdn", parts, config)])
+    assert ended.value.code == 3 and not path.exists()
+    prebuild._build(matcher_cache.code_digest(), [(path, "ofac_sdn", parts, config)])
+    assert path.is_file()
