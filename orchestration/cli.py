@@ -348,12 +348,31 @@ def _execute(
     screen: Any = None,
 ) -> tuple[Any, Any]:
     """Execute the job in process; with `log`, Dagster logs there and layers print to `screen`."""
+    from assets.marts import quality_worker
+    from orchestration.definitions import build_definitions
+
+    # the suites' worker imports Great Expectations while the run is prepared
+    quality_worker.prestart()
+    try:
+        return _execute_job(settings, months, job_name, build_definitions, log, screen)
+    finally:
+        quality_worker.drop_prestarted()
+
+
+def _execute_job(
+    settings: Settings,
+    months: tuple[str, str],
+    job_name: str,
+    build_definitions: Any,
+    log: Any = None,
+    screen: Any = None,
+) -> tuple[Any, Any]:
+    """`_execute` once the suites' worker is starting."""
     import dagster as dg
 
     from assets.common.landing import months_delivered
     from assets.common.partitions import range_tags, register_months
     from orchestration import console
-    from orchestration.definitions import build_definitions
     from orchestration.sqlite_storage import event_log_kept_open
 
     definitions = build_definitions(settings)

@@ -510,3 +510,31 @@ def test_only_marts_within_the_row_bound_are_given_to_the_worker_early(
     other: Any = SimpleNamespace(run=SimpleNamespace(run_id="run-2", parent_run_id=None, tags={}))
     quality.validate_early(other, con, build, "importer_profile", True)
     assert len(given) == 1  # another run's step: no worker of its own in this process
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+def test_a_worker_started_before_its_run_is_the_runs_or_is_stopped() -> None:
+    """The command line starts the suites' worker while it prepares the run: the run's
+    resource takes that one (warming up already), and one no run took is stopped."""
+    from assets.marts import quality_worker
+
+    quality_worker.prestart()
+    prestarted = quality_worker._prestarted
+    assert prestarted is not None
+    pool, warm = quality_worker._take_prestarted()
+    assert (pool, warm) == prestarted and quality_worker._prestarted is None
+    warm.result()  # Great Expectations imported in it
+    taken = pool.submit(os.getpid).result()
+    quality_worker.stop_pool(pool)
+    # none started before: the run starts its own
+    own, _ = quality_worker._take_prestarted()
+    assert own is not pool
+    quality_worker.stop_pool(own)
+    # one no run took
+    quality_worker.prestart()
+    prestarted = quality_worker._prestarted
+    assert prestarted is not None
+    left = prestarted[0].submit(os.getpid).result()
+    quality_worker.drop_prestarted()
+    assert quality_worker._prestarted is None
+    assert taken != os.getpid() and not _alive(taken) and not _alive(left)

@@ -71,6 +71,39 @@ def start_pool() -> ProcessPoolExecutor:
     )
 
 
+# A worker started before its run: the command line starts one while it creates the run's
+# instance and the run (the worker imports Great Expectations meanwhile), and the run's
+# resource takes it instead of starting its own.
+_prestarted: tuple[ProcessPoolExecutor, Future[None]] | None = None
+
+
+def prestart() -> None:
+    """Start a worker for the next run this process executes (`QualityWorker` takes it)."""
+    global _prestarted
+    if _prestarted is None:
+        pool = start_pool()
+        _prestarted = (pool, pool.submit(_import_great_expectations))
+
+
+def drop_prestarted() -> None:
+    """Stop a worker started by `prestart` that no run took (a run without the quality step)."""
+    global _prestarted
+    if _prestarted is not None:
+        pool, _ = _prestarted
+        _prestarted = None
+        stop_pool(pool)
+
+
+def _take_prestarted() -> tuple[ProcessPoolExecutor, Future[None]]:
+    """The worker `prestart` started, or a new one; with its warm-up."""
+    global _prestarted
+    if _prestarted is not None:
+        taken, _prestarted = _prestarted, None
+        return taken
+    pool = start_pool()
+    return pool, pool.submit(_import_great_expectations)
+
+
 def _import_great_expectations() -> None:
     """In the worker, first: everything the suites import. The project's suite module too:
     it imports Dagster, polars and DuckDB (0.95 s), which the run would otherwise wait for when
@@ -195,8 +228,8 @@ class QualityWorker(dg.ConfigurableResource):  # type: ignore[misc]
         if not self.enabled or run is None or not run_executes(run, context.instance, QUALITY_STEP):
             yield self
             return
-        pool = start_pool()
-        self._pool, self._warm = pool, pool.submit(_import_great_expectations)
+        pool, warm = _take_prestarted()
+        self._pool, self._warm = pool, warm
         self._early, self._early_void = {}, False
         _running[run.run_id] = self
         try:
