@@ -139,28 +139,24 @@ def print_peak(dagster_home: Path, sampler: RssSampler) -> None:
     os.environ["DAGSTER_HOME"] = str(dagster_home)
     instance = dg.DagsterInstance.get()
     run = instance.get_runs(limit=1)[0]
-    during = [
-        s.step_key
-        for s in instance.get_run_step_stats(run.run_id)
-        if s.start_time is not None
-        and s.end_time is not None
-        and s.start_time <= when <= s.end_time
-    ]
-    print(
-        f"  largest sampled RSS: {rss / 1e9:.2f} GB in `{name}` "
-        f"during {', '.join(during) or 'no step (start-up or between steps)'}"
-    )
-    total, when = sampler.total
-    during = [
-        s.step_key
-        for s in instance.get_run_step_stats(run.run_id)
-        if s.start_time is not None
-        and s.end_time is not None
-        and s.start_time <= when <= s.end_time
-    ]
+    steps = instance.get_run_step_stats(run.run_id)
+
+    def during(moment: float) -> str:
+        """The steps running at `moment`."""
+        keys = [
+            s.step_key
+            for s in steps
+            if s.start_time is not None
+            and s.end_time is not None
+            and s.start_time <= moment <= s.end_time
+        ]
+        return ", ".join(keys) or "no step (start-up or between steps)"
+
+    print(f"  largest sampled RSS: {rss / 1e9:.2f} GB in `{name}` during {during(when)}")
+    total, at = sampler.total
     print(
         f"  largest sampled total of the build's processes: {total / 1e9:.2f} GB "
-        f"during {', '.join(during) or 'no step (start-up or between steps)'}"
+        f"during {during(at)}"
     )
     # the true peaks (ru_maxrss) of the two processes, as the quality step recorded them
     record = instance.fetch_materializations(
