@@ -97,11 +97,10 @@ def drop_prestarted() -> None:
 def _take_prestarted() -> tuple[ProcessPoolExecutor, Future[None]]:
     """The worker `prestart` started, or a new one; with its warm-up."""
     global _prestarted
-    if _prestarted is not None:
-        taken, _prestarted = _prestarted, None
-        return taken
-    pool = start_pool()
-    return pool, pool.submit(_import_great_expectations)
+    prestart()  # (none was: one now)
+    taken, _prestarted = _prestarted, None
+    assert taken is not None
+    return taken
 
 
 def _import_great_expectations() -> None:

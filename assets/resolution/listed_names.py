@@ -23,7 +23,6 @@ class NameRecord(NamedTuple):
     legal_form: str | None
     legal_group: str | None
     variants: tuple[tuple[str, ...], ...]
-    raw_variants: tuple[tuple[str, ...], ...]
     # the whole name's skeleton, one per variant
     compacts: tuple[str, ...]
     acronyms: tuple[str, ...]
@@ -44,7 +43,6 @@ def name_record(name: str) -> NameRecord | None:
         legal_form=forms.legal_form,
         legal_group=forms.legal_group,
         variants=forms.variants,
-        raw_variants=forms.raw_variants,
         compacts=tuple(skeleton("".join(raw)) for raw in forms.raw_variants),
         # sorted tuples: the same order in every process, and a kept file that loads fast
         acronyms=tuple(sorted(forms.acronyms)),
@@ -56,22 +54,14 @@ class NameRecords:
     """Records by name: those `kept` from an earlier build, the others computed when asked.
 
     `asked` holds the record of every name asked for, to keep for the next build (the names of
-    one list version, so the kept file does not grow with every version); `computed` counts
-    the names that were not kept.
+    one list version, so the kept file does not grow with every version).
     """
 
     def __init__(self, kept: Mapping[str, NameRecord | None] | None = None) -> None:
         self._kept = kept or {}
         self.asked: dict[str, NameRecord | None] = {}
-        self.computed = 0
 
     def __getitem__(self, name: str) -> NameRecord | None:
-        if name in self.asked:
-            return self.asked[name]
-        if name in self._kept:
-            record = self._kept[name]
-        else:
-            record = name_record(name)
-            self.computed += 1
-        self.asked[name] = record
-        return record
+        if name not in self.asked:
+            self.asked[name] = self._kept[name] if name in self._kept else name_record(name)
+        return self.asked[name]

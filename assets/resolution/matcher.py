@@ -237,19 +237,8 @@ class Matcher:
         weighted = key_entries.filter(
             (pl.col("entries") <= self.config.max_key_frequency)
             | pl.col("key").str.starts_with("f:")
-        )
-        key_weight = dict(
-            zip(
-                weighted["key"].to_list(),
-                weighted["entries"].replace_strict(idf, return_dtype=pl.Float64).to_list(),
-                strict=True,
-            )
-        )
-        self._keys = name_keys.filter(pl.col("key").is_in(weighted["key"].implode())).select(
-            "key",
-            "name_id",
-            pl.col("key").replace_strict(key_weight, return_dtype=pl.Float64).alias("kw"),
-        )
+        ).select("key", pl.col("entries").replace_strict(idf, return_dtype=pl.Float64).alias("kw"))
+        self._keys = name_keys.join(weighted, on="key", maintain_order="left")
         # acronym keys of the list: a name's acronyms ("acro") and one-word names ("single")
         self._acronyms = pl.DataFrame(
             [(name_id, a, "acro") for name_id, record in enumerate(listed) for a in record.acronyms]

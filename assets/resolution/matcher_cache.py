@@ -26,9 +26,10 @@ import os
 import pickle
 import sys
 import uuid
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, BinaryIO, NamedTuple
 
 import polars as pl
 
@@ -57,7 +58,7 @@ _LIBRARIES = (
 
 
 @cache
-def _code_digest() -> str:
+def code_digest() -> str:
     """sha256 of the matcher's code and data files, and of the libraries it runs on."""
     digest = hashlib.sha256()
     files = [p for p in sorted(_PACKAGE.rglob("*")) if "__pycache__" not in p.parts]
@@ -70,14 +71,9 @@ def _code_digest() -> str:
     return digest.hexdigest()
 
 
-def code_digest() -> str:
-    """The digest of the code and libraries a matcher is built with, in this process."""
-    return _code_digest()
-
-
 def cache_key(list_id: str, parts: dict[str, pl.DataFrame], config: MatchConfig) -> str:
     """The key of a matcher built from these frames with this configuration and code."""
-    digest = hashlib.sha256(_code_digest().encode())
+    digest = hashlib.sha256(code_digest().encode())
     digest.update(list_id.encode())
     digest.update(repr(config).encode())
     for name in sorted(parts):
@@ -96,7 +92,7 @@ def matcher_path(
 
 def names_path(folder: Path, list_id: str) -> Path:
     """The file the records of a list's names are kept in (for this code)."""
-    return folder / f"{list_id}-names-{_code_digest()[:32]}.pickle"
+    return folder / f"{list_id}-names-{code_digest()[:32]}.pickle"
 
 
 def load_or_build(
@@ -159,13 +155,18 @@ def _read(path: Path) -> Any:
 
 
 def _write(path: Path, value: object) -> None:
-    """Pickle `value` to `path`, atomically (a reader sees the old file or the new one; two
-    writers of the same file, each its own partial file, leave one whole)."""
+    """Pickle `value` to `path`, atomically."""
+    _replace(path, lambda file: pickle.dump(value, file, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _replace(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Write `path` anew through `write`, atomically (a reader sees the old file or the new
+    one; two writers of the same file, each its own partial file, leave one whole)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f"{path.name}.{uuid.uuid4().hex}.partial")
     try:
         with partial.open("xb") as file:  # created with the umask's permissions
-            pickle.dump(value, file, protocol=pickle.HIGHEST_PROTOCOL)
+            write(file)
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
@@ -223,10 +224,7 @@ def screened(
         screened_now = rows.join(results, on="query_row", how="left").drop("query_row")
         if kept is not None:
             screened_now = pl.concat([kept, screened_now], how="vertical_relaxed")
-        folder.mkdir(parents=True, exist_ok=True)
-        partial = kept_path.with_name(kept_path.name + ".partial")
-        screened_now.write_parquet(partial)
-        os.replace(partial, kept_path)
+        _replace(kept_path, screened_now.write_parquet)
         kept = screened_now
     found = (
         kept.join(asked, on=QUERY, how="semi", nulls_equal=True)

@@ -99,7 +99,7 @@ def test_a_new_list_version_normalizes_only_its_new_names_and_screens_as_if_buil
     new_names = set(newer["entries"]["name"]) - set(older["entries"]["name"])
     assert new_names <= set(normalized) and 200 <= len(normalized) < 400
     # records kept by other code are not used: every name is normalized again
-    monkeypatch.setattr(matcher_cache, "_code_digest", lambda: "other code")
+    monkeypatch.setattr(matcher_cache, "code_digest", lambda: "other code")
     normalized.clear()
     afresh, _, loaded = matcher_cache.load_or_build(tmp_path, "ofac_sdn", newer, config)
     assert not loaded and len(normalized) > 2100
