@@ -350,6 +350,69 @@ def test_a_suite_over_some_months_reads_those_months_only(
     assert {r["validated_months"] for r in results} == {"all"}
 
 
+def test_a_large_mart_is_validated_in_batches_of_months_with_the_results_of_one(
+    demo_build: DemoBuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over `BATCH_ROWS` rows, a mart is read and validated a batch of whole months at a time
+    (the worker holds one batch): every row is read once, an undated row too, and the results
+    are those of one validation; each batch has its Data Docs page, named by its months."""
+    from datetime import date
+
+    import pyarrow.parquet as pq
+
+    mart = "dual_use_trade_monthly"
+    con = _copy_of_warehouse(demo_build, tmp_path)
+    # defects in the first month, the last month, and a row without a month
+    for extreme, change in (("min", "origin_country = 'QQ'"), ("max", "hs6 = '010100'")):
+        con.execute(
+            f"update marts.{mart} set {change} where rowid = (select min(rowid) from marts.{mart} "  # noqa: S608
+            f"where month = (select {extreme}(month) from marts.{mart}))"
+        )
+    con.execute(f"update marts.{mart} set month = null where rowid = 7")  # noqa: S608
+    total = con.execute(f"select count(*) from marts.{mart}").fetchall()[0][0]  # noqa: S608
+    june_to_march = (date(2024, 6, 1), date(2025, 4, 1))
+
+    def validated(scope: tuple[date, date] | None, docs: str) -> list[dict[str, Any]]:
+        scopes = {mart: scope} if scope else None
+        found = quality.run_suites(con, tmp_path / docs, (mart,), (), scopes=scopes)
+        return sorted(found, key=lambda r: (r["expectation"], r["target_column"]))
+
+    whole, june_on = validated(None, "one"), validated(june_to_march, "one-scoped")
+    monkeypatch.setattr(quality, "BATCH_ROWS", total // 6)
+    assert validated(None, "batched") == whole
+    assert validated(june_to_march, "batched-scoped") == june_on
+    failed = {(r["target_column"], r["unexpected"]) for r in whole if not r["success"]}
+    assert failed == {
+        ("origin_country not in iso3166_alpha2", 1),
+        ("hs6 not in hs2022_hs6", 1),
+        ("month", 1),
+    }
+    assert {r["validated_months"] for r in june_on} == {"2024-06 to 2025-03"}
+
+    folder = tmp_path / "rows"
+    folder.mkdir()
+    rows = quality.read_inputs(con, folder, (mart,), ()).rows[mart]
+    read = [pq.read_table(path).num_rows for path, _ in rows.batches]
+    assert sum(read) == total and len(read) >= 6
+    months = [held for _, held in rows.batches]
+    assert all(held is not None for held in months)
+    # whole months, in order, none in two batches; a batch over the bound is one month
+    assert all(a[1] <= b[0] for a, b in zip(months, months[1:], strict=False))  # type: ignore[index]
+    per_month = dict(
+        con.execute(
+            f"select month, count(*) from marts.{mart} where month is not null group by month"  # noqa: S608
+        ).fetchall()
+    )
+    for (first, after), count in zip(months, read, strict=True):  # type: ignore[misc]
+        in_batch = [n for month, n in per_month.items() if first <= month < after]
+        assert count - sum(in_batch) in (0, 1)  # the undated row, in the first batch
+        assert sum(in_batch) <= total // 6 or len(in_batch) == 1
+    pages = "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "batched").rglob("*.html"))
+    for first, after in months:  # type: ignore[misc]
+        last = date.fromordinal(after.toordinal() - 1)
+        assert f"{mart} ({first:%Y-%m} to {last:%Y-%m})" in pages
+
+
 @pytest.mark.e2e
 def test_the_rows_a_killed_run_handed_to_the_suites_are_removed_by_the_next(
     demo_build: DemoBuild, tmp_path: Path

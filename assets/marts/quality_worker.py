@@ -236,9 +236,7 @@ class QualityWorker(dg.ConfigurableResource):  # type: ignore[misc]
         finally:
             _running.pop(run.run_id, None)
             folders = {
-                Path(path).parent
-                for inputs, _ in self._early.values()
-                for path, _ in inputs.rows.values()
+                rows.folder() for inputs, _ in self._early.values() for rows in inputs.rows.values()
             }
             self._pool = self._warm = self._docs = None
             self._early, self._early_void = {}, False
