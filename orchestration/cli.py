@@ -348,15 +348,17 @@ def _execute(
     screen: Any = None,
 ) -> tuple[Any, Any]:
     """Execute the job in process; with `log`, Dagster logs there and layers print to `screen`."""
-    from assets.marts import quality_worker
-    from orchestration.definitions import build_definitions
+    from assets.marts import worker
 
-    # the suites' worker imports Great Expectations while the run is prepared
-    quality_worker.prestart()
+    # the suites' worker imports Great Expectations while the definitions are imported and the
+    # run is prepared (this module and the worker's import no Dagster)
+    worker.prestart()
     try:
+        from orchestration.definitions import build_definitions
+
         return _execute_job(settings, months, job_name, build_definitions, log, screen)
     finally:
-        quality_worker.drop_prestarted()
+        worker.drop_prestarted()
 
 
 def _execute_job(

@@ -10,7 +10,7 @@ import assets.core
 import assets.customs
 import assets.landing
 import assets.landing.sensors as deliveries
-import assets.marts
+import assets.marts.assets
 import assets.resolution.assets
 import assets.sanctions
 import assets.tax
@@ -34,7 +34,7 @@ _SOURCES = [
     assets.tax.defs,
     assets.core.defs,
     assets.resolution.assets.defs,
-    assets.marts.defs,
+    assets.marts.assets.defs,
 ]
 
 _everything = [definition for source in _SOURCES for definition in source]

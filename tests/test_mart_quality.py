@@ -1,5 +1,6 @@
 """Great Expectations suites on the marts: a value outside a reference set is caught and named."""
 
+import itertools
 import os
 import shutil
 from dataclasses import replace
@@ -10,7 +11,7 @@ import duckdb
 import pytest
 from conftest import DemoBuild
 
-from assets.marts import quality
+from assets.marts import quality, suites
 
 
 def _copy_of_warehouse(demo_build: DemoBuild, tmp_path: Path) -> duckdb.DuckDBPyConnection:
@@ -29,14 +30,14 @@ def _build_file(demo_build: DemoBuild, tmp_path: Path) -> Path:
 
 def _inputs(
     database: Path, marts: tuple[str, ...], reconciliations: tuple[tuple[str, str, str], ...]
-) -> quality.SuiteInputs:
+) -> suites.SuiteInputs:
     """What the run's process hands the worker: the marts' rows (files beside the database)
     and the reconciliation totals."""
     folder = database.with_name("rows")
     folder.mkdir(exist_ok=True)
     con = duckdb.connect(str(database), read_only=True)
     try:
-        return quality.read_inputs(con, folder, marts, reconciliations)
+        return suites.read_inputs(con, folder, marts, reconciliations)
     finally:
         con.close()
 
@@ -55,7 +56,7 @@ def test_codes_outside_the_reference_sets_fail_their_expectations(
         "update marts.dual_use_trade_monthly set origin_country = 'QQ' "
         "where rowid = (select max(rowid) from marts.dual_use_trade_monthly)"
     )
-    results = quality.run_suites(
+    results = suites.run_suites(
         con, tmp_path / "docs", marts=("dual_use_trade_monthly",), reconciliations=()
     )
     failed = {(r["target_column"], r["unexpected"]) for r in results if not r["success"]}
@@ -95,7 +96,7 @@ def test_a_run_validates_in_its_worker_process_with_the_same_results(
         assert "meanwhile" not in seen
         con = duckdb.connect(str(database), read_only=True)
         try:
-            return quality.reconciliation_totals(con, reconciliations)
+            return suites.reconciliation_totals(con, reconciliations)
         finally:
             con.close()
 
@@ -119,7 +120,7 @@ def test_a_run_validates_in_its_worker_process_with_the_same_results(
     assert dg.materialize([other], resources={"quality": QualityWorker()}).success
     con = duckdb.connect(str(database), read_only=True)
     try:
-        here = quality.run_suites(con, tmp_path / "docs", marts, reconciliations)
+        here = suites.run_suites(con, tmp_path / "docs", marts, reconciliations)
     finally:
         con.close()
     assert seen["started"] is True
@@ -148,22 +149,22 @@ def test_marts_given_early_give_the_results_of_one_validation_and_only_when_they
     reconciliations = quality.RECONCILIATIONS[:2]
     con = duckdb.connect(str(database), read_only=True)
     try:
-        here = quality.run_suites(con, tmp_path / "docs", marts, reconciliations)
-        totals = quality.reconciliation_totals(con, reconciliations)
-        hs6 = quality._hs6_codes(con)
+        here = suites.run_suites(con, tmp_path / "docs", marts, reconciliations)
+        totals = suites.reconciliation_totals(con, reconciliations)
+        hs6 = suites._hs6_codes(con)
     finally:
         con.close()
     seen: dict[str, object] = {}
 
     given = iter(range(100))
 
-    def one(mart: str, scopes: dict[str, object] | None = None) -> quality.SuiteInputs:
+    def one(mart: str, scopes: dict[str, object] | None = None) -> suites.SuiteInputs:
         folder = tmp_path / f"rows-{mart}-{next(given)}"
         folder.mkdir()
         with duckdb.connect(str(database), read_only=True) as con:
-            return quality.read_inputs(con, folder, (mart,), (), scopes or {})  # type: ignore[arg-type]
+            return suites.read_inputs(con, folder, (mart,), (), scopes or {})  # type: ignore[arg-type]
 
-    def rest(now: tuple[str, ...]) -> quality.SuiteInputs:
+    def rest(now: tuple[str, ...]) -> suites.SuiteInputs:
         return replace(_inputs(database, now, ()), marts=marts)
 
     @dg.asset(key=["audit", "mart_quality"])
@@ -217,7 +218,7 @@ def test_rows_handed_over_early_go_with_a_run_that_fails_before_the_quality_step
 
     database = _build_file(demo_build, tmp_path)
     run_folder = tmp_path / ".suites-run"
-    read_inputs = quality.read_inputs  # the step's `quality` is the worker
+    read_inputs = suites.read_inputs  # the step's `quality` is the worker
     seen: dict[str, object] = {}
 
     @dg.asset(key=["audit", "mart_quality"])
@@ -275,13 +276,13 @@ def test_a_worker_that_dies_writing_the_data_docs_leaves_them_to_the_run_process
 
     import dagster as dg
 
-    from assets.marts import quality_worker
+    from assets.marts import worker
     from assets.marts.quality_worker import QualityWorker
 
     database = _build_file(demo_build, tmp_path)
     docs = tmp_path / "docs"
     seen: dict[str, object] = {}
-    validate = quality_worker._validate
+    validate = worker.validate_all
 
     def validate_here(*arguments: object) -> object:
         seen["validated_here"] = bool(arguments[0].rows)  # type: ignore[attr-defined]
@@ -293,7 +294,7 @@ def test_a_worker_that_dies_writing_the_data_docs_leaves_them_to_the_run_process
         assert quality._pool is not None
         for pid in list(quality._pool._processes):  # killed while it writes the Data Docs
             os.kill(pid, signal.SIGKILL)
-        monkeypatch.setattr(quality_worker, "_validate", validate_here)
+        monkeypatch.setattr(worker, "validate_all", validate_here)
         quality.wait_for_docs(str(database))  # the rows are read again from the file
         seen["docs_written"] = (docs / "index.html").is_file()
 
@@ -308,10 +309,10 @@ def test_each_mart_frame_is_the_frame_duckdb_would_give(demo_build: DemoBuild) -
     con = duckdb.connect(str(demo_build.settings.warehouse_path), read_only=True)
     try:
         for mart, contract in MART_CONTRACTS.items():
-            columns = quality.suite_columns(contract)
-            expected = con.sql(quality.mart_query(con, mart, columns=columns)[1]).df()
+            columns = suites.suite_columns(contract)
+            expected = con.sql(suites.mart_query(con, mart, columns=columns)[1]).df()
             assert set(expected.columns) == columns, mart  # every column its suite is about
-            frame = quality._frame(con, mart)
+            frame = suites._frame(con, mart)
             assert list(map(str, frame.dtypes)) == list(map(str, expected.dtypes)), mart
             assert frame.equals(expected), mart
     finally:
@@ -332,7 +333,7 @@ def test_a_suite_over_some_months_reads_those_months_only(
     )
     june, july = (date(2024, 6, 1), date(2024, 7, 1)), (date(2024, 7, 1), date(2024, 8, 1))
     for scope, failures in ((june, {("origin_country not in iso3166_alpha2", 1)}), (july, set())):
-        results = quality.run_suites(
+        results = suites.run_suites(
             con,
             tmp_path / "docs",
             marts=("dual_use_trade_monthly",),
@@ -343,7 +344,7 @@ def test_a_suite_over_some_months_reads_those_months_only(
         assert failed == failures
         assert {r["validated_months"] for r in results} == {f"{scope[0]:%Y-%m} to {scope[0]:%Y-%m}"}
     # the whole mart: the defect is found
-    results = quality.run_suites(
+    results = suites.run_suites(
         con, tmp_path / "docs", marts=("dual_use_trade_monthly",), reconciliations=()
     )
     assert not all(r["success"] for r in results)
@@ -374,11 +375,11 @@ def test_a_large_mart_is_validated_in_batches_of_months_with_the_results_of_one(
 
     def validated(scope: tuple[date, date] | None, docs: str) -> list[dict[str, Any]]:
         scopes = {mart: scope} if scope else None
-        found = quality.run_suites(con, tmp_path / docs, (mart,), (), scopes=scopes)
+        found = suites.run_suites(con, tmp_path / docs, (mart,), (), scopes=scopes)
         return sorted(found, key=lambda r: (r["expectation"], r["target_column"]))
 
     whole, june_on = validated(None, "one"), validated(june_to_march, "one-scoped")
-    monkeypatch.setattr(quality, "BATCH_ROWS", total // 6)
+    monkeypatch.setattr(suites, "BATCH_ROWS", total // 6)
     assert validated(None, "batched") == whole
     assert validated(june_to_march, "batched-scoped") == june_on
     failed = {(r["target_column"], r["unexpected"]) for r in whole if not r["success"]}
@@ -391,24 +392,24 @@ def test_a_large_mart_is_validated_in_batches_of_months_with_the_results_of_one(
 
     folder = tmp_path / "rows"
     folder.mkdir()
-    rows = quality.read_inputs(con, folder, (mart,), ()).rows[mart]
+    rows = suites.read_inputs(con, folder, (mart,), ()).rows[mart]
     read = [pq.read_table(path).num_rows for path, _ in rows.batches]
     assert sum(read) == total and len(read) >= 6
-    months = [held for _, held in rows.batches]
-    assert all(held is not None for held in months)
+    months = [held for _, held in rows.batches if held is not None]
+    assert len(months) == len(read)
     # whole months, in order, none in two batches; a batch over the bound is one month
-    assert all(a[1] <= b[0] for a, b in zip(months, months[1:], strict=False))  # type: ignore[index]
+    assert all(a[1] <= b[0] for a, b in itertools.pairwise(months))
     per_month = dict(
         con.execute(
             f"select month, count(*) from marts.{mart} where month is not null group by month"  # noqa: S608
         ).fetchall()
     )
-    for (first, after), count in zip(months, read, strict=True):  # type: ignore[misc]
+    for (first, after), count in zip(months, read, strict=True):
         in_batch = [n for month, n in per_month.items() if first <= month < after]
         assert count - sum(in_batch) in (0, 1)  # the undated row, in the first batch
         assert sum(in_batch) <= total // 6 or len(in_batch) == 1
     pages = "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "batched").rglob("*.html"))
-    for first, after in months:  # type: ignore[misc]
+    for first, after in months:
         last = date.fromordinal(after.toordinal() - 1)
         assert f"{mart} ({first:%Y-%m} to {last:%Y-%m})" in pages
 
@@ -443,8 +444,8 @@ def test_reconciliations_that_share_a_query_each_get_their_own_totals(
         ("third", "select 7.0", "select 3.75"),
     )
     with demo_build.connect() as con:
-        inputs = quality.read_inputs(con, tmp_path, (), reconciliations)
-        staged = quality._total_to_the_cent(con, shared)
+        inputs = suites.read_inputs(con, tmp_path, (), reconciliations)
+        staged = suites._total_to_the_cent(con, shared)
     assert staged > 0
     assert inputs.totals == [
         {"reconciliation": "first", "mart_total": 3.75, "staging_total": staged},
@@ -472,7 +473,7 @@ def test_the_worker_ends_when_its_run_is_killed() -> None:
 
     code = (
         "import os, time\n"
-        "from assets.marts.quality_worker import start_pool\n"
+        "from assets.marts.worker import start_pool\n"
         "pool = start_pool()\n"
         "print(pool.submit(os.getpid).result(), flush=True)\n"
         "time.sleep(120)\n"
@@ -512,7 +513,7 @@ def _write_later(path: str) -> int:
 def test_stopping_the_worker_lets_its_last_task_finish_then_ends_it(tmp_path: Path) -> None:
     """The run stops its worker without the interpreter's teardown (a second with Great
     Expectations imported), but only after the Data Docs it is still writing."""
-    from assets.marts.quality_worker import start_pool, stop_pool
+    from assets.marts.worker import start_pool, stop_pool
 
     pool = start_pool()
     pid = pool.submit(os.getpid).result()
@@ -531,9 +532,9 @@ def test_the_suites_read_every_column_their_expectations_are_about() -> None:
     from assets.marts.catalog import MART_CONTRACTS
 
     for mart, contract in MART_CONTRACTS.items():
-        read = quality.suite_columns(contract)
+        read = suites.suite_columns(contract)
         about: set[str] = set()
-        for expectation in quality._expectations(contract):
+        for expectation in suites._expectations(contract):
             about.update(getattr(expectation, "column_list", None) or [])
             column = getattr(expectation, "column", None)
             if column is not None:  # a reference-set check is about the column it is made from
@@ -579,25 +580,28 @@ def test_only_marts_within_the_row_bound_are_given_to_the_worker_early(
 def test_a_worker_started_before_its_run_is_the_runs_or_is_stopped() -> None:
     """The command line starts the suites' worker while it prepares the run: the run's
     resource takes that one (warming up already), and one no run took is stopped."""
-    from assets.marts import quality_worker
+    from assets.marts import worker
 
-    quality_worker.prestart()
-    prestarted = quality_worker._prestarted
+    worker.prestart()
+    prestarted = worker._prestarted
     assert prestarted is not None
-    pool, warm = quality_worker._take_prestarted()
-    assert (pool, warm) == prestarted and quality_worker._prestarted is None
-    warm.result()  # Great Expectations imported in it
+    pool, warm = worker.take_prestarted()
+    assert (pool, warm) == prestarted and worker._prestarted is None
+    warm.result()  # Great Expectations imported in it, and the suites, without Dagster
+    imported = pool.submit(eval, "sorted(__import__('sys').modules)").result()
+    assert "great_expectations" in imported and "assets.marts.suites" in imported
+    assert "dagster" not in imported
     taken = pool.submit(os.getpid).result()
-    quality_worker.stop_pool(pool)
+    worker.stop_pool(pool)
     # none started before: the run starts its own
-    own, _ = quality_worker._take_prestarted()
+    own, _ = worker.take_prestarted()
     assert own is not pool
-    quality_worker.stop_pool(own)
+    worker.stop_pool(own)
     # one no run took
-    quality_worker.prestart()
-    prestarted = quality_worker._prestarted
+    worker.prestart()
+    prestarted = worker._prestarted
     assert prestarted is not None
     left = prestarted[0].submit(os.getpid).result()
-    quality_worker.drop_prestarted()
-    assert quality_worker._prestarted is None
+    worker.drop_prestarted()
+    assert worker._prestarted is None
     assert taken != os.getpid() and not _alive(taken) and not _alive(left)

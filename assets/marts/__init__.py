@@ -1,12 +1,3 @@
-"""Marts: the tables analysts query, one per file in `sql/marts/` (see `catalog`)."""
-
-from assets.common.sql_assets import sql_table_asset
-from assets.marts.catalog import MART_CONTRACTS
-from assets.marts.quality import mart_quality
-
-defs = [
-    definition
-    for table, contract in MART_CONTRACTS.items()
-    for definition in sql_table_asset("marts", table, group="marts", description=contract.name)
-]
-defs += [mart_quality]
+"""Marts: the tables analysts query, one per file in `sql/marts/` (see `catalog`); their assets
+are in `assets.marts.assets`. This package's own import brings no Dagster: the suites' worker
+imports `suites` and `worker` from it."""

@@ -1,9 +1,9 @@
-"""Great Expectations in a process of its own, started with the run so that its import is done.
+"""The run's side of the suites' worker (`worker`): the resource that starts it and hands it tasks.
 
-Importing Great Expectations takes 3-6 s here, a tenth of a demo build. A run whose plan has
-`audit.mart_quality` starts one spawned worker process when its resources are set up; the
-worker imports the library while the run's first steps load and stage the data (DuckDB leaves
-the second core idle most of that time). Each mart's step then hands the worker its mart's rows
+A run whose plan has `audit.mart_quality` takes a worker process when its resources are set up
+(one the command line started, or a new one); the worker imports Great Expectations while the
+run's first steps load and stage the data (DuckDB leaves the second core idle most of that
+time). Each mart's step then hands the worker its mart's rows
 (`validate_early`) as soon as it has written them, and the worker validates them while the run
 goes on to its next steps: the suites' own overhead per expectation (about 2-3 s a run) leaves
 the run's critical path. The quality step hands over the marts not handed over early (and all
@@ -16,11 +16,7 @@ Outside a run (a unit test, a sensor) the suites run in the caller's process.
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
-import os
 import shutil
-import sys
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -34,122 +30,12 @@ import dagster as dg
 from pydantic import PrivateAttr
 
 from assets.common.warehouse import MEMORY_LIMIT, run_executes
+from assets.marts import worker
 
 if TYPE_CHECKING:
-    from assets.marts.quality import Session, SuiteInputs
-    from assets.marts.validation_scope import Scope
+    from assets.marts.suites import Scope, SuiteInputs
 
 QUALITY_STEP = "audit__mart_quality"
-
-
-def _exit_with(parent: int) -> None:
-    """In the worker: exit once the run's process that started it is gone. A run killed
-    outright (SIGKILL, the out-of-memory killer) cannot shut its pool down, and the worker,
-    waiting on a queue whose other end it holds too, would otherwise wait forever."""
-    while os.getppid() == parent:
-        time.sleep(0.5)
-    os._exit(0)
-
-
-def _start_worker(niceness: int, parent: int) -> None:
-    """In the worker, first: a lower priority, and a thread that ends it with its run."""
-    os.nice(niceness)
-    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
-
-
-def start_pool() -> ProcessPoolExecutor:
-    """A pool of one spawned worker, at a lower priority, that ends with this process.
-
-    At a lower priority: its import must not slow the steps it overlaps (on 2 cores a 10M-row
-    scan uses both); the run waits on it only at the quality step, idle then.
-    """
-    return ProcessPoolExecutor(
-        max_workers=1,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_start_worker,
-        initargs=(10, os.getpid()),
-    )
-
-
-# A worker started before its run: the command line starts one while it creates the run's
-# instance and the run (the worker imports Great Expectations meanwhile), and the run's
-# resource takes it instead of starting its own.
-_prestarted: tuple[ProcessPoolExecutor, Future[None]] | None = None
-
-
-def prestart() -> None:
-    """Start a worker for the next run this process executes (`QualityWorker` takes it)."""
-    global _prestarted
-    if _prestarted is None:
-        pool = start_pool()
-        _prestarted = (pool, pool.submit(_import_great_expectations))
-
-
-def drop_prestarted() -> None:
-    """Stop a worker started by `prestart` that no run took (a run without the quality step)."""
-    global _prestarted
-    if _prestarted is not None:
-        pool, _ = _prestarted
-        _prestarted = None
-        stop_pool(pool)
-
-
-def _take_prestarted() -> tuple[ProcessPoolExecutor, Future[None]]:
-    """The worker `prestart` started, or a new one; with its warm-up."""
-    global _prestarted
-    prestart()  # (none was: one now)
-    taken, _prestarted = _prestarted, None
-    assert taken is not None
-    return taken
-
-
-def _import_great_expectations() -> None:
-    """In the worker, first: everything the suites import. The project's suite module too:
-    it imports Dagster, polars and DuckDB (0.95 s), which the run would otherwise wait for when
-    it hands the worker the suites' inputs (unpickling them imports it)."""
-    import great_expectations  # noqa: F401
-    import pandas  # noqa: F401
-
-    import assets.marts.quality  # noqa: F401
-
-
-def _validate(inputs: SuiteInputs, docs: str, build_docs: bool = True) -> list[dict[str, Any]]:
-    """The suites over the inputs the run read from its warehouse (in the run's process when
-    the worker died)."""
-    from assets.marts.quality import validate
-
-    return validate(inputs, Path(docs), build_docs=build_docs)
-
-
-# In the worker: the run's validation, begun by its first marts and ended by `_validate_totals`.
-_session: Session | None = None
-
-
-def _begun(fresh: bool = False) -> Session:
-    """In the worker: the run's validation (a new one if `fresh` or none was begun)."""
-    global _session
-    from assets.marts.quality import Session
-
-    if fresh or _session is None:
-        _session = Session()
-    return _session
-
-
-def _validate_marts(inputs: SuiteInputs, fresh: bool = False) -> list[dict[str, Any]]:
-    """In the worker: the results of the suites of the marts in `inputs`, added to the run's
-    validation (to a new one if `fresh`: one that marts validated early must not be part of)."""
-    return _begun(fresh).marts(inputs)
-
-
-def _validate_totals(totals: list[dict[str, Any]], docs: str) -> list[dict[str, Any]]:
-    """In the worker: the reconciliations' results, which end the run's validation; its Data
-    Docs (in `docs`) are left to `_build_docs`."""
-    global _session
-    session = _begun()
-    _session = None
-    results = session.reconciliations(totals)
-    session.end(Path(docs), build_docs=False)
-    return results
 
 
 def current(run_id: str) -> QualityWorker | None:
@@ -162,41 +48,6 @@ def current(run_id: str) -> QualityWorker | None:
 
 # The workers of the runs executing in this process, by run id.
 _running: dict[str, QualityWorker] = {}
-
-
-def _exit_now() -> None:
-    """In the worker, its last task: exit without the interpreter's teardown, which takes a
-    second once Great Expectations and pandas are imported (the run waited for it)."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)
-
-
-def stop_pool(pool: ProcessPoolExecutor) -> None:
-    """Stop the worker once the tasks already submitted (Data Docs being written) are done."""
-    # after them (one worker takes tasks in order), it exits at once; the pool then sees the
-    # process gone and marks this last task's future broken, which is what it is for. A worker
-    # already dead (or a pool already shut) has nothing left to stop.
-    with contextlib.suppress(BrokenProcessPool, RuntimeError):
-        pool.submit(_exit_now)
-    pool.shutdown(wait=True, cancel_futures=False)
-
-
-def peak_rss_bytes() -> int | None:
-    """The largest resident memory this process has had (None where the OS does not say)."""
-    try:
-        import resource
-    except ImportError:  # not on Windows
-        return None
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return int(peak) if sys.platform == "darwin" else int(peak) * 1024  # bytes there, kB here
-
-
-def _build_docs() -> None:
-    """In the worker: the Data Docs of the validation `_validate` just ran."""
-    from assets.marts.quality import build_pending_docs
-
-    build_pending_docs()
 
 
 class QualityWorker(dg.ConfigurableResource):  # type: ignore[misc]
@@ -227,7 +78,7 @@ class QualityWorker(dg.ConfigurableResource):  # type: ignore[misc]
         if not self.enabled or run is None or not run_executes(run, context.instance, QUALITY_STEP):
             yield self
             return
-        pool, warm = _take_prestarted()
+        pool, warm = worker.take_prestarted()
         self._pool, self._warm = pool, warm
         self._early, self._early_void = {}, False
         _running[run.run_id] = self
@@ -240,7 +91,7 @@ class QualityWorker(dg.ConfigurableResource):  # type: ignore[misc]
             }
             self._pool = self._warm = self._docs = None
             self._early, self._early_void = {}, False
-            stop_pool(pool)  # after the Data Docs still being written, if any
+            worker.stop_pool(pool)  # after the Data Docs still being written, if any
             # the rows handed over early and never gathered (a run that failed before the
             # quality step); those gathered went with the quality step's folder
             for folder in folders:
@@ -272,7 +123,7 @@ class QualityWorker(dg.ConfigurableResource):  # type: ignore[misc]
         if mart in self._early:
             self._early_void = True
         try:
-            self._early[mart] = (inputs, self._pool.submit(_validate_marts, inputs))
+            self._early[mart] = (inputs, self._pool.submit(worker.validate_marts, inputs))
         except BrokenProcessPool:
             self._early_void = True
 
@@ -326,7 +177,7 @@ class QualityWorker(dg.ConfigurableResource):  # type: ignore[misc]
         pending = {mart: self._early[mart][1] for mart in early}
         whole = _combined(inputs, early.values())
         try:
-            pending[""] = self._pool.submit(_validate_marts, inputs, fresh)
+            pending[""] = self._pool.submit(worker.validate_marts, inputs, fresh)
         except BrokenProcessPool:
             pending = {}
         if totals is not None:
@@ -337,17 +188,17 @@ class QualityWorker(dg.ConfigurableResource):  # type: ignore[misc]
         try:
             if "" not in pending:
                 raise BrokenProcessPool("the worker died before the suites")
-            reconciled = self._pool.submit(_validate_totals, whole.totals, str(docs))
+            reconciled = self._pool.submit(worker.validate_totals, whole.totals, str(docs))
             found = {key: future.result() for key, future in pending.items()}
             results = _in_order(found, whole.marts) + reconciled.result()
             # its largest memory so far: it held the marts' rows (reported with the run's own)
-            self._worker_peak = self._pool.submit(peak_rss_bytes).result()
-            self._docs = self._pool.submit(_build_docs)
+            self._worker_peak = self._pool.submit(worker.peak_rss_bytes).result()
+            self._docs = self._pool.submit(worker.build_docs)
             # not the rows (their files are removed once validated): a worker that dies writing
             # the Data Docs leaves them to be read again from the published file
             self._docs_arguments = (whole.without_rows(), str(docs))
         except BrokenProcessPool:
-            results = _validate(whole, str(docs))
+            results = worker.validate_all(whole, str(docs))
         self._waited = time.perf_counter() - started
         self._early, self._early_void = {}, False
         return results
@@ -375,7 +226,7 @@ class QualityWorker(dg.ConfigurableResource):  # type: ignore[misc]
             con = duckdb.connect(database, read_only=True, config={"memory_limit": memory_limit})
             try:
                 with tempfile.TemporaryDirectory() as rows:
-                    _validate(inputs.with_rows_from(con, Path(rows)), docs_folder)
+                    worker.validate_all(inputs.with_rows_from(con, Path(rows)), docs_folder)
             finally:
                 con.close()
 

@@ -5,7 +5,7 @@ it does not select alone; those rows are the published warehouse's, which an ear
 validated before publishing them. `audit.mart_validations` keeps, for every month of every
 month-partitioned mart and for every other mart as a whole (a row without a month), the run
 that last validated it, under which suite (the sha256 of the mart's contract and of the code in
-`quality.py` that derives the suite from it), and the outcome.
+`suites.py` that derives the suite from it), and the outcome.
 
 A run that is not a re-execution (whose parent may have rebuilt marts it does not select):
 - does not validate again a mart it does not rebuild, when every row of it passed its latest
@@ -36,9 +36,7 @@ from assets.common.sql import load, month_after, month_column, quote_ident, tabl
 from assets.common.sql_assets import rebuilt_whole
 from assets.common.warehouse import table_exists
 from assets.marts.catalog import MART_CONTRACTS
-
-# (first day of the first month, first day after the last month) a mart's suite reads
-Scope = tuple[date, date]
+from assets.marts.suites import Scope, describe, month_filter
 
 
 @cache
@@ -46,20 +44,20 @@ def _derivation() -> bytes:
     """The code and library every suite is derived and run with (the same for a whole process:
     read once, not for every mart and month checked)."""
     from assets.common import contracts
-    from assets.marts import quality  # it imports this module
+    from assets.marts import suites
 
     digest = hashlib.sha256()
     derivations = (
-        quality._expectations,
-        quality._with_outside_columns,
-        quality._outside,
-        quality._pandas,
-        quality.mart_query,
+        suites._expectations,
+        suites._with_outside_columns,
+        suites._outside,
+        suites._pandas,
+        suites.mart_query,
         contracts.load_contract.__wrapped__,
     )
     for derivation in derivations:
         digest.update(inspect.getsource(derivation).encode())
-    digest.update(repr(sorted(quality.REFERENCE_SOURCES.items())).encode())
+    digest.update(repr(sorted(suites.REFERENCE_SOURCES.items())).encode())
     digest.update(version("great_expectations").encode())  # the library that runs the suites
     return digest.digest()
 
@@ -81,17 +79,6 @@ def suite_sha256(mart: str, con: duckdb.DuckDBPyConnection) -> str:
         elif column.reference_set:
             digest.update(repr(contracts.reference_set(column.reference_set)).encode())
     return digest.hexdigest()
-
-
-def month_filter(mart: str, scope: Scope | None) -> tuple[str, dict[str, Any]]:
-    """The `where` clause (and its values) selecting a scope's rows of a mart; all if None."""
-    if scope is None:
-        return "", {}
-    column = month_column("marts", mart)
-    if column is None:
-        raise ValueError(f"marts.{mart} is not partitioned by month")
-    name = quote_ident(column)
-    return f"where {name} >= $first and {name} < $after", {"first": scope[0], "after": scope[1]}
 
 
 def _validated_elsewhere(
@@ -210,14 +197,6 @@ def forget(con: duckdb.DuckDBPyConnection, mart: str, months: list[str] | None) 
         "and (month is null or month in (select unnest($months)))",
         {"mart": mart, "months": [date.fromisoformat(f"{month}-01") for month in months]},
     )
-
-
-def describe(scope: Scope | None) -> str:
-    """A scope as the results and Data Docs name it: 'all' or 'YYYY-MM to YYYY-MM'."""
-    if scope is None:
-        return "all"
-    last = date.fromordinal(scope[1].toordinal() - 1)
-    return f"{scope[0]:%Y-%m} to {last:%Y-%m}"
 
 
 def record(

@@ -21,8 +21,8 @@ from urllib.parse import unquote, urlparse
 import pytest
 from conftest import DemoBuild
 
+from assets.marts.catalog import MARTS
 from assets.marts.data_docs import SITE_VENDOR, VENDOR_DIR, offline_page
-from assets.marts.quality import MARTS
 
 pytestmark = pytest.mark.e2e  # builds of its own: `make test-e2e`
 

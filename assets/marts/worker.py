@@ -1,0 +1,171 @@
+"""The suites' worker: a process of its own for Great Expectations, started before the run needs it.
+
+Importing Great Expectations takes 3-6 s here, a tenth of a demo build, so a run whose plan has
+`audit.mart_quality` has a spawned worker import it while the run's first steps load and stage
+the data; the command line starts it even before it prepares the run (`prestart`). What the
+worker runs is here: its start, its tasks (the marts' suites, the reconciliations, the Data
+Docs) and its end. This module and `suites` import no Dagster, so neither does the worker (1 s
+and 70 MB less). The run's side, the resource that hands the worker its tasks, is
+`quality_worker`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import sys
+import threading
+import time
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from assets.marts.suites import Session, SuiteInputs
+
+
+def _exit_with(parent: int) -> None:
+    """In the worker: exit once the run's process that started it is gone. A run killed
+    outright (SIGKILL, the out-of-memory killer) cannot shut its pool down, and the worker,
+    waiting on a queue whose other end it holds too, would otherwise wait forever."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(0)
+
+
+def _start_worker(niceness: int, parent: int) -> None:
+    """In the worker, first: a lower priority, and a thread that ends it with its run."""
+    os.nice(niceness)
+    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+
+
+def start_pool() -> ProcessPoolExecutor:
+    """A pool of one spawned worker, at a lower priority, that ends with this process.
+
+    At a lower priority: its import must not slow the steps it overlaps (on 2 cores a 10M-row
+    scan uses both); the run waits on it only at the quality step, idle then.
+    """
+    return ProcessPoolExecutor(
+        max_workers=1,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_start_worker,
+        initargs=(10, os.getpid()),
+    )
+
+
+# A worker started before its run: the command line starts one while it creates the run's
+# instance and the run (the worker imports Great Expectations meanwhile), and the run's
+# resource takes it instead of starting its own.
+_prestarted: tuple[ProcessPoolExecutor, Future[None]] | None = None
+
+
+def prestart() -> None:
+    """Start a worker for the next run this process executes (`QualityWorker` takes it)."""
+    global _prestarted
+    if _prestarted is None:
+        pool = start_pool()
+        _prestarted = (pool, pool.submit(_import_great_expectations))
+
+
+def drop_prestarted() -> None:
+    """Stop a worker started by `prestart` that no run took (a run without the quality step)."""
+    global _prestarted
+    if _prestarted is not None:
+        pool, _ = _prestarted
+        _prestarted = None
+        stop_pool(pool)
+
+
+def take_prestarted() -> tuple[ProcessPoolExecutor, Future[None]]:
+    """The worker `prestart` started, or a new one; with its warm-up."""
+    global _prestarted
+    prestart()  # (none was: one now)
+    taken, _prestarted = _prestarted, None
+    assert taken is not None
+    return taken
+
+
+def _import_great_expectations() -> None:
+    """In the worker, first: everything the suites import. The project's suite module too:
+    it imports Dagster, polars and DuckDB (0.95 s), which the run would otherwise wait for when
+    it hands the worker the suites' inputs (unpickling them imports it)."""
+    import great_expectations  # noqa: F401
+    import pandas  # noqa: F401
+
+    import assets.marts.suites  # noqa: F401
+
+
+def validate_all(inputs: SuiteInputs, docs: str, build_docs: bool = True) -> list[dict[str, Any]]:
+    """The suites over the inputs the run read from its warehouse (in the run's process when
+    the worker died)."""
+    from assets.marts.suites import validate
+
+    return validate(inputs, Path(docs), build_docs=build_docs)
+
+
+# In the worker: the run's validation, begun by its first marts and ended by `validate_totals`.
+_session: Session | None = None
+
+
+def _begun(fresh: bool = False) -> Session:
+    """In the worker: the run's validation (a new one if `fresh` or none was begun)."""
+    global _session
+    from assets.marts.suites import Session
+
+    if fresh or _session is None:
+        _session = Session()
+    return _session
+
+
+def validate_marts(inputs: SuiteInputs, fresh: bool = False) -> list[dict[str, Any]]:
+    """In the worker: the results of the suites of the marts in `inputs`, added to the run's
+    validation (to a new one if `fresh`: one that marts validated early must not be part of)."""
+    return _begun(fresh).marts(inputs)
+
+
+def validate_totals(totals: list[dict[str, Any]], docs: str) -> list[dict[str, Any]]:
+    """In the worker: the reconciliations' results, which end the run's validation; its Data
+    Docs (in `docs`) are left to `build_docs`."""
+    global _session
+    session = _begun()
+    _session = None
+    results = session.reconciliations(totals)
+    session.end(Path(docs), build_docs=False)
+    return results
+
+
+def _exit_now() -> None:
+    """In the worker, its last task: exit without the interpreter's teardown, which takes a
+    second once Great Expectations and pandas are imported (the run waited for it)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+def stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Stop the worker once the tasks already submitted (Data Docs being written) are done."""
+    # after them (one worker takes tasks in order), it exits at once; the pool then sees the
+    # process gone and marks this last task's future broken, which is what it is for. A worker
+    # already dead (or a pool already shut) has nothing left to stop.
+    with contextlib.suppress(BrokenProcessPool, RuntimeError):
+        pool.submit(_exit_now)
+    pool.shutdown(wait=True, cancel_futures=False)
+
+
+def peak_rss_bytes() -> int | None:
+    """The largest resident memory this process has had (None where the OS does not say)."""
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(peak) if sys.platform == "darwin" else int(peak) * 1024  # bytes there, kB here
+
+
+def build_docs() -> None:
+    """In the worker: the Data Docs of the validation `validate_all` just ran."""
+    from assets.marts.suites import build_pending_docs
+
+    build_pending_docs()
