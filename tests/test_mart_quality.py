@@ -605,3 +605,41 @@ def test_a_worker_started_before_its_run_is_the_runs_or_is_stopped() -> None:
     worker.drop_prestarted()
     assert worker._prestarted is None
     assert taken != os.getpid() and not _alive(taken) and not _alive(left)
+
+
+def test_the_suites_hold_no_mart_once_it_is_validated(
+    demo_build: DemoBuild, tmp_path: Path
+) -> None:
+    """Great Expectations keeps every batch it loaded: the suites let go of each one, so the
+    worker holds one batch at a time (it held every mart of its run)."""
+    import gc
+
+    import pandas as pd
+
+    con = _copy_of_warehouse(demo_build, tmp_path)
+    folder = tmp_path / "rows"
+    folder.mkdir()
+    inputs = suites.read_inputs(con, folder, ("flagged_shipments", "importer_profile"), ())
+    session = suites.Session()
+    results = session.marts(inputs)
+    assert {r["dataset"] for r in results} == {"flagged_shipments", "importer_profile"}
+    gc.collect()
+    assert not [o for o in gc.get_objects() if isinstance(o, pd.DataFrame)]
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc (Linux)")
+def test_a_process_reports_its_own_peak_memory_not_its_parents() -> None:
+    """`ru_maxrss` carries the forking process's size over an exec; the peak reported is the
+    process's own."""
+    import subprocess
+    import sys
+
+    ballast = bytearray(400_000_000)
+    ballast[::4096] = b"\1" * len(ballast[::4096])  # resident
+    code = "from assets.marts.worker import peak_rss_bytes; print(peak_rss_bytes())"
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
+    )
+    del ballast
+    assert 0 < int(out.stdout) < 300_000_000

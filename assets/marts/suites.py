@@ -543,6 +543,11 @@ class Session:
             gx.Checkpoint(name=f"checkpoint {checkpoint or name}", validation_definitions=[stored])
         )
         outcome = checkpoint_run.run(batch_parameters={"dataframe": frame})
+        # GX's execution engine keeps every batch it has loaded, each a whole frame: without
+        # this, a worker held every mart (and every batch) it had validated until its run ended
+        batches = self.source.get_execution_engine().batch_manager
+        batches.reset_batch_cache()
+        batches.batch_data_cache.clear()
         results = []
         for run in outcome.run_results.values():
             for item in run.results:

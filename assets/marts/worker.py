@@ -155,7 +155,18 @@ def stop_pool(pool: ProcessPoolExecutor) -> None:
 
 
 def peak_rss_bytes() -> int | None:
-    """The largest resident memory this process has had (None where the OS does not say)."""
+    """The largest resident memory this process has had (None where the OS does not say).
+
+    Linux's high-water mark of this process's own memory (VmHWM). Not `ru_maxrss`: Linux
+    carries it over an exec from the process that forked it, so a run started by a large
+    process (a benchmark that has just read 10 GB of CSV) reported that process's size.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
     try:
         import resource
     except ImportError:  # not on Windows
