@@ -35,23 +35,25 @@ def _exit_with(parent: int) -> None:
     os._exit(0)
 
 
-def _start_worker(niceness: int, parent: int) -> None:
-    """In the worker, first: a lower priority, and a thread that ends it with its run."""
-    os.nice(niceness)
+def _start_worker(parent: int) -> None:
+    """In the worker, first: a thread that ends it with its run."""
     threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
 
 
 def start_pool() -> ProcessPoolExecutor:
-    """A pool of one spawned worker, at a lower priority, that ends with this process.
+    """A pool of one spawned worker, at the run's own priority, that ends with this process.
 
-    At a lower priority: its import must not slow the steps it overlaps (on 2 cores a 10M-row
-    scan uses both); the run waits on it only at the quality step, idle then.
+    Until stop 29 it ran at nice 10, so that its import would not slow the steps it overlaps.
+    On a machine other work keeps busy, that starved it: with a benchmark beside it, a demo
+    build's quality step waited 63 s for it. At the run's priority, three alternating pairs
+    each in a busy hour: the list change 8.7-8.9 s -> 7.7-8.6 s, the demo build 18.8-22.4 s
+    -> 18.7-21.1 s (`benchmarks/RESULTS.md`, stop 29).
     """
     return ProcessPoolExecutor(
         max_workers=1,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_start_worker,
-        initargs=(10, os.getpid()),
+        initargs=(os.getpid(),),
     )
 
 
