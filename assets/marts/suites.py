@@ -582,9 +582,10 @@ class Session:
 
 def _merged(batches: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
     """One result per expectation of a mart validated in batches: it holds if it held in every
-    batch, with their unexpected rows added up (exact for every expectation `_expectations`
-    derives: each is about single rows, or about keys, which the batches, whole months, do not
-    split where the key's rows share a month, as a monthly run's validation assumes too)."""
+    batch, with their unexpected rows added up. Exact for the expectations about single rows
+    (not null, between, in a reference set). A key's uniqueness is checked within each batch of
+    whole months, as a monthly run checks it within its months; across months the blocking
+    `matches_contract` check of the mart's step holds it (`sql_assets.contract_check`)."""
     merged = [dict(result) for result in batches[0]]
     for results in batches[1:]:
         for total, result in zip(merged, results, strict=True):
