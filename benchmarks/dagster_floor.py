@@ -10,7 +10,7 @@ the assets do nothing:
   configuration (SQLite storage, kept event-log connections, in-process executor) over the
   demo's months;
 - Great Expectations alone: the marts' suites over a published demo warehouse, in process,
-  after its import (`quality.run_suites`).
+  after its import (`suites.run_suites`).
 Their sum is a floor for the demo build and the list change with this stack and this graph.
 
 Run with `python benchmarks/dagster_floor.py` (it builds a demo warehouse first, about 30 s);
@@ -146,14 +146,14 @@ def suites_seconds(settings: Any, marts: tuple[str, ...]) -> float:
     import duckdb
     import great_expectations  # noqa: F401  (imported before the clock starts)
 
-    from assets.marts import suites as quality
+    from assets.marts import suites
 
     con = duckdb.connect(str(settings.warehouse_path), read_only=True)
     try:
         with tempfile.TemporaryDirectory() as docs:
-            quality.run_suites(con, Path(docs), marts)  # warm: GX's context is built once
+            suites.run_suites(con, Path(docs), marts)  # warm: GX's context is built once
             started = time.perf_counter()
-            quality.run_suites(con, Path(docs), marts)
+            suites.run_suites(con, Path(docs), marts)
             return time.perf_counter() - started
     finally:
         con.close()

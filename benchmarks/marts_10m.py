@@ -99,7 +99,9 @@ class RssSampler(threading.Thread):
     - The bound of their peak together: at each sample, the sum of the true peaks so far of the
       processes alive then (a high-water mark never falls, so at any moment between two samples
       each process's RSS is at most its mark at the second). A process that has ended before
-      another's peak does not count towards it.
+      another's peak does not count towards it. What a process gains in its last 0.1 s before
+      it ends, or a process shorter than 0.1 s, is not seen (the run's and the worker's peaks
+      are set long before they end).
     - The largest sum of their RSS in one sample: a lower bound of that peak.
 
     `ru_maxrss` gives only the largest single process's true peak, and not when it happened.

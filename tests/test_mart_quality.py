@@ -151,7 +151,7 @@ def test_marts_given_early_give_the_results_of_one_validation_and_only_when_they
     try:
         here = suites.run_suites(con, tmp_path / "docs", marts, reconciliations)
         totals = suites.reconciliation_totals(con, reconciliations)
-        hs6 = suites._hs6_codes(con)
+        hs6 = suites.hs6_codes(con)
     finally:
         con.close()
     seen: dict[str, object] = {}
@@ -412,6 +412,50 @@ def test_a_large_mart_is_validated_in_batches_of_months_with_the_results_of_one(
     for first, after in months:
         last = date.fromordinal(after.toordinal() - 1)
         assert f"{mart} ({first:%Y-%m} to {last:%Y-%m})" in pages
+    # a scope is split too, and its batches stay within it
+    scoped = suites.read_inputs(con, folder, (mart,), (), {mart: june_to_march}).rows[mart]
+    assert len(scoped.batches) > 1
+    for _, held in scoped.batches:
+        assert held is not None and june_to_march[0] <= held[0] and held[1] <= june_to_march[1]
+
+
+def test_a_key_repeated_in_two_batches_fails_its_uniqueness(
+    demo_build: DemoBuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`flagged_shipments`' key has no month in it: a key repeated in two months that fall in
+    two batches fails the uniqueness expectation as over one frame, though no batch sees both."""
+    mart = "flagged_shipments"
+    con = _copy_of_warehouse(demo_build, tmp_path)
+    first, last = con.execute(
+        f"select min(declaration_date), max(declaration_date) from marts.{mart}"  # noqa: S608
+    ).fetchall()[0]
+    declaration, reason = con.execute(
+        f"select declaration_id, reason from marts.{mart} "  # noqa: S608
+        "where declaration_date = $first order by rowid limit 1",
+        {"first": first},
+    ).fetchall()[0]
+    con.execute(
+        f"update marts.{mart} set declaration_id = $declaration, reason = $reason "  # noqa: S608
+        f"where rowid = (select min(rowid) from marts.{mart} where declaration_date = $last)",
+        {"declaration": declaration, "reason": reason, "last": last},
+    )
+    total = con.execute(f"select count(*) from marts.{mart}").fetchall()[0][0]  # noqa: S608
+
+    def unique(docs: str) -> tuple[bool, int]:
+        (found,) = [
+            (r["success"], r["unexpected"])
+            for r in suites.run_suites(con, tmp_path / docs, (mart,), ())
+            if r["expectation"] == "expect_compound_columns_to_be_unique"
+        ]
+        return found
+
+    assert unique("one") == (False, 2)
+    monkeypatch.setattr(suites, "BATCH_ROWS", total // 4)
+    folder = tmp_path / "rows"
+    folder.mkdir()
+    batches = suites.read_inputs(con, folder, (mart,), ()).rows[mart].batches
+    assert len(batches) >= 4
+    assert unique("batched") == (False, 2)
 
 
 @pytest.mark.e2e
@@ -608,23 +652,31 @@ def test_a_worker_started_before_its_run_is_the_runs_or_is_stopped() -> None:
 
 
 def test_the_suites_hold_no_mart_once_it_is_validated(
-    demo_build: DemoBuild, tmp_path: Path
+    demo_build: DemoBuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Great Expectations keeps every batch it loaded: the suites let go of each one, so the
     worker holds one batch at a time (it held every mart of its run)."""
     import gc
-
-    import pandas as pd
+    import weakref
 
     con = _copy_of_warehouse(demo_build, tmp_path)
     folder = tmp_path / "rows"
     folder.mkdir()
     inputs = suites.read_inputs(con, folder, ("flagged_shipments", "importer_profile"), ())
+    frames: list[weakref.ref[Any]] = []
+    read = suites._pandas
+
+    def kept(path: str, types: list[tuple[str, str]]) -> Any:
+        frame = read(path, types)
+        frames.append(weakref.ref(frame))
+        return frame
+
+    monkeypatch.setattr(suites, "_pandas", kept)
     session = suites.Session()
     results = session.marts(inputs)
     assert {r["dataset"] for r in results} == {"flagged_shipments", "importer_profile"}
     gc.collect()
-    assert not [o for o in gc.get_objects() if isinstance(o, pd.DataFrame)]
+    assert len(frames) == 2 and all(frame() is None for frame in frames)
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc (Linux)")
@@ -643,3 +695,21 @@ def test_a_process_reports_its_own_peak_memory_not_its_parents() -> None:
     )
     del ballast
     assert 0 < int(out.stdout) < 300_000_000
+
+
+def test_the_command_line_imports_no_dagster_before_its_worker_starts() -> None:
+    """The suites' worker is spawned: it imports the command line's module again (as
+    `__mp_main__`) and the suites. Neither may bring Dagster, which the worker does not need
+    (1 s and 70 MB)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, orchestration.cli, assets.marts.worker, assets.marts.suites; "
+        "print('dagster' in sys.modules)"
+    )
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "False"

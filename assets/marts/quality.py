@@ -26,7 +26,9 @@ from assets.marts.quality_worker import QualityWorker, current
 from assets.marts.suites import (
     RECONCILIATIONS,
     SUITE_ROWS_PREFIX,
-    _hs6_codes,
+    describe,
+    hs6_codes,
+    month_filter,
     read_inputs,
     reconciliation_totals,
     validate,
@@ -82,7 +84,7 @@ def _hand_over(
     worker: QualityWorker,
 ) -> None:
     scope = validation_scope.scope_after_step(context, con, mart, rewrote_all)
-    where, bounds = validation_scope.month_filter(mart, scope)
+    where, bounds = month_filter(mart, scope)
     rows = con.execute(f"select count(*) from {table_ref('marts', mart)} {where}", bounds)  # noqa: S608
     if rows.fetchall()[0][0] > EARLY_MAX_ROWS:
         return  # left to the quality step, when the run's own steps are done
@@ -137,7 +139,7 @@ def mart_quality(
             # be read now; then the others' rows: the worker validates them while the run adds
             # up the totals
             early = (
-                quality.validated_early(scopes, marts, _hs6_codes(con)) if quality.started else {}
+                quality.validated_early(scopes, marts, hs6_codes(con)) if quality.started else {}
             )
             now = tuple(mart for mart in marts if mart not in early)
             inputs = replace(read_inputs(con, folder, now, (), scopes), marts=marts)
@@ -191,7 +193,7 @@ def mart_quality(
             "validated_early": ", ".join(early) or "none",
             # the marts validated over the run's months only (every other mart: every month)
             "validated_months": ", ".join(
-                f"{mart} {validation_scope.describe(scope)}" for mart, scope in scopes.items()
+                f"{mart} {describe(scope)}" for mart, scope in scopes.items()
             )
             or "all",
             # not rebuilt by this run, and validated in full by the runs that published them

@@ -12,6 +12,7 @@ decides which) and in batches of whole months (`BATCH_ROWS`), so its memory is b
 
 import shutil
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -214,6 +215,9 @@ class MartRows:
 
     types: list[tuple[str, str]]
     batches: list[tuple[str, Scope | None]]
+    # In several batches: the rows whose key is repeated anywhere in the scope (the count Great
+    # Expectations' uniqueness expectation gives over one frame), which no batch alone sees.
+    repeated_keys: int | None = None
 
     def folder(self) -> Path:
         """The folder of its files."""
@@ -268,8 +272,29 @@ def _read_rows(
             path = folder / (f"{mart}.parquet" if len(parts) == 1 else f"{mart}-{number}.parquet")
             con.sql(query, params=bounds).write_parquet(str(path))
             batches.append((str(path), months))
-        rows[mart] = MartRows(types, batches)
+        repeated = None
+        if len(parts) > 1 and contract is not None and contract.primary_key:
+            repeated = _repeated_key_rows(con, mart, contract.primary_key, scopes.get(mart))
+        rows[mart] = MartRows(types, batches, repeated)
     return rows
+
+
+def _repeated_key_rows(
+    con: duckdb.DuckDBPyConnection, mart: str, key: Sequence[str], scope: Scope | None
+) -> int:
+    """The rows of `mart` in `scope` whose key is repeated in the scope, counted as
+    `ExpectCompoundColumnsToBeUnique` does (every row of a repeated key; a key all null is
+    left out)."""
+    where, bounds = month_filter(mart, scope)
+    columns = ", ".join(quote_ident(name) for name in key)
+    all_null = " and ".join(f"{quote_ident(name)} is null" for name in key)
+    found = con.execute(
+        f"select coalesce(sum(n), 0) from (select count(*) as n from (select {columns} "  # noqa: S608
+        f"from {table_ref('marts', mart)} {where}) as _s where not ({all_null}) "
+        f"group by {columns} having count(*) > 1)",
+        bounds,
+    ).fetchall()[0][0]
+    return int(found)
 
 
 def _batches(
@@ -349,10 +374,10 @@ def read_inputs(
     rows = _read_rows(con, folder, marts, scopes)
     totals = reconciliation_totals(con, reconciliations)
     scoped = {mart: scope for mart, scope in scopes.items() if mart in marts}
-    return SuiteInputs(marts, rows, scoped, _hs6_codes(con), totals)
+    return SuiteInputs(marts, rows, scoped, hs6_codes(con), totals)
 
 
-def _hs6_codes(con: duckdb.DuckDBPyConnection) -> list[str]:
+def hs6_codes(con: duckdb.DuckDBPyConnection) -> list[str]:
     """The HS 2022 subheadings (the reference set `hs2022_hs6`)."""
     query = "select hscode from staging.hs_nomenclature where level = 6 order by hscode"
     return [row[0] for row in con.execute(query).fetchall()]
@@ -379,7 +404,8 @@ def reconciliation_totals(
 
 
 def _frame(con: duckdb.DuckDBPyConnection, mart: str, scope: Scope | None = None) -> "pd.DataFrame":
-    """The mart (its months in `scope`, or all) as the suites see it."""
+    """The mart (its months in `scope`, or all) as the suites see it (its batches one after
+    another: over `BATCH_ROWS` rows, in the order of the batches' months)."""
     import pandas as pd
 
     scopes = {mart: scope} if scope else {}
@@ -500,7 +526,7 @@ class Session:
                 )
                 batches.append(self._run(mart, definition, frame, scope))
                 del frame  # before the next batch's is read
-            results += _merged(batches)
+            results += _merged(batches, rows.repeated_keys)
         return results
 
     def reconciliations(self, totals: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -580,12 +606,13 @@ class Session:
             build_pending_docs()
 
 
-def _merged(batches: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+def _merged(
+    batches: list[list[dict[str, Any]]], repeated_keys: int | None = None
+) -> list[dict[str, Any]]:
     """One result per expectation of a mart validated in batches: it holds if it held in every
-    batch, with their unexpected rows added up. Exact for the expectations about single rows
-    (not null, between, in a reference set). A key's uniqueness is checked within each batch of
-    whole months, as a monthly run checks it within its months; across months the blocking
-    `matches_contract` check of the mart's step holds it (`sql_assets.contract_check`)."""
+    batch, with their unexpected rows added up. The key's uniqueness is over the whole scope:
+    each batch sees the keys repeated within its months, and `repeated_keys` (counted in the
+    warehouse, `MartRows`) the keys repeated across them too."""
     merged = [dict(result) for result in batches[0]]
     for results in batches[1:]:
         for total, result in zip(merged, results, strict=True):
@@ -596,6 +623,11 @@ def _merged(batches: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
                 raise RuntimeError(f"the batches of {total['dataset']} gave other expectations")
             total["success"] = total["success"] and result["success"]
             total["unexpected"] += result["unexpected"]
+    if repeated_keys is not None and len(batches) > 1:
+        for total in merged:
+            if total["expectation"] == "expect_compound_columns_to_be_unique":
+                total["unexpected"] = repeated_keys
+                total["success"] = repeated_keys == 0
     return merged
 
 

@@ -53,6 +53,8 @@ def _derivation() -> bytes:
         suites._outside,
         suites._pandas,
         suites.mart_query,
+        suites._merged,  # a batched mart's results, the key's uniqueness over the whole scope
+        suites._repeated_key_rows,
         contracts.load_contract.__wrapped__,
     )
     for derivation in derivations:
