@@ -31,6 +31,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from assets.common.paths import DEMO_BUNDLE_DIR  # noqa: E402
+from assets.marts.worker import high_water_mark  # noqa: E402
 
 
 def write_inputs(landing: Path, rows: int) -> int:
@@ -80,17 +81,6 @@ def floor_seconds(landing: Path) -> float:
     return elapsed
 
 
-def high_water_mark(pid: int) -> int:
-    """A process's true peak RSS so far, in bytes (Linux's VmHWM; 0 where it cannot be read)."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
-
-
 class RssSampler(threading.Thread):
     """The build's processes' memory, sampled every 0.1 s.
 
@@ -127,7 +117,7 @@ class RssSampler(threading.Thread):
             for process in processes:
                 try:
                     rss = process.memory_info().rss
-                    hwm = high_water_mark(process.pid)
+                    hwm = high_water_mark(process.pid) or 0  # 0 once it has ended
                     if process.pid not in self.peaks:
                         name = " ".join(process.cmdline()[1:4]).split("\n")[0][:60]
                         self.peaks[process.pid] = (0, now, name)

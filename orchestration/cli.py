@@ -354,9 +354,7 @@ def _execute(
     # run is prepared (this module and the worker's import no Dagster)
     worker.prestart()
     try:
-        from orchestration.definitions import build_definitions
-
-        return _execute_job(settings, months, job_name, build_definitions, log, screen)
+        return _execute_job(settings, months, job_name, log, screen)
     finally:
         worker.drop_prestarted()
 
@@ -365,16 +363,16 @@ def _execute_job(
     settings: Settings,
     months: tuple[str, str],
     job_name: str,
-    build_definitions: Any,
     log: Any = None,
     screen: Any = None,
 ) -> tuple[Any, Any]:
-    """`_execute` once the suites' worker is starting."""
+    """`_execute` once the suites' worker is starting (it imports the definitions meanwhile)."""
     import dagster as dg
 
     from assets.common.landing import months_delivered
     from assets.common.partitions import range_tags, register_months
     from orchestration import console
+    from orchestration.definitions import build_definitions
     from orchestration.sqlite_storage import event_log_kept_open
 
     definitions = build_definitions(settings)

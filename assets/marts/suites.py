@@ -265,12 +265,12 @@ def _read_rows(
     for mart in marts:
         contract = contract_for_table("marts", mart)
         columns = suite_columns(contract) if contract is not None else None
+        types, query = mart_query(con, mart, columns=columns)  # its rows, filtered per batch
         batches = []
         parts = _batches(con, mart, scopes.get(mart))
         for number, (where, bounds, months) in enumerate(parts):
-            types, query = mart_query(con, mart, where, columns)
             path = folder / (f"{mart}.parquet" if len(parts) == 1 else f"{mart}-{number}.parquet")
-            con.sql(query, params=bounds).write_parquet(str(path))
+            con.sql(f"{query}{where}", params=bounds).write_parquet(str(path))
             batches.append((str(path), months))
         repeated = None
         if len(parts) > 1 and contract is not None and contract.primary_key:
@@ -347,8 +347,7 @@ def _batches(
         elif after is None:  # the last batch of a whole mart: open above
             found.append((f"where {name} >= $first", {"first": first}, held_months))
         else:
-            clause = f"where {name} >= $first and {name} < $after"
-            found.append((clause, {"first": first, "after": after}, held_months))
+            found.append((*month_filter(mart, (first, after)), held_months))
     return found
 
 

@@ -156,19 +156,28 @@ def stop_pool(pool: ProcessPoolExecutor) -> None:
     pool.shutdown(wait=True, cancel_futures=False)
 
 
-def peak_rss_bytes() -> int | None:
-    """The largest resident memory this process has had (None where the OS does not say).
-
-    Linux's high-water mark of this process's own memory (VmHWM). Not `ru_maxrss`: Linux
-    carries it over an exec from the process that forked it, so a run started by a large
-    process (a benchmark that has just read 10 GB of CSV) reported that process's size.
-    """
+def high_water_mark(pid: int | str = "self") -> int | None:
+    """A process's largest resident memory so far, in bytes: Linux's high-water mark of its own
+    memory (VmHWM); None where /proc does not say."""
     try:
-        for line in Path("/proc/self/status").read_text().splitlines():
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) * 1024
     except (OSError, ValueError, IndexError):
         pass
+    return None
+
+
+def peak_rss_bytes() -> int | None:
+    """The largest resident memory this process has had (None where the OS does not say).
+
+    Its own high-water mark (`high_water_mark`). Not `ru_maxrss` where that can be read: Linux
+    carries `ru_maxrss` over an exec from the process that forked it, so a run started by a
+    large process (a benchmark that has just read 10 GB of CSV) reported that process's size.
+    """
+    found = high_water_mark()
+    if found is not None:
+        return found
     try:
         import resource
     except ImportError:  # not on Windows
