@@ -312,8 +312,13 @@ def build(
         if log_path is not None:
             log_path.parent.mkdir(parents=True, exist_ok=True)
             print(f"{job_name} over {first}..{last}; Dagster's log: {log_path}", flush=True)
+            # Dagster's records and everything else the run prints share the file, each through
+            # its own file object (appended to, so neither overwrites the other): a text stream
+            # written from several threads at once can lose what is written (CPython gh-118138),
+            # and stray output comes from any thread; the records' handler is their one writer.
             log = stack.enter_context(log_path.open("a", encoding="utf-8", buffering=1))
-            screen = stack.enter_context(console.output_to(log))
+            stray = stack.enter_context(log_path.open("a", encoding="utf-8", buffering=1))
+            screen = stack.enter_context(console.output_to(stray))
         result, progress = _execute(settings, (first, last), job_name, log, screen)
     for evaluation in result.get_asset_check_evaluations():
         if not evaluation.passed:

@@ -144,7 +144,29 @@ def test_a_failed_step_prints_its_error_and_the_log_and_exits_non_zero(
     ) in err
     assert f"chokepoint: Dagster's log, tracebacks included: {log}" in err
     text = log.read_text(encoding="utf-8")
-    assert "STEP_FAILURE" in text and 'raise ValueError("corrupted input' in text
+    assert "STEP_FAILURE" in text and 'raise ValueError("corrupted input' in text, text
+
+
+def test_dagsters_records_have_a_writer_of_their_own(
+    tiny: Any, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A text stream written from several threads can lose what is written (CPython gh-118138):
+    stray output (any thread's prints) goes to the log file through another file object."""
+    settings = tiny(fail=False)
+    streams: dict[str, Any] = {}
+    make_logger = console.file_logger
+
+    def recording(log: Any, progress: Any) -> Any:
+        streams["records"] = log
+        streams["stdout"], streams["stderr"] = sys.stdout, sys.stderr
+        return make_logger(log, progress)
+
+    monkeypatch.setattr(console, "file_logger", recording)
+    assert cli.build(settings)
+    records, stdout = streams["records"], streams["stdout"]
+    assert records is not stdout and records is not streams["stderr"]
+    assert records.name == stdout.name == str(_log_of(capfd.readouterr().out))
+    assert "a" in records.mode and "a" in stdout.mode  # appended to: neither overwrites
 
 
 def test_a_step_out_of_retries_is_named_by_its_own_error() -> None:
