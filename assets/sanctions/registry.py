@@ -10,11 +10,13 @@ import gzip
 import hashlib
 import importlib
 import re
+import sys
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
+from importlib import metadata
 from pathlib import Path
 
 from assets.common.contracts import load_contract
@@ -150,6 +152,30 @@ def _lazy_parse(module: str) -> Callable[[dict[str, bytes]], ParsedList]:
 PARSERS: dict[str, tuple[str, Callable[[dict[str, bytes]], ParsedList]]] = {
     fmt: (module, _lazy_parse(module)) for fmt, module in PARSER_MODULES.items()
 }
+
+
+# What a parser's output depends on beside its own module: the normalized model and the helpers
+# every parser shares, the safe XML reader, and the libraries they call.
+_PARSER_FILES = ("model.py", "parsing.py", "countries.py", "identifiers.py")
+_PARSER_LIBRARIES = ("polars", "python-stdnum", "pycountry", "defusedxml")
+
+
+@cache
+def parser_digest(spec: ListSpec) -> str:
+    """sha256 of the code a list's parser runs: its module, the shared parsing code and the
+    libraries' versions. Staged rows are kept only while it is unchanged, so a parser change
+    that forgot to bump `PARSER_VERSION` still parses every snapshot again."""
+    module = importlib.import_module(PARSERS[spec.format][0])
+    package = Path(__file__).resolve().parent
+    files = [Path(str(module.__file__)), *(package / name for name in _PARSER_FILES)]
+    files.append(package.parent / "common" / "xml.py")
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    versions = [sys.version, *(f"{lib} {metadata.version(lib)}" for lib in _PARSER_LIBRARIES)]
+    digest.update("|".join(versions).encode())
+    return digest.hexdigest()
 
 
 def parser_version(spec: ListSpec) -> str:

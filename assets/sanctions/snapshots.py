@@ -8,6 +8,7 @@ warehouse, is held for review (`audit.pending_delistings`) until an approval row
 never enters `raw.sanctions_files`, so nothing built from the accepted snapshots sees it.
 """
 
+import contextlib
 import gzip
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -34,6 +35,7 @@ from assets.sanctions.registry import (
     landed_snapshots,
     list_specs,
     parse_parts,
+    parser_digest,
     parser_version,
 )
 from assets.sanctions.sensors import LIST_VERSION_TAG
@@ -246,27 +248,115 @@ def _content(blob: bytes) -> bytes:
     return gzip.decompress(blob) if blob[:2] == b"\x1f\x8b" else blob
 
 
-def _parse_accepted(con: duckdb.DuckDBPyConnection) -> dict[str, list[pl.DataFrame]]:
-    files = con.execute(
-        "select list_id, snapshot_date, part, content from raw.sanctions_files "
-        "order by list_id, snapshot_date, part"
-    ).fetchall()
-    grouped: dict[tuple[str, object], dict[str, bytes]] = {}
-    for list_id, day, part, content in files:
-        grouped.setdefault((list_id, day), {})[part] = _content(content)
+def _to_parse(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The accepted snapshots (list_id, snapshot_date, fingerprint, parser version and code
+    digest) whose staged rows stay, and those to parse: new, delivered again with other bytes,
+    staged by another parser version or parser code, or all of them when a staging table is
+    missing."""
+    specs = list_specs()
+    versions = {list_id: parser_version(spec) for list_id, spec in specs.items()}
+    digests = {list_id: parser_digest(spec) for list_id, spec in specs.items()}
+    accepted = con.sql(
+        "select list_id, snapshot_date, any_value(fingerprint) as fingerprint "
+        "from raw.sanctions_files group by all order by all"
+    ).pl()
+    accepted = accepted.with_columns(
+        pl.col("list_id").replace_strict(versions, return_dtype=pl.String).alias("parser_version"),
+        pl.col("list_id").replace_strict(digests, return_dtype=pl.String).alias("parser_digest"),
+    )
+    staged_tables = all(table_exists(con, "staging", f"sanctions_{t}") for t in STAGING_TABLES)
+    if not staged_tables:
+        return accepted.clear(), accepted
+    staged = con.sql(
+        "select list_id, snapshot_date, fingerprint, parser_version, parser_digest "
+        "from audit.sanctions_staged"
+    ).pl()
+    keys = ["list_id", "snapshot_date", "fingerprint", "parser_version", "parser_digest"]
+    keep = accepted.join(staged, on=keys, how="semi")
+    return keep, accepted.join(staged, on=keys, how="anti")
+
+
+def _parse_snapshots(
+    con: duckdb.DuckDBPyConnection, snapshots: pl.DataFrame
+) -> dict[str, list[pl.DataFrame]]:
+    """The staging rows of each snapshot given (read from the bytes kept in raw)."""
     out: dict[str, list[pl.DataFrame]] = {table: [] for table in STAGING_TABLES}
     specs = list_specs()
-    for (list_id, day), parts in grouped.items():
-        spec = specs[list_id]
-        parsed: ParsedList = parse_parts(spec, parts)
+    for list_id, day, version in snapshots.select(
+        "list_id", "snapshot_date", "parser_version"
+    ).iter_rows():
+        rows = con.execute(
+            "select part, content from raw.sanctions_files "
+            "where list_id = $list and snapshot_date = $day order by part",
+            {"list": list_id, "day": day},
+        ).fetchall()
+        parsed: ParsedList = parse_parts(specs[list_id], {p: _content(c) for p, c in rows})
         labels = [
             pl.lit(list_id).alias("list_id"),
             pl.lit(day).cast(pl.Date).alias("snapshot_date"),
-            pl.lit(parser_version(spec)).alias("parser_version"),
+            pl.lit(version).alias("parser_version"),
         ]
         for table in STAGING_TABLES:
             out[table].append(getattr(parsed, table).select(*labels, pl.all()))
     return out
+
+
+def _write_staging(
+    con: duckdb.DuckDBPyConnection,
+    keep: pl.DataFrame,
+    fresh: pl.DataFrame,
+    parsed: dict[str, list[pl.DataFrame]],
+) -> dict[str, tuple[int, int]]:
+    """In one transaction: each staging table's rows of the snapshots not kept replaced by the
+    new parses, and `audit.sanctions_staged` brought up to date. (rows written, rows in table)
+    by table."""
+    written = {}
+    con.register("_keep", keep.select("list_id", "snapshot_date").to_arrow())
+    con.execute("begin transaction")
+    try:
+        for table, frames in parsed.items():
+            name = f"sanctions_{table}"
+            frame = pl.concat(frames) if frames else None
+            if not table_exists(con, "staging", name):
+                assert frame is not None  # every snapshot is parsed when a table is missing
+                replace_table(con, "staging", name, frame)
+            else:
+                con.execute(
+                    f"delete from {sql.table_ref('staging', name)} as t where not exists "  # noqa: S608
+                    "(select 1 from _keep as k "
+                    "where k.list_id = t.list_id and k.snapshot_date = t.snapshot_date)"
+                )
+                if frame is not None and frame.height:
+                    con.register("_frame", frame.to_arrow())
+                    con.execute(
+                        f"insert into {sql.table_ref('staging', name)} by name "  # noqa: S608
+                        "select * from _frame"
+                    )
+                    con.unregister("_frame")
+            rows = con.execute(
+                f"select count(*) from {sql.table_ref('staging', name)}"  # noqa: S608
+            ).fetchall()[0][0]
+            written[name] = (frame.height if frame is not None else 0, rows)
+        con.register("_fresh", fresh.to_arrow())
+        con.execute(
+            "delete from audit.sanctions_staged as s where not exists (select 1 from _keep as k "
+            "where k.list_id = s.list_id and k.snapshot_date = s.snapshot_date)"
+        )
+        con.execute(
+            "insert into audit.sanctions_staged "
+            "select list_id, snapshot_date, fingerprint, parser_version, parser_digest, $at "
+            "from _fresh",
+            {"at": datetime.now(UTC)},
+        )
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    finally:
+        con.unregister("_keep")
+        with contextlib.suppress(duckdb.Error):
+            con.unregister("_fresh")
+    return written
 
 
 _COMPARED = ["name", "entity_type", "programs", "countries", "listing_date", "remarks"]
@@ -349,31 +439,40 @@ def staging_sanctions(
     context: dg.AssetExecutionContext, warehouse: Warehouse
 ) -> Iterator[dg.MaterializeResult]:
     """Parse every accepted snapshot with the current parsers into the normalized model."""
-    counts = {}
     with warehouse.connect() as con:
-        parsed = _parse_accepted(con)
-        if not parsed["entries"]:
+        con.execute(sql.load("audit", "sanctions_staged"))
+        keep, fresh = _to_parse(con)
+        if not keep.height and not fresh.height:
             raise RuntimeError("no accepted sanctions snapshot: land one before building")
-        changes = _parser_changes(con, pl.concat(parsed["entries"]))
+        parsed = _parse_snapshots(con, fresh)
+        changes = _parser_changes(con, pl.concat(parsed["entries"])) if fresh.height else None
         con.execute(sql.load("audit", "sanctions_parser_changes"))
-        if changes.height:
+        if changes is not None and changes.height:
             con.register("_changes", changes.to_arrow())
             con.execute("insert into audit.sanctions_parser_changes by name select * from _changes")
             con.unregister("_changes")
             context.log.info(f"{changes.height} entries changed only because the parser changed")
-        for table, frames in parsed.items():
-            name = f"sanctions_{table}"
-            counts[name] = replace_table(con, "staging", name, pl.concat(frames))
+        written = _write_staging(con, keep, fresh, parsed)
+        for name, (new_rows, _) in written.items():
             log_step(
                 con,
                 context,
                 rows_received=None,
-                rows_written=counts[name],
+                rows_written=new_rows,
                 asset_key=dg.AssetKey(["staging", name]),
             )
+        context.log.info(
+            f"parsed {fresh.height} snapshot(s); the staged rows of {keep.height} stay as they were"
+        )
         _start_matcher_builds(context, con, warehouse.build_path)
+    counts = {name: rows for name, (_, rows) in written.items()}
+    changed = changes.height if changes is not None else 0
     for name, rows in counts.items():
         yield dg.MaterializeResult(
             asset_key=["staging", name],
-            metadata={"rows": rows, "entries_changed_by_parser": changes.height},
+            metadata={
+                "rows": rows,
+                "snapshots_parsed": fresh.height,
+                "entries_changed_by_parser": changed,
+            },
         )

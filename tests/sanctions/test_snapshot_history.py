@@ -224,6 +224,79 @@ def test_all_nine_real_snapshots_and_the_2021_triple(pipeline: Pipeline) -> None
 
 
 @pytest.mark.e2e  # sanctions pipeline runs of its own
+def _mark_staged(pipeline: Pipeline, day: str) -> None:
+    """Mark the staged entries of a snapshot: a run that parses it again loses the mark."""
+    con = duckdb.connect(pipeline.warehouse.build_path)
+    try:
+        con.execute(
+            "update staging.sanctions_entries set remarks = 'staged before' "
+            "where snapshot_date = $day::date",
+            {"day": day},
+        )
+    finally:
+        con.close()
+
+
+def _staged(pipeline: Pipeline) -> list[tuple]:
+    """Per snapshot: entries still marked, entries, and whether audit.sanctions_staged names
+    the fingerprint raw.sanctions_files holds."""
+    return pipeline.query(
+        "select e.snapshot_date::varchar, count(*) filter (where remarks = 'staged before'), "
+        "count(*), any_value(s.fingerprint = r.fingerprint) "
+        "from staging.sanctions_entries as e "
+        "join audit.sanctions_staged as s using (list_id, snapshot_date) "
+        "join (select distinct list_id, snapshot_date, fingerprint from raw.sanctions_files) "
+        "as r using (list_id, snapshot_date) group by all order by 1"
+    )
+
+
+def test_a_run_parses_only_the_snapshots_it_has_not_staged(pipeline: Pipeline) -> None:
+    pipeline.land(BUNDLED / "sdn_2024-02-20.csv")
+    pipeline.build()
+    _mark_staged(pipeline, "2024-02-20")
+    pipeline.land(BUNDLED / "sdn_2024-02-23.csv")
+    pipeline.build()
+    (before, marked_before, entries_before, same_before), after = _staged(pipeline)
+    assert before == "2024-02-20" and marked_before == entries_before > 0 and same_before
+    assert after[0] == "2024-02-23" and after[1] == 0 and after[2] > 0 and after[3]
+    pipeline.build()  # nothing new: nothing parsed, nothing lost
+    assert _staged(pipeline) == [(before, marked_before, entries_before, True), after]
+
+
+def test_a_change_to_a_parsers_code_parses_every_snapshot_again(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assets.sanctions import snapshots
+
+    pipeline.land(BUNDLED / "sdn_2024-02-20.csv")
+    pipeline.build()
+    _mark_staged(pipeline, "2024-02-20")
+    # the same PARSER_VERSION, other code (a fix that forgot to bump it)
+    monkeypatch.setattr(snapshots, "parser_digest", lambda spec: "other code")
+    pipeline.build()
+    [(_, marked, entries, same)] = _staged(pipeline)
+    assert marked == 0 and entries > 0 and same
+    assert pipeline.query("select distinct parser_digest from audit.sanctions_staged") == [
+        ("other code",)
+    ]
+
+
+def test_a_snapshot_delivered_again_with_other_bytes_is_parsed_again(
+    pipeline: Pipeline,
+) -> None:
+    data = (BUNDLED / "sdn_2024-02-20.csv").read_bytes()
+    pipeline.land_bytes("sdn_2024-02-20.csv", data)
+    pipeline.build()
+    _mark_staged(pipeline, "2024-02-20")
+    [(_, marked, entries, _)] = _staged(pipeline)
+    assert marked == entries
+    # the publisher's correction of the same day: one entry fewer
+    first = data.split(b"\r\n")[0]
+    pipeline.land_bytes("sdn_2024-02-20.csv", data.replace(first + b"\r\n", b"", 1))
+    pipeline.build()
+    assert _staged(pipeline) == [("2024-02-20", 0, entries - 1, True)]
+
+
 def test_a_new_parser_version_is_labelled_as_such_not_as_a_publisher_change(
     pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1,0 +1,12 @@
+-- audit.sanctions_staged
+-- Grain: one row per accepted snapshot in the staging tables: the bytes it was parsed from (the
+-- fingerprint of raw.sanctions_files), the parser version and the digest of the parser's code.
+-- Key: list_id, snapshot_date (written with the staging tables, in one transaction).
+create table if not exists audit.sanctions_staged (
+    list_id varchar,
+    snapshot_date date,
+    fingerprint varchar,
+    parser_version varchar,
+    parser_digest varchar,
+    staged_at timestamp with time zone
+);
