@@ -155,8 +155,16 @@ PARSERS: dict[str, tuple[str, Callable[[dict[str, bytes]], ParsedList]]] = {
 
 
 # What a parser's output depends on beside its own module: the normalized model and the helpers
-# every parser shares, the safe XML reader, and the libraries they call.
-_PARSER_FILES = ("model.py", "parsing.py", "countries.py", "identifiers.py")
+# every parser shares, the safe XML reader, and the libraries they call;
+# the step's own code that reads the bytes and labels the rows (`registry`, `snapshots`) too
+_PARSER_FILES = (
+    "model.py",
+    "parsing.py",
+    "countries.py",
+    "identifiers.py",
+    "registry.py",
+    "snapshots.py",
+)
 _PARSER_LIBRARIES = ("polars", "python-stdnum", "pycountry", "defusedxml")
 
 

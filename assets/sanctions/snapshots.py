@@ -28,7 +28,13 @@ from assets.common.warehouse import (
     table_exists,
 )
 from assets.sanctions import approvals, guard
-from assets.sanctions.model import ParsedList
+from assets.sanctions.model import (
+    ADDRESS_SCHEMA,
+    ALIAS_SCHEMA,
+    ENTRY_SCHEMA,
+    IDENTIFIER_SCHEMA,
+    ParsedList,
+)
 from assets.sanctions.registry import (
     ListSpec,
     Snapshot,
@@ -248,11 +254,73 @@ def _content(blob: bytes) -> bytes:
     return gzip.decompress(blob) if blob[:2] == b"\x1f\x8b" else blob
 
 
+_LABELS = ["list_id", "snapshot_date", "parser_version"]
+_SCHEMAS = {
+    "entries": ENTRY_SCHEMA,
+    "aliases": ALIAS_SCHEMA,
+    "identifiers": IDENTIFIER_SCHEMA,
+    "addresses": ADDRESS_SCHEMA,
+}
+
+# Per staged snapshot: its rows in the four staging tables, when all carry one parser version.
+_STAGED_ROWS = """
+with counted as (
+    select list_id, snapshot_date, parser_version, count(*) as n
+    from staging.sanctions_entries group by all
+    union all
+    select list_id, snapshot_date, parser_version, count(*) from staging.sanctions_aliases
+    group by all
+    union all
+    select list_id, snapshot_date, parser_version, count(*) from staging.sanctions_identifiers
+    group by all
+    union all
+    select list_id, snapshot_date, parser_version, count(*) from staging.sanctions_addresses
+    group by all
+)
+select list_id, snapshot_date, any_value(parser_version) as parser_version,
+    sum(n)::bigint as staged_rows
+from counted
+group by list_id, snapshot_date
+having count(distinct parser_version) = 1
+"""
+
+
+def _schema(table: str) -> dict[str, pl.DataType]:
+    """A staging table's columns: the snapshot's labels, then the model's."""
+    return {
+        "list_id": pl.String(),
+        "snapshot_date": pl.Date(),
+        "parser_version": pl.String(),
+        **_SCHEMAS[table],
+    }
+
+
+def _columns_as_the_model(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether every staging table exists with the columns the model gives it, in order."""
+    for table in _SCHEMAS:
+        found = [
+            row[0]
+            for row in con.execute(
+                "select column_name from information_schema.columns "
+                "where table_schema = 'staging' and table_name = $table "
+                "order by ordinal_position",
+                {"table": f"sanctions_{table}"},
+            ).fetchall()
+        ]
+        if found != list(_schema(table)):
+            return False
+    return True
+
+
 def _to_parse(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The accepted snapshots (list_id, snapshot_date, fingerprint, parser version and code
-    digest) whose staged rows stay, and those to parse: new, delivered again with other bytes,
-    staged by another parser version or parser code, or all of them when a staging table is
-    missing."""
+    digest) whose staged rows stay, and those to parse.
+
+    A snapshot's rows stay when `audit.sanctions_staged` says they were parsed from the same
+    bytes by the same parser version and code, and the staging tables hold that many rows of
+    it, under that version. Every snapshot is parsed when a staging table is missing or its
+    columns are not the model's.
+    """
     specs = list_specs()
     versions = {list_id: parser_version(spec) for list_id, spec in specs.items()}
     digests = {list_id: parser_digest(spec) for list_id, spec in specs.items()}
@@ -264,27 +332,29 @@ def _to_parse(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, pl.DataFram
         pl.col("list_id").replace_strict(versions, return_dtype=pl.String).alias("parser_version"),
         pl.col("list_id").replace_strict(digests, return_dtype=pl.String).alias("parser_digest"),
     )
-    staged_tables = all(table_exists(con, "staging", f"sanctions_{t}") for t in STAGING_TABLES)
-    if not staged_tables:
+    if not _columns_as_the_model(con):
         return accepted.clear(), accepted
     staged = con.sql(
-        "select list_id, snapshot_date, fingerprint, parser_version, parser_digest "
+        "select list_id, snapshot_date, fingerprint, parser_version, parser_digest, staged_rows "
         "from audit.sanctions_staged"
     ).pl()
+    found = con.sql(_STAGED_ROWS).pl()
+    recorded = ["list_id", "snapshot_date", "parser_version", "staged_rows"]
     keys = ["list_id", "snapshot_date", "fingerprint", "parser_version", "parser_digest"]
-    keep = accepted.join(staged, on=keys, how="semi")
-    return keep, accepted.join(staged, on=keys, how="anti")
+    kept = staged.join(found, on=recorded, how="semi").drop("staged_rows")
+    keep = accepted.join(kept, on=keys, how="semi")
+    return keep, accepted.join(kept, on=keys, how="anti")
 
 
 def _parse_snapshots(
     con: duckdb.DuckDBPyConnection, snapshots: pl.DataFrame
-) -> dict[str, list[pl.DataFrame]]:
-    """The staging rows of each snapshot given (read from the bytes kept in raw)."""
+) -> tuple[dict[str, list[pl.DataFrame]], list[int]]:
+    """The staging rows of each snapshot given (read from the bytes kept in raw), and each
+    snapshot's count of them."""
     out: dict[str, list[pl.DataFrame]] = {table: [] for table in STAGING_TABLES}
+    counts = []
     specs = list_specs()
-    for list_id, day, version in snapshots.select(
-        "list_id", "snapshot_date", "parser_version"
-    ).iter_rows():
+    for list_id, day, version in snapshots.select(*_LABELS).iter_rows():
         rows = con.execute(
             "select part, content from raw.sanctions_files "
             "where list_id = $list and snapshot_date = $day order by part",
@@ -296,9 +366,11 @@ def _parse_snapshots(
             pl.lit(day).cast(pl.Date).alias("snapshot_date"),
             pl.lit(version).alias("parser_version"),
         ]
-        for table in STAGING_TABLES:
-            out[table].append(getattr(parsed, table).select(*labels, pl.all()))
-    return out
+        frames = [getattr(parsed, table).select(*labels, pl.all()) for table in STAGING_TABLES]
+        for table, frame in zip(STAGING_TABLES, frames, strict=True):
+            out[table].append(frame)
+        counts.append(sum(frame.height for frame in frames))
+    return out, counts
 
 
 def _write_staging(
@@ -306,19 +378,20 @@ def _write_staging(
     keep: pl.DataFrame,
     fresh: pl.DataFrame,
     parsed: dict[str, list[pl.DataFrame]],
+    changes: pl.DataFrame | None,
 ) -> dict[str, tuple[int, int]]:
     """In one transaction: each staging table's rows of the snapshots not kept replaced by the
-    new parses, and `audit.sanctions_staged` brought up to date. (rows written, rows in table)
-    by table."""
+    new parses (the whole table when none is kept), `audit.sanctions_staged` brought up to date
+    and the entries a parser change altered recorded. (rows written, rows in table) by table."""
     written = {}
     con.register("_keep", keep.select("list_id", "snapshot_date").to_arrow())
+    con.register("_fresh", fresh.to_arrow())
     con.execute("begin transaction")
     try:
         for table, frames in parsed.items():
             name = f"sanctions_{table}"
-            frame = pl.concat(frames) if frames else None
-            if not table_exists(con, "staging", name):
-                assert frame is not None  # every snapshot is parsed when a table is missing
+            frame = pl.concat(frames) if frames else pl.DataFrame(schema=_schema(table))
+            if not keep.height:
                 replace_table(con, "staging", name, frame)
             else:
                 con.execute(
@@ -326,36 +399,37 @@ def _write_staging(
                     "(select 1 from _keep as k "
                     "where k.list_id = t.list_id and k.snapshot_date = t.snapshot_date)"
                 )
-                if frame is not None and frame.height:
-                    con.register("_frame", frame.to_arrow())
-                    con.execute(
-                        f"insert into {sql.table_ref('staging', name)} by name "  # noqa: S608
-                        "select * from _frame"
-                    )
-                    con.unregister("_frame")
+                con.register("_frame", frame.to_arrow())
+                con.execute(
+                    f"insert into {sql.table_ref('staging', name)} by name "  # noqa: S608
+                    "select * from _frame"
+                )
+                con.unregister("_frame")
             rows = con.execute(
                 f"select count(*) from {sql.table_ref('staging', name)}"  # noqa: S608
             ).fetchall()[0][0]
-            written[name] = (frame.height if frame is not None else 0, rows)
-        con.register("_fresh", fresh.to_arrow())
+            written[name] = (frame.height, rows)
         con.execute(
             "delete from audit.sanctions_staged as s where not exists (select 1 from _keep as k "
             "where k.list_id = s.list_id and k.snapshot_date = s.snapshot_date)"
         )
         con.execute(
-            "insert into audit.sanctions_staged "
-            "select list_id, snapshot_date, fingerprint, parser_version, parser_digest, $at "
-            "from _fresh",
+            "insert into audit.sanctions_staged select list_id, snapshot_date, fingerprint, "
+            "parser_version, parser_digest, staged_rows, $at from _fresh",
             {"at": datetime.now(UTC)},
         )
+        if changes is not None and changes.height:
+            con.register("_changes", changes.to_arrow())
+            con.execute("insert into audit.sanctions_parser_changes by name select * from _changes")
+            con.unregister("_changes")
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
         raise
     finally:
-        con.unregister("_keep")
-        with contextlib.suppress(duckdb.Error):
-            con.unregister("_fresh")
+        for view in ("_keep", "_fresh", "_frame", "_changes"):
+            with contextlib.suppress(duckdb.Error):
+                con.unregister(view)
     return written
 
 
@@ -444,15 +518,13 @@ def staging_sanctions(
         keep, fresh = _to_parse(con)
         if not keep.height and not fresh.height:
             raise RuntimeError("no accepted sanctions snapshot: land one before building")
-        parsed = _parse_snapshots(con, fresh)
+        parsed, row_counts = _parse_snapshots(con, fresh)
+        fresh = fresh.with_columns(pl.Series("staged_rows", row_counts, dtype=pl.Int64))
         changes = _parser_changes(con, pl.concat(parsed["entries"])) if fresh.height else None
         con.execute(sql.load("audit", "sanctions_parser_changes"))
+        written = _write_staging(con, keep, fresh, parsed, changes)
         if changes is not None and changes.height:
-            con.register("_changes", changes.to_arrow())
-            con.execute("insert into audit.sanctions_parser_changes by name select * from _changes")
-            con.unregister("_changes")
             context.log.info(f"{changes.height} entries changed only because the parser changed")
-        written = _write_staging(con, keep, fresh, parsed)
         for name, (new_rows, _) in written.items():
             log_step(
                 con,
