@@ -1,8 +1,9 @@
 """Published trade statistics in their real layouts (UN Comtrade, Taiwan customs, Eurostat).
 
 Files land in `trade_statistics_published/<format>/`; each is parsed by its format's parser
-into one normalized frame and kept with its provenance. Nothing lands there in the demo; a
-deployment (or a test) drops the real extracts in.
+into one normalized frame and kept with its provenance. The demo lands the bundled Eurostat
+extracts, and the UN Comtrade and Taiwan customs ones from ../shared when present (their terms
+do not allow bundling: `orchestration.cli.seed_landing`).
 """
 
 from datetime import UTC, datetime
