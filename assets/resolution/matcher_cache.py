@@ -21,10 +21,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib.metadata
 import os
 import pickle
-import sys
 import uuid
 from collections.abc import Callable
 from functools import cache
@@ -33,6 +31,7 @@ from typing import Any, BinaryIO, NamedTuple
 
 import polars as pl
 
+from assets.common.code_digest import code_digest as digest_of_code
 from assets.resolution import prebuild
 from assets.resolution.config import MatchConfig
 from assets.resolution.listed_names import NameRecords
@@ -60,15 +59,8 @@ _LIBRARIES = (
 @cache
 def code_digest() -> str:
     """sha256 of the matcher's code and data files, and of the libraries it runs on."""
-    digest = hashlib.sha256()
     files = [p for p in sorted(_PACKAGE.rglob("*")) if "__pycache__" not in p.parts]
-    for path in [*files, *_OTHER_FILES]:
-        if path.is_file():
-            digest.update(path.relative_to(_PACKAGE.parent).as_posix().encode())
-            digest.update(path.read_bytes())
-    versions = [sys.version, *(f"{lib} {importlib.metadata.version(lib)}" for lib in _LIBRARIES)]
-    digest.update("|".join(versions).encode())
-    return digest.hexdigest()
+    return digest_of_code([*files, *_OTHER_FILES], _LIBRARIES)
 
 
 def cache_key(list_id: str, parts: dict[str, pl.DataFrame], config: MatchConfig) -> str:

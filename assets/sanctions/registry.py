@@ -10,15 +10,14 @@ import gzip
 import hashlib
 import importlib
 import re
-import sys
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
-from importlib import metadata
 from pathlib import Path
 
+from assets.common.code_digest import code_digest
 from assets.common.contracts import load_contract
 from assets.common.landing import RefusedFile, inside
 from assets.common.raw import sha256_file
@@ -176,14 +175,7 @@ def parser_digest(spec: ListSpec) -> str:
     module = importlib.import_module(PARSERS[spec.format][0])
     package = Path(__file__).resolve().parent
     files = [Path(str(module.__file__)), *(package / name for name in _PARSER_FILES)]
-    files.append(package.parent / "common" / "xml.py")
-    digest = hashlib.sha256()
-    for path in files:
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    versions = [sys.version, *(f"{lib} {metadata.version(lib)}" for lib in _PARSER_LIBRARIES)]
-    digest.update("|".join(versions).encode())
-    return digest.hexdigest()
+    return code_digest([*files, package.parent / "common" / "xml.py"], _PARSER_LIBRARIES)
 
 
 def parser_version(spec: ListSpec) -> str:

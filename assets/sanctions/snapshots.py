@@ -355,12 +355,7 @@ def _parse_snapshots(
     counts = []
     specs = list_specs()
     for list_id, day, version in snapshots.select(*_LABELS).iter_rows():
-        rows = con.execute(
-            "select part, content from raw.sanctions_files "
-            "where list_id = $list and snapshot_date = $day order by part",
-            {"list": list_id, "day": day},
-        ).fetchall()
-        parsed: ParsedList = parse_parts(specs[list_id], {p: _content(c) for p, c in rows})
+        parsed = _accepted(con, specs[list_id], day)
         labels = [
             pl.lit(list_id).alias("list_id"),
             pl.lit(day).cast(pl.Date).alias("snapshot_date"),
@@ -404,7 +399,6 @@ def _write_staging(
                     f"insert into {sql.table_ref('staging', name)} by name "  # noqa: S608
                     "select * from _frame"
                 )
-                con.unregister("_frame")
             rows = con.execute(
                 f"select count(*) from {sql.table_ref('staging', name)}"  # noqa: S608
             ).fetchall()[0][0]
@@ -421,7 +415,6 @@ def _write_staging(
         if changes is not None and changes.height:
             con.register("_changes", changes.to_arrow())
             con.execute("insert into audit.sanctions_parser_changes by name select * from _changes")
-            con.unregister("_changes")
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
@@ -537,9 +530,8 @@ def staging_sanctions(
             f"parsed {fresh.height} snapshot(s); the staged rows of {keep.height} stay as they were"
         )
         _start_matcher_builds(context, con, warehouse.build_path)
-    counts = {name: rows for name, (_, rows) in written.items()}
     changed = changes.height if changes is not None else 0
-    for name, rows in counts.items():
+    for name, (_, rows) in written.items():
         yield dg.MaterializeResult(
             asset_key=["staging", name],
             metadata={

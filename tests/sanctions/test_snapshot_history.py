@@ -223,17 +223,22 @@ def test_all_nine_real_snapshots_and_the_2021_triple(pipeline: Pipeline) -> None
     assert delisted == [(8,)]
 
 
-def _mark_staged(pipeline: Pipeline, day: str) -> None:
-    """Mark the staged entries of a snapshot: a run that parses it again loses the mark."""
+def _alter(pipeline: Pipeline, statement: str, params: object = None) -> None:
     con = duckdb.connect(pipeline.warehouse.build_path)
     try:
-        con.execute(
-            "update staging.sanctions_entries set remarks = 'staged before' "
-            "where snapshot_date = $day::date",
-            {"day": day},
-        )
+        con.execute(statement, params or {})
     finally:
         con.close()
+
+
+def _mark_staged(pipeline: Pipeline, day: str) -> None:
+    """Mark the staged entries of a snapshot: a run that parses it again loses the mark."""
+    _alter(
+        pipeline,
+        "update staging.sanctions_entries set remarks = 'staged before' "
+        "where snapshot_date = $day::date",
+        {"day": day},
+    )
 
 
 def _staged(pipeline: Pipeline) -> list[tuple]:
@@ -261,14 +266,6 @@ def test_a_run_parses_only_the_snapshots_it_has_not_staged(pipeline: Pipeline) -
     assert after[0] == "2024-02-23" and after[1] == 0 and after[2] > 0 and after[3]
     pipeline.build()  # nothing new: nothing parsed, nothing lost
     assert _staged(pipeline) == [(before, marked_before, entries_before, True), after]
-
-
-def _alter(pipeline: Pipeline, statement: str) -> None:
-    con = duckdb.connect(pipeline.warehouse.build_path)
-    try:
-        con.execute(statement)
-    finally:
-        con.close()
 
 
 @pytest.mark.e2e  # sanctions pipeline runs of its own
