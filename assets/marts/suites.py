@@ -24,6 +24,7 @@ from assets.common.contracts import Contract, contract_for_table, reference_set
 from assets.common.sql import month_after, month_column, quote_ident, table_ref
 from assets.marts.catalog import MARTS
 from assets.marts.data_docs import make_offline
+from assets.marts.gx_import import great_expectations
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -108,7 +109,7 @@ def _outside(column: str, reference_set: str) -> str:
 
 
 def _expectations(contract: Contract) -> list[Any]:
-    import great_expectations as gx
+    gx = great_expectations()
 
     found: list[Any] = []
     if contract.primary_key:
@@ -485,7 +486,7 @@ class Session:
     the worker validates the last marts); `end` leaves its Data Docs to be written."""
 
     def __init__(self) -> None:
-        import great_expectations as gx
+        gx = great_expectations()
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
         self.context = gx.get_context(mode="ephemeral")
@@ -497,7 +498,7 @@ class Session:
 
     def marts(self, inputs: SuiteInputs) -> list[dict[str, Any]]:
         """The results of the suites of the marts in `inputs` (their rows, in their scopes)."""
-        import great_expectations as gx
+        gx = great_expectations()
 
         results: list[dict[str, Any]] = []
         for mart, rows in inputs.rows.items():
@@ -530,7 +531,7 @@ class Session:
 
     def reconciliations(self, totals: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The result of the reconciliations over their totals (none when there are none)."""
-        import great_expectations as gx
+        gx = great_expectations()
         import pandas as pd
 
         if not totals:

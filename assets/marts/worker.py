@@ -93,8 +93,11 @@ def _import_great_expectations() -> None:
     """In the worker, first: everything the suites import. The project's suite module too:
     it imports polars and DuckDB (about 0.3 s), which the run would otherwise wait for when it
     hands the worker the suites' inputs (unpickling them imports it)."""
-    import great_expectations  # noqa: F401
     import pandas  # noqa: F401
+
+    from assets.marts.gx_import import great_expectations
+
+    great_expectations()
 
     import assets.marts.suites  # noqa: F401
 

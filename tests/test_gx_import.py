@@ -1,0 +1,65 @@
+"""Great Expectations imported with scipy.stats and altair standing in until used
+(assets/marts/gx_import.py): they are not loaded, and an expectation that uses them still runs."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _in_a_fresh_interpreter(code: str) -> str:
+    """stdout of `code` run by a new interpreter (a module imported once per process)."""
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+IMPORT = """
+import math, sys
+from assets.marts.gx_import import great_expectations
+gx = great_expectations()
+import pandas
+"""
+
+
+def test_the_import_leaves_scipy_stats_and_altair_unloaded() -> None:
+    printed = _in_a_fresh_interpreter(
+        IMPORT
+        + """
+# (modules the real ones import; reading an attribute of a stand-in would load it)
+print(sorted(n for n in ("scipy.stats._stats_py", "altair.vegalite") if n in sys.modules))
+print(sorted(type(sys.modules[n]).__name__ for n in ("scipy.stats", "altair")))
+print("ExpectColumnKLDivergenceToBeLessThan" in dir(gx.expectations))
+"""
+    )
+    assert printed.splitlines() == ["[]", "['_OnFirstUse', '_OnFirstUse']", "True"]
+
+
+def test_an_expectation_that_uses_scipy_stats_loads_it_and_runs() -> None:
+    """The KL-divergence expectation calls `scipy.stats.entropy` through its module's name."""
+    printed = _in_a_fresh_interpreter(
+        IMPORT
+        + """
+context = gx.get_context(mode="ephemeral")
+batch = (
+    context.data_sources.add_pandas("p")
+    .add_dataframe_asset("a")
+    .add_batch_definition_whole_dataframe("all")
+    .get_batch(batch_parameters={"dataframe": pandas.DataFrame({"x": [1, 1, 2, 2, 3, 3] * 50})})
+)
+result = batch.validate(
+    gx.expectations.ExpectColumnKLDivergenceToBeLessThan(
+        column="x",
+        partition_object={"values": [1, 2, 3], "weights": [1 / 3, 1 / 3, 1 / 3]},
+        threshold=0.1,
+    )
+)
+print(result.success, result.result["observed_value"])
+print("scipy.stats._stats_py" in sys.modules, type(sys.modules["scipy.stats"]).__name__)
+print(sys.modules["scipy"].stats.entropy([1, 1]) == sys.modules["math"].log(2))
+"""
+    )
+    assert printed.splitlines()[-3:] == ["True 0.0", "True module", "True"]
