@@ -20,7 +20,7 @@ from pathlib import Path
 
 import dagster as dg
 
-import assets.sanctions
+import assets.sanctions.assets
 from assets.common.landing import LandingArea
 from assets.common.paths import REFERENCE_DIR
 from assets.common.warehouse import Warehouse
@@ -31,7 +31,7 @@ SNAPSHOTS = REFERENCE_DIR / "sanctions" / "ofac_sdn"
 def _build(landing: Path, warehouse: Warehouse) -> float:
     started = time.perf_counter()
     result = dg.materialize(
-        assets.sanctions.defs,
+        assets.sanctions.assets.defs,
         resources={"warehouse": warehouse, "landing": LandingArea(path=str(landing))},
     )
     elapsed = time.perf_counter() - started

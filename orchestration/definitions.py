@@ -12,7 +12,7 @@ import assets.landing
 import assets.landing.sensors as deliveries
 import assets.marts.assets
 import assets.resolution.assets
-import assets.sanctions
+import assets.sanctions.assets
 import assets.tax
 import assets.trade_statistics
 from assets.audit.sensors import (
@@ -28,7 +28,7 @@ from orchestration.settings import Settings
 _SOURCES = [
     assets.landing.defs,
     assets.control_lists.defs,
-    assets.sanctions.defs,
+    assets.sanctions.assets.defs,
     assets.customs.defs,
     assets.trade_statistics.defs,
     assets.tax.defs,

@@ -21,7 +21,7 @@ import pytest
 from conftest import SHARED, demo_months, settings_for
 from test_snapshot_history import BUNDLED, Pipeline
 
-import assets.sanctions
+import assets.sanctions.assets
 from assets.common.landing import LandingArea
 from assets.sanctions import approvals, guard
 from assets.sanctions.registry import list_specs, parse_parts
@@ -149,7 +149,7 @@ class Reviewed(Pipeline):
     def build(self) -> None:
         with dg.instance_for_test() as instance:
             result = dg.materialize(
-                assets.sanctions.defs,
+                assets.sanctions.assets.defs,
                 instance=instance,
                 resources={
                     "warehouse": self.warehouse,

@@ -13,7 +13,7 @@ import duckdb
 import pytest
 from conftest import SHARED
 
-import assets.sanctions
+import assets.sanctions.assets
 from assets.common.landing import LandingArea
 from assets.common.paths import REFERENCE_DIR
 from assets.common.raw import sha256_file
@@ -53,7 +53,7 @@ class Pipeline:
 
     def build(self) -> None:
         result = dg.materialize(
-            assets.sanctions.defs,
+            assets.sanctions.assets.defs,
             resources={"warehouse": self.warehouse, "landing": LandingArea(path=str(self.landing))},
         )
         assert result.success
