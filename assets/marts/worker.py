@@ -1,6 +1,7 @@
 """The suites' worker: a process of its own for Great Expectations, started before the run needs it.
 
-Importing Great Expectations takes 3-6 s here, a tenth of a demo build, so a run whose plan has
+Importing Great Expectations takes 2-4 s here (without `scipy.stats` and `altair`, which
+`gx_import` leaves until an expectation uses them; 3-6 s with them), so a run whose plan has
 `audit.mart_quality` has a spawned worker import it while the run's first steps load and stage
 the data; the command line starts it even before it prepares the run (`prestart`). What the
 worker runs is here: its start, its tasks (the marts' suites, the reconciliations, the Data
