@@ -19,16 +19,18 @@ A run over months writes, per monthly asset, one planned and one done materializ
 storage in batches when `DAGSTER_EVENT_BATCH_SIZE` is set (a step's materializations of one
 output; the run's planned materializations), but its SQLite storage writes a batch one event at
 a time. While the run's shards are kept open, a batch of asset events is written as Dagster's
-PostgreSQL storage writes one (`dagster_postgres`' `store_event_batch`): one INSERT of every
-row into the run's shard, one into the index returning their ids, their tags in one statement,
-and the asset's entry updated from its last event only (each event would overwrite the columns
-the one before it set). Events of other kinds go through Dagster's `store_event`, in order.
+PostgreSQL storage writes one (`dagster_postgres`' `store_event_batch`), in one transaction per
+shard: the rows into the index (an INSERT per row, SQLAlchemy's way to return the ids in order
+on SQLite), their tags in one statement, the asset's entry updated from its last event only
+(each event would overwrite the columns the one before it set), and the rows into the run's
+shard in one statement. Events of other kinds go through Dagster's `store_event`, in order.
 Only the CLI build uses it: runs launched by the daemon write their events as Dagster does.
 """
 
 import itertools
 import os
 import sqlite3
+import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -61,7 +63,8 @@ TOGETHER = frozenset(
         DagsterEventType.ASSET_MATERIALIZATION_PLANNED,
     }
 )
-# Dagster buffers a batch up to this many events before writing it (`DAGSTER_EVENT_BATCH_SIZE`)
+# Dagster buffers a batch up to this many events before writing it
+BATCH_SIZE_VARIABLE = "DAGSTER_EVENT_BATCH_SIZE"
 BATCH_SIZE = "1000"
 
 
@@ -122,12 +125,11 @@ def event_log_kept_open(instance: dg.DagsterInstance, run_id: str) -> Iterator[N
         return columns[column_name]
 
     def store_together(events: Sequence[EventLogEntry]) -> None:
+        """Write a run of batched asset events: the index's transaction is committed last, so
+        a failure before it leaves neither shard written."""
         rows = [storage._event_to_row(entry) for entry in events]
-        # the run's shard first: a failure here leaves nothing written, and Dagster then
-        # writes the batch one event at a time
-        with connect(run_id) as conn:
-            conn.execute(SqlEventLogStorageTable.insert(), rows)
-        with connect(INDEX_SHARD_NAME) as conn:
+        index, run = engines[INDEX_SHARD_NAME], engines[run_id]
+        with storage._db_lock, index.connect() as conn, conn.begin():
             inserted = conn.execute(
                 SqlEventLogStorageTable.insert().returning(
                     SqlEventLogStorageTable.c.id, sort_by_parameter_order=True
@@ -145,36 +147,62 @@ def event_log_kept_open(instance: dg.DagsterInstance, run_id: str) -> Iterator[N
                 )
             for entry, event_id in sorted(last.values(), key=lambda kept: kept[1]):
                 storage._store_asset_event(conn, entry, event_id)
+            with run.connect() as run_conn, run_conn.begin():
+                run_conn.execute(SqlEventLogStorageTable.insert(), rows)
 
     def store_event_batch(events: Sequence[EventLogEntry]) -> None:
+        """A batch, in order: runs of asset events together, anything else as Dagster does.
+        Should a run of them fail, it and the rest are written one event at a time here:
+        Dagster's own fallback would write again the events already written."""
         by_run = {entry.run_id for entry in events}
-        for together, group in itertools.groupby(
-            events,
-            key=lambda entry: by_run == {run_id} and entry.dagster_event_type in TOGETHER,
-        ):
-            chunk = list(group)
-            if together and len(chunk) > 1:
-                store_together(chunk)
-            else:
-                for entry in chunk:
-                    storage.store_event(entry)
+        written = 0
+        try:
+            for together, group in itertools.groupby(
+                events,
+                key=lambda entry: by_run == {run_id} and entry.dagster_event_type in TOGETHER,
+            ):
+                chunk = list(group)
+                if together and len(chunk) > 1:
+                    store_together(chunk)
+                    written += len(chunk)
+                else:
+                    for entry in chunk:
+                        storage.store_event(entry)
+                        written += 1
+        except Exception as error:  # (a failed run of them left nothing written)
+            sys.stderr.write(f"writing a batch of events failed ({error}); one at a time\n")
+            for entry in events[written:]:
+                storage.store_event(entry)
+
+    def write_what_is_buffered() -> None:
+        """Batches Dagster began and did not end (a step stopped between its materializations):
+        written, as they would have been one at a time."""
+        buffered = getattr(instance, "_event_buffer", {})
+        for batch_id in list(buffered):
+            for entry in buffered.pop(batch_id):
+                storage.store_event(entry)
 
     storage._connect = connect  # type: ignore[method-assign]
     storage.has_table = has_table  # type: ignore[method-assign]
     storage._has_asset_key_col_on_connection = has_column  # type: ignore[method-assign]
-    storage.store_event_batch = store_event_batch  # type: ignore[method-assign]
-    batch_size = os.environ.get("DAGSTER_EVENT_BATCH_SIZE")
-    os.environ["DAGSTER_EVENT_BATCH_SIZE"] = BATCH_SIZE
+    # (RETURNING, which the index's insert needs for the events' ids, came with SQLite 3.35)
+    batches = sqlite3.sqlite_version_info >= (3, 35)
+    batch_size = os.environ.get(BATCH_SIZE_VARIABLE)
+    if batches:
+        storage.store_event_batch = store_event_batch  # type: ignore[method-assign]
+        os.environ[BATCH_SIZE_VARIABLE] = BATCH_SIZE
     try:
         yield
     finally:
-        if batch_size is None:
-            del os.environ["DAGSTER_EVENT_BATCH_SIZE"]
-        else:
-            os.environ["DAGSTER_EVENT_BATCH_SIZE"] = batch_size
-        del storage._connect  # Dagster's methods again
-        del storage.has_table
-        del storage._has_asset_key_col_on_connection
-        del storage.store_event_batch
-        for engine in engines.values():
-            engine.dispose()
+        try:
+            if batches:
+                os.environ.pop(BATCH_SIZE_VARIABLE, None)
+                if batch_size is not None:
+                    os.environ[BATCH_SIZE_VARIABLE] = batch_size
+                write_what_is_buffered()
+        finally:
+            for name in ("_connect", "has_table", "_has_asset_key_col_on_connection"):
+                storage.__dict__.pop(name, None)  # Dagster's methods again
+            storage.__dict__.pop("store_event_batch", None)
+            for engine in engines.values():
+                engine.dispose()

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+from dagster._core.events import DagsterEventBatchMetadata
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 
 from orchestration.sqlite_storage import event_log_kept_open
@@ -148,8 +149,12 @@ def _pointed(con: sqlite3.Connection, storage_id: int) -> tuple[Any, ...]:
     ).fetchone()
 
 
-def _two_runs(home: Path, kept_open: bool) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A good run and a failing one over three months; what was stored and what Dagster reads."""
+def _two_runs(
+    home: Path, kept_open: bool, failing_batch: bool = False
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A good run and a failing one over three months; what was stored and what Dagster reads.
+    `failing_batch`: writing the good run's planned events fails once, at the check's planned
+    evaluation, after the planned materializations before it were written together."""
     definitions = dg.Definitions(
         assets=[monthly_rows, monthly_sums, monthly_fails],
         asset_checks=[monthly_rows_checked],
@@ -175,6 +180,17 @@ def _two_runs(home: Path, kept_open: bool) -> tuple[dict[str, Any], dict[str, An
             dagsters_store_event(entry)
 
         storage.store_event = store_event  # type: ignore[method-assign,assignment]
+        if failing_batch:
+            dagsters_prepare = storage.prepare_insert_event
+            failures = [RuntimeError("the disk is full")]
+
+            def prepare_insert_event(entry: Any) -> Any:
+                planned_check = dg.DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED
+                if failures and entry.dagster_event_type == planned_check:
+                    raise failures.pop()
+                return dagsters_prepare(entry)
+
+            storage.prepare_insert_event = prepare_insert_event  # type: ignore[method-assign,assignment]
         for job_name, run_id in zip(["good", "failing"], run_ids, strict=True):
             job = definitions.resolve_job_def(job_name)
             with event_log_kept_open(instance, run_id) if kept_open else contextlib.nullcontext():
@@ -221,3 +237,45 @@ def test_a_batch_of_asset_events_is_stored_as_dagster_stores_it_event_by_event(
     assert sum(1 for row in kept["good run"] if row[0] == "ASSET_MATERIALIZATION_PLANNED") == 6
     assert {tag[1] for tag in kept["tags"]} == {"dagster/data_version"}
     assert len(kept["tags"]) == 6  # one per month of each partitioned asset the good run made
+
+
+def test_a_batch_that_fails_is_written_one_event_at_a_time_and_not_twice(tmp_path: Path) -> None:
+    """Part of a batch fails: it and the rest are written event by event, and the events
+    written before it are not written again (as Dagster's own fallback, the whole batch one
+    event at a time, would)."""
+    dagsters, _ = _two_runs(tmp_path / "dagster", kept_open=False)
+    kept, read = _two_runs(tmp_path / "kept", kept_open=True, failing_batch=True)
+    assert kept == dagsters
+    assert read["single writes"].count(dg.DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED) == 2
+
+
+def test_a_batch_never_ended_is_written_when_the_run_is_over(tmp_path: Path) -> None:
+    """Events of a batch whose last event never came (a step stopped between its months) are
+    written when the run's shards are closed, as Dagster would have written them one by one."""
+    run_id = str(uuid.uuid4())
+    job = dg.Definitions(assets=[monthly_rows], jobs=[dg.define_asset_job("rows")]).resolve_job_def(
+        "rows"
+    )
+    with dg.DagsterInstance.local_temp(str(tmp_path)) as instance:
+        with event_log_kept_open(instance, run_id):
+            job.execute_in_process(
+                instance=instance,
+                run_id=run_id,
+                tags={
+                    "dagster/asset_partition_range_start": "2024-01",
+                    "dagster/asset_partition_range_end": "2024-03",
+                },
+            )
+        done = [
+            entry
+            for entry in instance.all_logs(run_id)
+            if entry.dagster_event_type == dg.DagsterEventType.ASSET_MATERIALIZATION
+        ]
+        assert len(done) == 3
+        with event_log_kept_open(instance, run_id):
+            for entry in done[:2]:  # a batch of three, of which the third never came
+                instance.handle_new_event(
+                    entry, batch_metadata=DagsterEventBatchMetadata("unended", False)
+                )
+            held = len(instance.all_logs(run_id))
+        assert len(instance.all_logs(run_id)) == held + 2
