@@ -66,6 +66,8 @@ TOGETHER = frozenset(
 # Dagster buffers a batch up to this many events before writing it
 BATCH_SIZE_VARIABLE = "DAGSTER_EVENT_BATCH_SIZE"
 BATCH_SIZE = "1000"
+# The storage's methods `event_log_kept_open` stands in for while the run goes on
+_PATCHED = ("_connect", "has_table", "_has_asset_key_col_on_connection", "store_event_batch")
 
 
 def _kept_engine(storage: SqliteEventLogStorage, shard: str) -> Engine:
@@ -138,13 +140,10 @@ def event_log_kept_open(instance: dg.DagsterInstance, run_id: str) -> Iterator[N
             )
             ids = [row[0] for row in inserted]
             storage._store_asset_event_tags(conn, events, ids)
-            last: dict[tuple[str, Any], tuple[EventLogEntry, int]] = {}
-            for entry, event_id in zip(events, ids, strict=True):
-                asset_key = entry.get_dagster_event().asset_key
-                last[(asset_key.to_string() if asset_key else "", entry.dagster_event_type)] = (
-                    entry,
-                    event_id,
-                )
+            last = {
+                (entry.get_dagster_event().asset_key, entry.dagster_event_type): (entry, event_id)
+                for entry, event_id in zip(events, ids, strict=True)
+            }
             for entry, event_id in sorted(last.values(), key=lambda kept: kept[1]):
                 storage._store_asset_event(conn, entry, event_id)
             with run.connect() as run_conn, run_conn.begin():
@@ -196,13 +195,13 @@ def event_log_kept_open(instance: dg.DagsterInstance, run_id: str) -> Iterator[N
     finally:
         try:
             if batches:
-                os.environ.pop(BATCH_SIZE_VARIABLE, None)
-                if batch_size is not None:
+                if batch_size is None:
+                    os.environ.pop(BATCH_SIZE_VARIABLE, None)
+                else:
                     os.environ[BATCH_SIZE_VARIABLE] = batch_size
                 write_what_is_buffered()
         finally:
-            for name in ("_connect", "has_table", "_has_asset_key_col_on_connection"):
+            for name in _PATCHED:
                 storage.__dict__.pop(name, None)  # Dagster's methods again
-            storage.__dict__.pop("store_event_batch", None)
             for engine in engines.values():
                 engine.dispose()

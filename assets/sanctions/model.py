@@ -49,6 +49,16 @@ class SnapshotFormatError(ValueError):
     """A received file does not have the shape its list's format promises; it must not be used."""
 
 
+# A parsed list's frames (its fields below, and the staging tables `sanctions_<name>`) and the
+# schema of each
+PART_SCHEMAS: dict[str, dict[str, pl.DataType]] = {
+    "entries": ENTRY_SCHEMA,
+    "aliases": ALIAS_SCHEMA,
+    "identifiers": IDENTIFIER_SCHEMA,
+    "addresses": ADDRESS_SCHEMA,
+}
+
+
 @dataclass(frozen=True)
 class ParsedList:
     """One received list file in the normalized model."""
@@ -59,12 +69,8 @@ class ParsedList:
     addresses: pl.DataFrame
 
     def __post_init__(self) -> None:
-        for name, frame, schema in (
-            ("entries", self.entries, ENTRY_SCHEMA),
-            ("aliases", self.aliases, ALIAS_SCHEMA),
-            ("identifiers", self.identifiers, IDENTIFIER_SCHEMA),
-            ("addresses", self.addresses, ADDRESS_SCHEMA),
-        ):
+        for name, schema in PART_SCHEMAS.items():
+            frame = getattr(self, name)
             if dict(frame.schema) != schema:
                 raise TypeError(f"{name} has schema {dict(frame.schema)}, expected {schema}")
 

@@ -21,7 +21,7 @@ from assets.common.code_digest import code_digest
 from assets.common.contracts import load_contract
 from assets.common.landing import RefusedFile, inside
 from assets.common.raw import sha256_file
-from assets.sanctions.model import ParsedList
+from assets.sanctions.model import PART_SCHEMAS, ParsedList
 
 
 @dataclass(frozen=True)
@@ -214,8 +214,7 @@ def parse_parts(spec: ListSpec, parts: dict[str, bytes]) -> ParsedList:
         _PARSED.move_to_end(key)
         return _PARSED[key][0]
     parsed = parse(parts)
-    frames = (parsed.entries, parsed.aliases, parsed.identifiers, parsed.addresses)
-    size = int(sum(frame.estimated_size() for frame in frames))
+    size = int(sum(getattr(parsed, part).estimated_size() for part in PART_SCHEMAS))
     if size <= PARSED_KEPT_BYTES:
         _PARSED[key] = (parsed, size)
         while sum(kept for _, kept in _PARSED.values()) > PARSED_KEPT_BYTES:

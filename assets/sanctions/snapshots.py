@@ -28,13 +28,7 @@ from assets.common.warehouse import (
     table_exists,
 )
 from assets.sanctions import approvals, guard
-from assets.sanctions.model import (
-    ADDRESS_SCHEMA,
-    ALIAS_SCHEMA,
-    ENTRY_SCHEMA,
-    IDENTIFIER_SCHEMA,
-    ParsedList,
-)
+from assets.sanctions.model import PART_SCHEMAS, ParsedList
 from assets.sanctions.registry import (
     ListSpec,
     Snapshot,
@@ -59,7 +53,7 @@ where list_id = $list and part = $part and snapshot_date <= $day
 order by snapshot_date desc limit 1
 """
 
-STAGING_TABLES = ("entries", "aliases", "identifiers", "addresses")
+STAGING_TABLES = tuple(PART_SCHEMAS)
 
 
 def _accepted(con: duckdb.DuckDBPyConnection, spec: ListSpec, day: date) -> ParsedList:
@@ -254,12 +248,11 @@ def _content(blob: bytes) -> bytes:
     return gzip.decompress(blob) if blob[:2] == b"\x1f\x8b" else blob
 
 
-_LABELS = ["list_id", "snapshot_date", "parser_version"]
-_SCHEMAS = {
-    "entries": ENTRY_SCHEMA,
-    "aliases": ALIAS_SCHEMA,
-    "identifiers": IDENTIFIER_SCHEMA,
-    "addresses": ADDRESS_SCHEMA,
+# The columns that say which snapshot and parser a staged row came from, before the model's
+_LABEL_TYPES: dict[str, pl.DataType] = {
+    "list_id": pl.String(),
+    "snapshot_date": pl.Date(),
+    "parser_version": pl.String(),
 }
 
 # Per staged snapshot: its rows in the four staging tables, when all carry one parser version.
@@ -287,17 +280,12 @@ having count(distinct parser_version) = 1
 
 def _schema(table: str) -> dict[str, pl.DataType]:
     """A staging table's columns: the snapshot's labels, then the model's."""
-    return {
-        "list_id": pl.String(),
-        "snapshot_date": pl.Date(),
-        "parser_version": pl.String(),
-        **_SCHEMAS[table],
-    }
+    return {**_LABEL_TYPES, **PART_SCHEMAS[table]}
 
 
 def _columns_as_the_model(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether every staging table exists with the columns the model gives it, in order."""
-    for table in _SCHEMAS:
+    for table in STAGING_TABLES:
         found = [
             row[0]
             for row in con.execute(
@@ -354,7 +342,7 @@ def _parse_snapshots(
     out: dict[str, list[pl.DataFrame]] = {table: [] for table in STAGING_TABLES}
     counts = []
     specs = list_specs()
-    for list_id, day, version in snapshots.select(*_LABELS).iter_rows():
+    for list_id, day, version in snapshots.select(*_LABEL_TYPES).iter_rows():
         parsed = _accepted(con, specs[list_id], day)
         labels = [
             pl.lit(list_id).alias("list_id"),
