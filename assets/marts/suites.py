@@ -22,6 +22,7 @@ import duckdb
 
 from assets.common.contracts import Contract, contract_for_table, reference_set
 from assets.common.sql import month_after, month_column, quote_ident, table_ref
+from assets.marts import docs_templates
 from assets.marts.catalog import MARTS
 from assets.marts.data_docs import make_offline
 from assets.marts.gx_import import great_expectations
@@ -633,6 +634,7 @@ def _merged(
 
 def build_pending_docs() -> None:
     """Write the Data Docs of the validations `run_suites` left pending (in this process)."""
+    docs_templates.share()  # their templates compiled once, not once per view
     while _pending_docs:
         context, docs = _pending_docs.pop(0)
         # Once for all suites: the whole site is rebuilt by each build (it was per checkpoint).

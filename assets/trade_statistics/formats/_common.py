@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 import polars as pl
 import pycountry
@@ -260,6 +261,7 @@ def _exact_iso2(name: str) -> str | None:
 _PARENTHESISED = re.compile(r"(?P<base>.*?)\s*\((?P<inner>.*)\)\s*")
 
 
+@lru_cache(maxsize=4096)
 def country_iso2(label: str | None) -> str | None:
     """ISO alpha-2 for an English country label, or None when it cannot be told for sure.
 
@@ -275,6 +277,7 @@ def country_iso2(label: str | None) -> str | None:
     return found
 
 
+@lru_cache(maxsize=4096)
 def alpha2_code(code: str) -> str | None:
     """An ISO alpha-2 code if `code` is one (XK, used for Kosovo, is accepted)."""
     code = code.strip().upper()
@@ -284,6 +287,7 @@ def alpha2_code(code: str) -> str | None:
     return None if found is None else str(found.alpha_2)
 
 
+@lru_cache(maxsize=4096)
 def alpha3_to_iso2(code: str) -> str | None:
     """ISO alpha-2 for an ISO alpha-3 code (XKX, used for Kosovo, is accepted)."""
     code = code.strip().upper()

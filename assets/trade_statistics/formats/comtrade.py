@@ -9,6 +9,7 @@ taken from the ISO alpha-3 field; each reporter's HS edition (H1..H6) is kept in
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import polars as pl
 
@@ -65,6 +66,7 @@ AGGREGATES = {"0": (WORLD, "W00"), "97": ("EU", "EUR")}
 _HS_EDITION = re.compile(r"H[0-9]")
 
 
+@lru_cache(maxsize=4096)
 def _area(code: str, iso3: str, label: str) -> tuple[str | None, bool]:
     """(ISO alpha-2 or aggregate code, is_aggregate) for a Comtrade reporter or partner."""
     code, iso3 = code.strip(), iso3.strip().upper()

@@ -11,6 +11,7 @@ EU27, EA20, EU (changing composition) or EA, and marked `reporter_is_aggregate`.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import polars as pl
 
@@ -64,6 +65,7 @@ _AGGREGATE_LABEL = re.compile(
 _EXTRA_INTRA = re.compile(r"(?P<kind>Extra|Intra)-EU ?(?P<size>\d{2})?\b.*", re.IGNORECASE)
 
 
+@lru_cache(maxsize=4096)
 def split_code_label(text: str) -> tuple[str | None, str]:
     """("202408", "Aug. 2024") for the code-label variant; (None, text) for a plain label."""
     value = normalize_text(text)
@@ -71,6 +73,7 @@ def split_code_label(text: str) -> tuple[str | None, str]:
     return (match["code"], match["label"]) if match else (None, value)
 
 
+@lru_cache(maxsize=4096)
 def area(text: str) -> tuple[str | None, bool]:
     """(ISO alpha-2 or aggregate code, is_aggregate) for a REPORTER or PARTNER value."""
     code, label = split_code_label(text)
@@ -104,6 +107,7 @@ def _area_code(code: str) -> tuple[str | None, bool] | None:
     return None if iso2 is None else (iso2, False)
 
 
+@lru_cache(maxsize=4096)
 def period_of(text: str) -> Period:
     """Period of a PERIOD value: "Aug. 2024", "202408-Aug. 2024", "2024" or "202452-2024"."""
     code, label = split_code_label(text)
@@ -132,6 +136,7 @@ def _label_period(label: str) -> Period | None:
     return None
 
 
+@lru_cache(maxsize=4096)
 def product_code_of(text: str) -> str:
     """The product code: "TOTAL" for the total, else the code part (HS2..HS6 or CN8)."""
     code, label = split_code_label(text)
@@ -142,12 +147,14 @@ def product_code_of(text: str) -> str:
     raise ValueError(f"PRODUCT {text!r} is a label without a code; download the code-label variant")
 
 
+@lru_cache(maxsize=4096)
 def flow_of(text: str) -> str | None:
     """X or M for a FLOW value ("EXPORT", "2-EXPORT", "2"), None if unknown."""
     code, label = split_code_label(text)
     return FLOWS.get(code or "") or FLOWS.get(label.upper())
 
 
+@lru_cache(maxsize=4096)
 def is_total_procedure(text: str) -> bool:
     """Whether a STAT_PROCEDURE value is the total over all procedures."""
     code, label = split_code_label(text)

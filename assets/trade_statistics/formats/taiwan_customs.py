@@ -13,6 +13,7 @@ Reporter is always Taiwan (TW). UTF-8, with or without BOM; Big5 (cp950) as a fa
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import polars as pl
 
@@ -61,6 +62,7 @@ _ROC_PERIOD = re.compile(
 )
 
 
+@lru_cache(maxsize=4096)
 def roc_period(text: str) -> Period:
     """Period of a ROC-calendar label: 102年, 114年7月, 114年1月~114年7月(初步值)."""
     match = _ROC_PERIOD.fullmatch(normalize_text(text).replace(" ", ""))
@@ -75,6 +77,7 @@ def roc_period(text: str) -> Period:
     return months_period(year, first, int(match["m2"]))
 
 
+@lru_cache(maxsize=4096)
 def _partner(label: str) -> str | None:
     return TAIWAN_COUNTRY_NAMES.get(normalize_text(label))
 
