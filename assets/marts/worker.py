@@ -73,12 +73,29 @@ def prestart() -> None:
 
 
 def drop_prestarted() -> None:
-    """Stop a worker started by `prestart` that no run took (a run without the quality step)."""
+    """End a worker started by `prestart` that no run took (a run without the quality step, or
+    one that failed before it) at once: its one task is importing Great Expectations, which
+    nothing needs now (waiting for it held the command 2-3 s after such a run)."""
     global _prestarted
     if _prestarted is not None:
         pool, _ = _prestarted
         _prestarted = None
-        stop_pool(pool)
+        _end_now(pool)
+
+
+def _end_now(pool: ProcessPoolExecutor) -> None:
+    """End a pool's worker without waiting for its tasks (their futures are broken or
+    cancelled)."""
+    terminate = getattr(pool, "terminate_workers", None)  # Python 3.14
+    if terminate is not None:
+        terminate()
+        return
+    # before 3.14 the pool keeps its processes by pid (the same attribute 3.14 ends)
+    processes = getattr(pool, "_processes", None) or {}
+    for process in list(processes.values()):
+        process.terminate()
+    with contextlib.suppress(BrokenProcessPool, RuntimeError):
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def take_prestarted() -> tuple[ProcessPoolExecutor, Future[None]]:
