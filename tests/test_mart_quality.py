@@ -653,6 +653,27 @@ def test_a_worker_started_before_its_run_is_the_runs_or_is_stopped() -> None:
     assert taken != os.getpid() and not _alive(taken) and not _alive(left)
 
 
+def test_a_run_that_fails_before_its_quality_step_ends_its_worker_at_once() -> None:
+    """Nothing the worker would finish is needed then: not its import, not an early mart."""
+    import dagster as dg
+
+    from assets.marts.quality_worker import QualityWorker
+
+    seen: dict[str, Any] = {}
+
+    @dg.asset(key=["audit", "mart_quality"])
+    def step(quality: QualityWorker) -> None:
+        seen["pool"], seen["warm"] = quality._pool, quality._warm
+        seen["pid"] = next(iter(quality._pool._processes))  # type: ignore[union-attr]
+        raise RuntimeError("a step before the suites failed")
+
+    result = dg.materialize([step], resources={"quality": QualityWorker()}, raise_on_error=False)
+    assert not result.success
+    warm = seen["warm"]
+    assert warm.cancelled() or isinstance(warm.exception(timeout=30), BrokenProcessPool)
+    assert not _alive(seen["pid"])
+
+
 def test_the_suites_hold_no_mart_once_it_is_validated(
     demo_build: DemoBuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

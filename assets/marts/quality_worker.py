@@ -89,9 +89,13 @@ class QualityWorker(dg.ConfigurableResource):  # type: ignore[misc]
             folders = {
                 rows.folder() for inputs, _ in self._early.values() for rows in inputs.rows.values()
             }
+            docs_pending = self._docs is not None
             self._pool = self._warm = self._docs = None
             self._early, self._early_void = {}, False
-            worker.stop_pool(pool)  # after the Data Docs still being written, if any
+            if docs_pending:  # the Data Docs being written are finished first
+                worker.stop_pool(pool)
+            else:  # nothing left is needed (a run that failed before its quality step)
+                worker.end_pool(pool)
             # the rows handed over early and never gathered (a run that failed before the
             # quality step); those gathered went with the quality step's folder
             for folder in folders:

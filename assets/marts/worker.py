@@ -80,10 +80,10 @@ def drop_prestarted() -> None:
     if _prestarted is not None:
         pool, _ = _prestarted
         _prestarted = None
-        _end_now(pool)
+        end_pool(pool)
 
 
-def _end_now(pool: ProcessPoolExecutor) -> None:
+def end_pool(pool: ProcessPoolExecutor) -> None:
     """End a pool's worker without waiting for its tasks (their futures are broken or
     cancelled)."""
     terminate = getattr(pool, "terminate_workers", None)  # Python 3.14
