@@ -640,7 +640,7 @@ def test_a_worker_started_before_its_run_is_the_runs_or_is_stopped() -> None:
     # none started before: the run starts its own
     own, _ = worker.take_prestarted()
     assert own is not pool
-    worker.stop_pool(own)
+    worker.end_pool(own)  # (its import not waited for)
     # one no run took: ended at once, its import of Great Expectations not waited for
     worker.prestart()
     prestarted = worker._prestarted
