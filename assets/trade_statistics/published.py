@@ -111,11 +111,14 @@ def recount(path: str, con: duckdb.DuckDBPyConnection | None = None) -> tuple[in
 
 
 def _is_utf8(path: str) -> bool:
-    """Whether the file's bytes decode as UTF-8."""
+    """Whether the file's bytes decode as UTF-8 (True for a file that cannot be read: DuckDB's
+    read then fails as it did before this was asked, and the recount says so)."""
     try:
         Path(path).read_bytes().decode("utf-8")
     except UnicodeDecodeError:
         return False
+    except OSError:
+        return True
     return True
 
 

@@ -93,6 +93,17 @@ def test_recount_skips_repeated_headers_and_blank_records(tmp_path: Path) -> Non
     assert recount(str(path)) == (2, 15.0)
 
 
+def test_recount_reads_a_latin_1_file_as_latin_1_and_a_missing_one_as_nothing(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "latin1.csv"
+    header = "REPORTER,PARTNER,PRODUCT,FLOW,STAT_PROCEDURE,PERIOD,VALUE_IN_EUR\n"
+    row = '"Curaçao","Armenia","Total","EXPORT","Total","Aug. 2024","1,250.5"\n'
+    path.write_bytes((header + row + row).encode("latin-1"))
+    assert recount(str(path)) == (2, 2501.0)
+    assert recount(str(tmp_path / "gone.csv")) is None
+
+
 def _stage(tmp_path: Path, source: Path) -> tuple[Warehouse, LandingArea]:
     folder = tmp_path / "landing" / LANDING / "eurostat_comext"
     folder.mkdir(parents=True)
