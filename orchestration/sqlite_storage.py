@@ -153,12 +153,11 @@ def event_log_kept_open(instance: dg.DagsterInstance, run_id: str) -> Iterator[N
         """A batch, in order: runs of asset events together, anything else as Dagster does.
         Should a run of them fail, it and the rest are written one event at a time here:
         Dagster's own fallback would write again the events already written."""
-        by_run = {entry.run_id for entry in events}
+        this_run = {entry.run_id for entry in events} == {run_id}
         written = 0
         try:
             for together, group in itertools.groupby(
-                events,
-                key=lambda entry: by_run == {run_id} and entry.dagster_event_type in TOGETHER,
+                events, key=lambda entry: this_run and entry.dagster_event_type in TOGETHER
             ):
                 chunk = list(group)
                 if together and len(chunk) > 1:

@@ -131,6 +131,11 @@ def _fits(path: Path, encoding: str) -> tuple[str | None, int]:
     return None, line_feeds
 
 
+def decodes_in(path: Path, encoding: str) -> bool:
+    """Whether the whole file decodes in `encoding` (read in blocks)."""
+    return _fits(path, encoding)[0] is None
+
+
 def detect_encoding(landed: LandedFile, encodings: list[str]) -> str:
     """The first declared encoding the whole file decodes in; never a silent guess.
 

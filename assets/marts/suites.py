@@ -22,7 +22,6 @@ import duckdb
 
 from assets.common.contracts import Contract, contract_for_table, reference_set
 from assets.common.sql import month_after, month_column, quote_ident, table_ref
-from assets.marts import docs_templates
 from assets.marts.catalog import MARTS
 from assets.marts.data_docs import make_offline
 from assets.marts.gx_import import great_expectations
@@ -634,6 +633,10 @@ def _merged(
 
 def build_pending_docs() -> None:
     """Write the Data Docs of the validations `run_suites` left pending (in this process)."""
+    # imported here: it imports Jinja, which the run's process (importing this module with the
+    # definitions) does not need
+    from assets.marts import docs_templates
+
     docs_templates.share()  # their templates compiled once, not once per view
     while _pending_docs:
         context, docs = _pending_docs.pop(0)

@@ -14,7 +14,7 @@ import duckdb
 import polars as pl
 
 from assets.common.landing import LandingArea
-from assets.common.raw import land
+from assets.common.raw import decodes_in, land
 from assets.common.sql import quote_ident
 from assets.common.warehouse import Warehouse, log_step, replace_table
 from assets.trade_statistics.formats import FORMATS, LANDING, _common, parser_for
@@ -111,15 +111,12 @@ def recount(path: str, con: duckdb.DuckDBPyConnection | None = None) -> tuple[in
 
 
 def _is_utf8(path: str) -> bool:
-    """Whether the file's bytes decode as UTF-8 (True for a file that cannot be read: DuckDB's
-    read then fails as it did before this was asked, and the recount says so)."""
+    """Whether the file decodes as UTF-8 (True for a file that cannot be read: DuckDB's read
+    then fails as it did before this was asked, and the recount says so)."""
     try:
-        Path(path).read_bytes().decode("utf-8")
-    except UnicodeDecodeError:
-        return False
+        return decodes_in(Path(path), "utf-8")
     except OSError:
         return True
-    return True
 
 
 @dg.asset_check(
