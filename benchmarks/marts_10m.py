@@ -1,10 +1,12 @@
 """Benchmark: build every mart from 10M generated declarations, next to DuckDB's own floor.
 
-Targets: the whole ingest-to-marts path within 3x of DuckDB's
-`CREATE TABLE AS SELECT * FROM read_csv(...)` on the same files, measured in the same run, and
-peak memory under 4 GB (issue 5); adding one month to the built warehouse (the run its sensor
-launches) at most 15% of the full build (issue 12); a sanctions list change at most 25% of it
-(issue 15). Run with `python benchmarks/marts_10m.py [--rows N]`; not part of CI.
+Targets: the variable cost (the ingest-to-marts build less the demo build, which is the fixed
+cost of start-up, Dagster's steps and the suites) within 3x of DuckDB's
+`CREATE TABLE AS SELECT * FROM read_csv(...)` on the same files, measured in the same run
+(issue 15; issue 5 asked it of the whole build), and the build's processes together under
+4 GB; adding one month to the built warehouse (the run its sensor launches) at most 15% of the
+full build (issue 12); a sanctions list change at most 25% of it (issue 15). Run with
+`python benchmarks/marts_10m.py [--rows N]`; not part of CI.
 
 The declarations are the demo bundle's, repeated until the target size is reached (same months,
 same planted patterns and defects, N/50k times over; each copy gets its own customs post code in
@@ -79,6 +81,25 @@ def floor_seconds(landing: Path) -> float:
         elapsed = time.perf_counter() - started
         con.close()
     return elapsed
+
+
+def demo_seconds() -> float:
+    """The demo build (50k declarations) from an empty data folder: the build's fixed cost."""
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {
+            **os.environ,
+            "CHOKEPOINT_DATA_DIR": str(Path(tmp) / "data"),
+            "DAGSTER_HOME": str(Path(tmp) / "data" / "dagster_home"),
+        }
+        started = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "orchestration.cli", "demo"],
+            cwd=REPO,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        return time.perf_counter() - started
 
 
 class RssSampler(threading.Thread):
@@ -239,6 +260,8 @@ def main() -> int:
         )
         floor = floor_seconds(landing)
         print(f"DuckDB CREATE TABLE AS read_csv floor: {floor:.1f} s")
+        demo = demo_seconds()
+        print(f"the demo build (50k declarations, the fixed cost): {demo:.1f} s")
         env = {
             **os.environ,
             "CHOKEPOINT_DATA_DIR": str(data),
@@ -266,7 +289,12 @@ def main() -> int:
         if change is None:
             return 1
     ratio = build / floor
-    print(f"ingest-to-marts build: {build:.1f} s = {ratio:.1f}x the floor (target <= 3x)")
+    variable = (build - demo) / floor
+    print(f"ingest-to-marts build: {build:.1f} s = {ratio:.1f}x the floor")
+    print(
+        f"variable cost (the build less the demo build): {build - demo:.1f} s = "
+        f"{variable:.1f}x the floor (target <= 3x)"
+    )
     print(
         f"peak memory of the build's processes together: at most {together_gb:.2f} GB "
         f"(target < 4 GB); of its largest process {peak_gb:.2f} GB"
@@ -280,7 +308,7 @@ def main() -> int:
         f"list change (a new OFAC snapshot, `rebuild_after_list_change` as its sensor runs it): "
         f"{change:.1f} s = {change / build:.0%} of the full build (target <= 25%)"
     )
-    met = ratio <= 3 and together_gb < 4 and share <= 0.15 and change / build <= 0.25
+    met = variable <= 3 and together_gb < 4 and share <= 0.15 and change / build <= 0.25
     return 0 if met else 2
 
 
