@@ -44,6 +44,9 @@ _UNSTAGED = "_unstaged"
 # The CSV bytes one scan reads: several monthly files scanned in parallel, held in memory (and
 # spilled beyond DuckDB's memory limit) until they are written to `raw`.
 _BATCH_BYTES = 256 << 20
+# The received rows one search for the rows staging left out compares at a time (see
+# `_find_unstaged`): its hash table of file names and row numbers stays within DuckDB's limit.
+_UNSTAGED_BATCH_ROWS = 5_000_000
 
 
 def _months_filter(months: Sequence[str] | None) -> str:
@@ -253,20 +256,54 @@ def _quarantine_select(
     return statement, params
 
 
+def month_batches(counts: Sequence[tuple[str, int]], budget: int) -> list[list[str]]:
+    """Consecutive months, in order, grouped so that a group's rows stay within `budget`.
+
+    `counts` is (month, rows) in month order; a month over the budget is a group of its own.
+    """
+    batches: list[list[str]] = []
+    size = 0
+    for month, rows in counts:
+        if not batches or size + rows > budget:
+            batches.append([])
+            size = 0
+        batches[-1].append(month)
+        size += rows
+    return batches
+
+
 def _find_unstaged(
     con: duckdb.DuckDBPyConnection, contract: Contract, months: Sequence[str] | None
 ) -> None:
-    """`_unstaged`: every received row of the run that staging left out, as received."""
-    staged = (
-        f"(select source_file, source_row_number "  # noqa: S608
-        f"from {sql.table_ref('staging', contract.id)}{_months_filter(months)})"
-    )
+    """`_unstaged`: every received row of the run that staging left out, as received.
+
+    A few months at a time (`_UNSTAGED_BATCH_ROWS` received rows, or one month if larger): the
+    anti join holds every staged row's file name and row number in a hash table, and over a
+    whole 50M-row run that table spilled far past DuckDB's limit (72 s, against 3.8 s by six
+    months). A row and the staged rows it is compared with always share their month.
+    """
+    batches: list[list[str] | None] = [None]
+    if months is not None:
+        counts = con.execute(
+            f"select {PARTITION_COLUMN}, count(*) from {_raw_rows(contract, months)} "  # noqa: S608
+            "group by all order by all",
+            _months_params(months),
+        ).fetchall()
+        batches = [*month_batches(counts, _UNSTAGED_BATCH_ROWS)]
     con.execute(
         f"create or replace temporary table {_UNSTAGED} as "  # noqa: S608
-        f"select * from {_raw_rows(contract, months)} "
-        f"anti join {staged} using (source_file, source_row_number)",
-        _months_params(months),
+        f"select * from {sql.table_ref('raw', contract.id)} limit 0"
     )
+    for batch in batches:
+        staged = (
+            f"(select source_file, source_row_number "  # noqa: S608
+            f"from {sql.table_ref('staging', contract.id)}{_months_filter(batch)})"
+        )
+        con.execute(
+            f"insert into {_UNSTAGED} select * from {_raw_rows(contract, batch)} "  # noqa: S608
+            f"anti join {staged} using (source_file, source_row_number)",
+            _months_params(batch),
+        )
 
 
 def _replace(

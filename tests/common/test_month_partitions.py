@@ -10,7 +10,8 @@ import duckdb
 import pytest
 from conftest import DemoBuild
 
-from assets.common import sql
+from assets.common import ingest, sql
+from assets.common.contracts import load_contract
 
 
 @pytest.fixture
@@ -125,3 +126,39 @@ def test_a_run_over_every_month_writes_the_table_anew_with_the_same_rows(
     first = f"strftime(declaration_month, '%Y-%m') = '{months[0]}'"
     assert _names(con, first) == {"MARK"}
     assert "MARK" not in _names(con, f"not ({first})")
+
+
+def test_months_are_batched_in_order_within_the_row_budget() -> None:
+    counts = [("2024-01", 4), ("2024-02", 3), ("2024-03", 9), ("2024-04", 1), ("2024-05", 2)]
+    assert ingest.month_batches(counts, 7) == [
+        ["2024-01", "2024-02"],
+        ["2024-03"],  # over the budget on its own: a batch of one
+        ["2024-04", "2024-05"],
+    ]
+    assert ingest.month_batches(counts, 100) == [[m for m, _ in counts]]
+    assert ingest.month_batches([], 7) == []
+
+
+@pytest.mark.parametrize("budget", [1, 5_000, 10**9])  # a month, a few months, all at once
+def test_rows_left_out_of_staging_are_found_the_same_in_batches_of_months(
+    warehouse_copy: duckdb.DuckDBPyConnection, monkeypatch: pytest.MonkeyPatch, budget: int
+) -> None:
+    con = warehouse_copy
+    contract = load_contract("customs_declarations")
+    months = [
+        row[0]
+        for row in con.execute(
+            "select distinct partition_month from raw.customs_declarations order by 1"
+        ).fetchall()
+    ]
+    monkeypatch.setattr(ingest, "_UNSTAGED_BATCH_ROWS", budget)
+    ingest._find_unstaged(con, contract, months)
+    found = con.execute("select * from _unstaged order by all").fetchall()
+    # every received row staging does not hold, by file and row number, found in one query
+    expected = con.execute(
+        "select * from raw.customs_declarations anti join staging.customs_declarations "
+        "using (source_file, source_row_number) order by all"
+    ).fetchall()
+    assert found == expected
+    quarantined = con.execute("select count(*) from quarantine.customs_declarations").fetchone()
+    assert quarantined is not None and len(found) == quarantined[0] > 0
