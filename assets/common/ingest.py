@@ -30,8 +30,7 @@ from assets.common.raw import (
     RECEIVED_ROWS,
     Delivery,
     LandingFileError,
-    land,
-    prepare,
+    land_and_prepare,
     scan,
 )
 from assets.common.warehouse import Warehouse, log_step, scalar
@@ -507,8 +506,13 @@ def csv_source_assets(
                 for month, relative in _landing_paths(contract, months):
                     try:
                         path = _present(root / relative, formats)
-                        landed = land(path, root.parent if root == REFERENCE_DIR else root)
-                        delivery = prepare(landed, contract.column_names, Path(workdir), encodings)
+                        delivery = land_and_prepare(
+                            path,
+                            root.parent if root == REFERENCE_DIR else root,
+                            contract.column_names,
+                            Path(workdir),
+                            encodings,
+                        )
                     except LandingFileError as refusal:
                         refuse(relative, refusal)
                         continue

@@ -1,5 +1,6 @@
 """Landing files as received: encodings detected, XLSX accepted, header checked."""
 
+import hashlib
 import tempfile
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from assets.common.raw import (
     RECEIVED_ROWS,
     LandingFileError,
     land,
+    land_and_prepare,
     prepare,
     receive,
     received_columns,
@@ -234,3 +236,34 @@ def test_one_file_twice_in_a_scan_is_an_error_not_rows_counted_twice(tmp_path: P
         delivery = prepare(landed, COLUMNS, Path(workdir), ENCODINGS)
         with pytest.raises(ValueError, match="delivered twice"):
             scan(duckdb.connect(), [delivery, delivery], COLUMNS)
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+def test_landing_and_preparing_at_once_is_landing_then_preparing(
+    tmp_path: Path, encoding: str
+) -> None:
+    """The hash is computed in a thread beside the encoding check: the same delivery results."""
+    path = _csv(tmp_path / f"{encoding}.csv", encoding)
+    for workdir in ("a", "b"):  # where a file in another encoding is copied to UTF-8
+        (tmp_path / workdir).mkdir()
+    at_once = land_and_prepare(path, tmp_path, COLUMNS, tmp_path / "a", ENCODINGS)
+    one_then_other = prepare(land(path, tmp_path), COLUMNS, tmp_path / "b", ENCODINGS)
+    assert at_once.landed == one_then_other.landed
+    assert at_once.landed.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert (at_once.encoding, at_once.header, at_once.plain_records) == (
+        one_then_other.encoding,
+        one_then_other.header,
+        one_then_other.plain_records,
+    )
+
+
+def test_landing_and_preparing_at_once_refuses_what_either_refuses(tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    link = landing / "linked.csv"
+    link.symlink_to(_csv(tmp_path / "outside.csv", "utf-8"))
+    with pytest.raises(LandingFileError, match="a symbolic link, refused unread"):
+        land_and_prepare(link, landing, COLUMNS, tmp_path, ENCODINGS)
+    cp1251 = _csv(landing / "cp1251.csv", "windows-1251")
+    with pytest.raises(LandingFileError, match="not in a declared encoding"):
+        land_and_prepare(cp1251, landing, COLUMNS, tmp_path, ["utf-8"])
