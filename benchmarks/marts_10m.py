@@ -151,15 +151,21 @@ class RssSampler(threading.Thread):
 
 
 def _unexeced(process: psutil.Process) -> bool:
-    """A child that has forked and not yet run its program (its command is still its parent's).
+    """A child forked under a second ago that has not yet run its program (its command is
+    still its parent's).
 
     It holds no memory of its own: a vfork shares its parent's address space (`subprocess` forks
-    that way to run `git` in publication), and a fork its pages until either writes them. Its
-    RSS and high-water mark read the parent's, so counting it would count the parent twice (at
-    50M, stop 33: 6.84 GB "together" for a 3.15 GB process and its `git` child, before exec).
+    that way to run `git` in publication). Its RSS and high-water mark read the parent's, so
+    counting it would count the parent twice (at 50M, stop 33: 6.84 GB "together" for a
+    3.15 GB process and its `git` child, before exec). A child that lives on without exec (a
+    fork pool's worker) is counted once it is a second old.
     """
     parent = process.parent()
-    return parent is not None and process.cmdline() == parent.cmdline()
+    return (
+        parent is not None
+        and time.time() - process.create_time() < 1.0
+        and process.cmdline() == parent.cmdline()
+    )
 
 
 def run_sampled(

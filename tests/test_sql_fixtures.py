@@ -67,9 +67,11 @@ def test_the_risk_score_and_rank(con: duckdb.DuckDBPyConnection) -> None:
             # 1 x 1 x log10(1 + 9) = 1: a tie with C, broken by the INN
             {**year, "importer_inn": "B", "main_dual_use_share": 1.0, "defence_sales_share": 1.0,
              "dual_use_imports_usd": 9.0},
-            # another year is ranked on its own
+            # another year is ranked on its own: 0.1 x 0.1 x log10(1 + 99) = 0.02, plus 1
             {**year, "year": 2023, "importer_inn": "C", "main_dual_use_share": 0.1,
              "defence_sales_share": 0.1, "dual_use_imports_usd": 99.0},
+            {**year, "year": 2023, "importer_inn": "A", "main_dual_use_share": 0.5,
+             "defence_sales_share": 0.5, "dual_use_imports_usd": 999.0},
         ],
     )  # fmt: skip
     listing = {"importer_inn": "C", "importer_listed_now": True, "importer_list_entries": "SDN 1"}
@@ -81,6 +83,9 @@ def test_the_risk_score_and_rank(con: duckdb.DuckDBPyConnection) -> None:
              "importer_listed_on_date": False},
             {**listing, "declaration_id": "d2", "declaration_date": "2024-09-01",
              "importer_listed_on_date": True},
+            # every declaration of an importer ever listed is here, the years before too
+            {**listing, "declaration_id": "d0", "declaration_date": "2023-06-01",
+             "importer_listed_on_date": False},
         ],
     )  # fmt: skip
     got = {
@@ -93,7 +98,9 @@ def test_the_risk_score_and_rank(con: duckdb.DuckDBPyConnection) -> None:
         ("A", 2024): (2.16, 1, False, 0),
         ("B", 2024): (1.0, 2, False, 0),
         ("C", 2024): (1.0, 3, True, 1),
-        ("C", 2023): (round(0.01 * math.log10(100), 4), 1, False, 0),
+        # listed now counts in every year: 1.02 ranks above 0.5 x 0.5 x log10(1 + 999) = 0.75
+        ("C", 2023): (round(0.01 * math.log10(100) + 1, 4), 1, True, 0),
+        ("A", 2023): (round(0.25 * math.log10(1000), 4), 2, False, 0),
     }
 
 
@@ -183,7 +190,7 @@ def test_list_deltas_between_consecutive_snapshots(con: duckdb.DuckDBPyConnectio
         [
             {**snapshot, "snapshot_date": "2024-01-01", "seq": 1, "parser_version": "1"},
             {**snapshot, "snapshot_date": "2024-02-01", "seq": 2, "parser_version": "1"},
-            {**snapshot, "snapshot_date": "2024-03-01", "seq": 3, "parser_version": "2"},
+            {**snapshot, "snapshot_date": "2024-03-01", "seq": 3, "parser_version": "1"},
             # another list is compared only with itself
             {"list_id": "un", "snapshot_date": "2024-02-01", "seq": 1, "parser_version": "1"},
         ],
@@ -203,8 +210,8 @@ def test_list_deltas_between_consecutive_snapshots(con: duckdb.DuckDBPyConnectio
             entry(feb, "3", "NEW CO"),
             entry(jan, "4", "OLD NAME"), entry(feb, "4", "NEW NAME"),
             entry(jan, "5", "ALIASED CO"), entry(feb, "5", "ALIASED CO"),
-            # March: entry 1's remarks as a new parser reads them; the rest unchanged
-            entry(mar, "1", "SAME CO", remarks="now parsed"), entry(mar, "3", "NEW CO"),
+            # March: the publisher adds remarks to entry 1; the rest unchanged
+            entry(mar, "1", "SAME CO", remarks="see also"), entry(mar, "3", "NEW CO"),
             entry(mar, "4", "NEW NAME"), entry(mar, "5", "ALIASED CO"),
             {"list_id": "un", "snapshot_date": feb, "entry_id": "9", "name": "UN ONLY"},
         ],
@@ -239,5 +246,5 @@ def test_list_deltas_between_consecutive_snapshots(con: duckdb.DuckDBPyConnectio
         (feb, "3"): ("ADDED", "publisher", every_field, None, "NEW CO"),
         (feb, "4"): ("CHANGED", "publisher", ["name"], "OLD NAME", "NEW NAME"),
         (feb, "5"): ("CHANGED", "publisher", ["aliases"], "ALIASED CO", "ALIASED CO"),
-        (mar, "1"): ("CHANGED", "parser", ["remarks"], "SAME CO", "SAME CO"),
+        (mar, "1"): ("CHANGED", "publisher", ["remarks"], "SAME CO", "SAME CO"),
     }

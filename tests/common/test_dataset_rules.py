@@ -88,6 +88,20 @@ def test_an_id_already_staged_from_a_month_outside_the_run_is_quarantined(
     assert "declarations_2024-09.csv row 3" in found[("2024-12", 2)][0]
 
 
+def test_a_rerun_of_the_staged_months_still_finds_an_id_in_two_of_them(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """Staging holds only the run's months: the rule leaves staging out, and still compares the
+    run's months with each other."""
+    first = _declaration("2024-10", 1, declaration_id="10702030/150323/0000042")
+    con.register("_staged", pl.DataFrame([first]).to_arrow())
+    con.execute("create table staging.customs_declarations as select * from _staged")
+    rows = [first, _declaration("2024-11", 7, declaration_id="10702030/150323/0000042")]
+    found = _reasons(con, rows, ["2024-10", "2024-11"])
+    assert list(found) == [("2024-11", 7)]
+    assert "declarations_2024-10.csv row 1" in found[("2024-11", 7)][0]
+
+
 _OUTSIDE = "declaration_date: outside the file's month by more than 3 days"
 
 
