@@ -3,6 +3,7 @@
 import itertools
 import os
 import shutil
+import time
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from pathlib import Path
@@ -645,11 +646,14 @@ def test_a_worker_started_before_its_run_is_the_runs_or_is_stopped() -> None:
     worker.prestart()
     prestarted = worker._prestarted
     assert prestarted is not None
-    pool, warm = prestarted
+    pool, _ = prestarted
     left = next(iter(pool._processes))  # (pool's worker, by pid)
+    # work queued behind the import that would take half a minute (the import alone can be
+    # over before the drop on an idle machine): dropping must not wait for it
+    queued = pool.submit(time.sleep, 30)
     worker.drop_prestarted()
     assert worker._prestarted is None
-    assert warm.cancelled() or isinstance(warm.exception(timeout=30), BrokenProcessPool)
+    assert queued.cancelled() or isinstance(queued.exception(timeout=30), BrokenProcessPool)
     assert taken != os.getpid() and not _alive(taken) and not _alive(left)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing.context
+import multiprocessing.process
+import time
 from pathlib import Path
 
 import duckdb
@@ -88,11 +90,26 @@ def test_the_latest_versions_matcher_is_built_ahead_and_used_as_built_here(
     assert _sorted(ahead.found).equals(_sorted(here.found))
 
 
+class _NeverDone:
+    """A spawn context whose processes sleep for a minute instead of building: a build ahead
+    that cannot have kept its matcher when it is stopped, however fast the machine (a real one
+    of 300 entries can finish within the test's wait)."""
+
+    spawn = multiprocessing.get_context("spawn")  # the real one, taken before any patch
+
+    def Process(self, **kwargs: object) -> multiprocessing.process.BaseProcess:
+        name = str(kwargs["name"])
+        return self.spawn.Process(target=time.sleep, args=(60,), name=name, daemon=True)
+
+
 def _started_and_parts(
-    tmp_path: Path, config: MatchConfig
+    tmp_path: Path, config: MatchConfig, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[duckdb.DuckDBPyConnection, Path, dict[str, pl.DataFrame]]:
+    """A build ahead started (one that never finishes), and the parts of the list it builds."""
     con = _staged(tmp_path, entries=300)
-    (started,) = prebuild.start(con, str(tmp_path / "chokepoint.build.duckdb"), config)
+    with monkeypatch.context() as patch:
+        patch.setattr(prebuild.multiprocessing, "get_context", lambda _: _NeverDone())
+        (started,) = prebuild.start(con, str(tmp_path / "chokepoint.build.duckdb"), config)
     return con, started, prebuild.list_parts(con, "ofac_sdn", DAY)
 
 
@@ -103,12 +120,14 @@ def _left_to_the_step(result: matcher_cache.Screened, started: Path, why: str) -
     assert result.found.filter(pl.col("decision") == "match").height > 0
 
 
-def test_a_build_process_that_dies_leaves_the_matcher_to_the_step(tmp_path: Path) -> None:
+def test_a_build_process_that_dies_leaves_the_matcher_to_the_step(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     config = MatchConfig()
-    _, started, parts = _started_and_parts(tmp_path, config)
+    _, started, parts = _started_and_parts(tmp_path, config, monkeypatch)
     build = prebuild._building[started]
     build._starter.join()
-    build.process.kill()  # killed before it wrote the matcher (it takes seconds to import)
+    build.process.kill()  # killed before it wrote the matcher
     result = matcher_cache.screened(started.parent, "ofac_sdn", parts, config, _queries(parts))
     _left_to_the_step(result, started, "the build ahead ended with exit code -9")
 
@@ -117,8 +136,8 @@ def test_a_build_that_takes_too_long_is_stopped_and_left_to_the_step(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config = MatchConfig()
-    _, started, parts = _started_and_parts(tmp_path, config)
-    monkeypatch.setattr(prebuild, "WAIT_SECONDS", 0.2)  # the process takes seconds to import
+    _, started, parts = _started_and_parts(tmp_path, config, monkeypatch)
+    monkeypatch.setattr(prebuild, "WAIT_SECONDS", 0.2)
     result = matcher_cache.screened(started.parent, "ofac_sdn", parts, config, _queries(parts))
     _left_to_the_step(result, started, "the build ahead took over 0 s and was stopped")
 
@@ -131,7 +150,7 @@ def test_a_build_process_that_cannot_start_leaves_the_matcher_to_the_step(
 
     monkeypatch.setattr(multiprocessing.context.SpawnProcess, "start", refused)
     config = MatchConfig()
-    _, started, parts = _started_and_parts(tmp_path, config)
+    _, started, parts = _started_and_parts(tmp_path, config, monkeypatch)
     result = matcher_cache.screened(started.parent, "ofac_sdn", parts, config, _queries(parts))
     _left_to_the_step(result, started, "the build ahead did not start: no more processes")
 
