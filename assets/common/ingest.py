@@ -255,24 +255,23 @@ def _quarantine_select(
     return statement, params
 
 
-def month_batches(counts: Sequence[tuple[str, int]], budget: int) -> list[list[str]]:
-    """Consecutive months, in order, grouped so that a group's rows stay within `budget`.
-
-    `counts` is (month, rows) in month order; a month over the budget is a group of its own.
-    """
-    batches: list[list[str]] = []
-    size = 0
-    for month, rows in counts:
-        if not batches or size + rows > budget:
-            batches.append([])
-            size = 0
-        batches[-1].append(month)
-        size += rows
-    return batches
+def _received_by_month(
+    con: duckdb.DuckDBPyConnection, contract: Contract, months: Sequence[str]
+) -> list[tuple[str, int]]:
+    """The run's received rows by month, in month order."""
+    rows = con.execute(
+        f"select {PARTITION_COLUMN}, count(*) from {_raw_rows(contract, months)} "  # noqa: S608
+        "group by all order by all",
+        _months_params(months),
+    ).fetchall()
+    return [(month, int(count)) for month, count in rows]
 
 
 def _find_unstaged(
-    con: duckdb.DuckDBPyConnection, contract: Contract, months: Sequence[str] | None
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    months: Sequence[str] | None,
+    received: list[tuple[str, int]],
 ) -> None:
     """`_unstaged`: every received row of the run that staging left out, as received.
 
@@ -280,15 +279,11 @@ def _find_unstaged(
     anti join holds every staged row's file name and row number in a hash table, and over a
     whole 50M-row run that table spilled far past DuckDB's limit (72 s, against 3.8 s by six
     months). A row and the staged rows it is compared with always share their month.
+    `received` is the run's rows by month (`_received_by_month`; unused when unpartitioned).
     """
-    batches: list[list[str] | None] = [None]
+    batches: list[list[str] | None] = [None]  # an unpartitioned table: all of it at once
     if months is not None:
-        counts = con.execute(
-            f"select {PARTITION_COLUMN}, count(*) from {_raw_rows(contract, months)} "  # noqa: S608
-            "group by all order by all",
-            _months_params(months),
-        ).fetchall()
-        batches = [*month_batches(counts, _UNSTAGED_BATCH_ROWS)]
+        batches = [*sql.month_batches(received, _UNSTAGED_BATCH_ROWS)]
     con.execute(
         f"create or replace temporary table {_UNSTAGED} as "  # noqa: S608
         f"select * from {sql.table_ref('raw', contract.id)} limit 0"
@@ -613,7 +608,8 @@ def csv_source_assets(
                 contract, months, repeated, identifiers, source.get("sql_parameters", {}), extra
             )
             staged = _replace(con, "staging", contract_id, staging_sql, staging_params, months)
-            _find_unstaged(con, contract, months)
+            by_month = _received_by_month(con, contract, months) if months is not None else []
+            _find_unstaged(con, contract, months, by_month)
             quarantine_sql, quarantine_params = _quarantine_select(
                 contract, months, repeated, extra
             )
@@ -621,8 +617,10 @@ def csv_source_assets(
                 con, "quarantine", contract_id, quarantine_sql, quarantine_params, months
             )
             params = _months_params(months)
-            received = int(
-                scalar(con, f"select count(*) from {_raw_rows(contract, months)}", params)  # type: ignore[call-overload]  # noqa: S608
+            received = (
+                sum(rows for _, rows in by_month)
+                if months is not None
+                else int(scalar(con, f"select count(*) from {_raw_rows(contract, None)}"))  # type: ignore[call-overload]  # noqa: S608
             )
             reasons = con.execute(
                 "select regexp_extract(reason, '^([^:]+: \\S+(?: \\S+)?)', 1) as reason, "  # noqa: S608

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 
 from assets.common.paths import SQL_DIR
 
 LAYERS = ("raw", "staging", "core", "marts", "quarantine", "audit")
+
+_Month = TypeVar("_Month")
 
 
 @cache
@@ -94,6 +97,22 @@ def month_column(layer: str, table: str) -> str | None:
 def month_after(day: date) -> date:
     """The first day of the month after `day`'s."""
     return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def month_batches(counts: Sequence[tuple[_Month, int]], budget: int) -> list[list[_Month]]:
+    """Consecutive months, in order, grouped so that a group's rows stay within `budget`.
+
+    `counts` is (month, rows) in month order; a month over the budget is a group of its own.
+    """
+    batches: list[list[_Month]] = []
+    size = 0
+    for month, rows in counts:
+        if not batches or size + rows > budget:
+            batches.append([])
+            size = 0
+        batches[-1].append(month)
+        size += rows
+    return batches
 
 
 def month_filter(column: str, months: list[str]) -> tuple[str, dict[str, Any]]:

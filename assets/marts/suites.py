@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from assets.common.contracts import Contract, contract_for_table, reference_set
-from assets.common.sql import month_after, month_column, quote_ident, table_ref
+from assets.common.sql import month_after, month_batches, month_column, quote_ident, table_ref
 from assets.marts.catalog import MARTS
 from assets.marts.data_docs import make_offline
 from assets.marts.gx_import import great_expectations
@@ -321,19 +321,11 @@ def _batches(
     ).fetchall()
     if sum(count for _, count in counts) <= BATCH_ROWS:
         return [(where, bounds, scope)]
-    groups: list[list[date]] = []  # the months of each batch
-    held = 0
-    for month, count in counts:
-        if month is None:  # rows without a date: with the first batch
-            held += count
-            continue
-        if not groups:
-            groups.append([])
-        elif held + count > BATCH_ROWS:
-            groups.append([])
-            held = 0
-        groups[-1].append(month)
-        held += count
+    dated: list[tuple[date, int]] = [(m, c) for m, c in counts if m is not None]
+    if dated:  # rows without a date: with the first batch, and counted in it
+        undated = sum(c for m, c in counts if m is None)
+        dated[0] = (dated[0][0], dated[0][1] + undated)
+    groups = month_batches(dated, BATCH_ROWS)  # the months of each batch
     if len(groups) < 2:
         return [(where, bounds, scope)]
     found: list[tuple[str, dict[str, Any], Scope | None]] = []

@@ -130,13 +130,13 @@ def test_a_run_over_every_month_writes_the_table_anew_with_the_same_rows(
 
 def test_months_are_batched_in_order_within_the_row_budget() -> None:
     counts = [("2024-01", 4), ("2024-02", 3), ("2024-03", 9), ("2024-04", 1), ("2024-05", 2)]
-    assert ingest.month_batches(counts, 7) == [
+    assert sql.month_batches(counts, 7) == [
         ["2024-01", "2024-02"],
         ["2024-03"],  # over the budget on its own: a batch of one
         ["2024-04", "2024-05"],
     ]
-    assert ingest.month_batches(counts, 100) == [[m for m, _ in counts]]
-    assert ingest.month_batches([], 7) == []
+    assert sql.month_batches(counts, 100) == [[m for m, _ in counts]]
+    assert sql.month_batches([], 7) == []
 
 
 @pytest.mark.parametrize("budget", [1, 5_000, 10**9])  # a month, a few months, all at once
@@ -158,7 +158,7 @@ def test_rows_left_out_of_staging_are_found_the_same_in_batches_of_months(
     if run == "the last seven":  # staging holds the other months too: they stay out
         months = months[-7:]
     monkeypatch.setattr(ingest, "_UNSTAGED_BATCH_ROWS", budget)
-    ingest._find_unstaged(con, contract, months)
+    ingest._find_unstaged(con, contract, months, ingest._received_by_month(con, contract, months))
     found = con.execute("select * from _unstaged order by all").fetchall()
     # every received row of the run's months that staging does not hold, in one query
     expected = con.execute(
